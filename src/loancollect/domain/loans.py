@@ -1,0 +1,544 @@
+"""Borrowers, loans, installments and payments: the records collection works on.
+
+All are frozen, slotted attrs classes validated at construction; change them with
+``attrs.evolve``. Personal data (names, phone numbers, e-mail addresses, ID
+numbers, addresses) is masked in every ``repr``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pendulum
+
+from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention
+from loancollect.domain.errors import CurrencyMismatchError, ValidationError
+from loancollect.domain.money import CURRENCIES, Money, Rounding, to_decimal
+from loancollect.domain.privacy import (
+    mask_email,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    mask_text,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "Borrower",
+    "ContactKind",
+    "ContactPoint",
+    "DateRange",
+    "Frequency",
+    "Installment",
+    "Loan",
+    "PartyKind",
+    "Payment",
+    "PenaltyTerms",
+    "RepaymentMethod",
+    "require_aware",
+]
+
+# Rates above this are almost always a percentage passed where a fraction was meant
+# (6 instead of Decimal("0.06")); refuse them rather than collect 600 %.
+MAX_ANNUAL_RATE = Decimal(1)
+
+_JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+_LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+
+def _decimal(field: str) -> Callable[[object], Decimal]:
+    def convert(value: object) -> Decimal:
+        return to_decimal(value, field)
+
+    return convert
+
+
+def _non_empty(field: str) -> Callable[[Any, Any, str], None]:
+    def check(_: Any, __: Any, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(field, value, "must be a non-empty string")
+
+    return check
+
+
+def require_aware(field: str, value: dt.datetime) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is a time-zone-aware datetime."""
+    if not isinstance(value, dt.datetime):
+        raise ValidationError(field, value, "expected a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            field, value, "naive datetime; pass a time-zone-aware one (e.g. pendulum.datetime(..., tz=...))"
+        )
+
+
+def _is_date(field: str) -> Callable[[Any, Any, dt.date], None]:
+    def check(_: Any, __: Any, value: dt.date) -> None:
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise ValidationError(field, value, "expected a date (not a datetime)")
+
+    return check
+
+
+class PartyKind(enum.Enum):
+    """Whether a borrower is a person or a company; strategy and law differ."""
+
+    INDIVIDUAL = "individual"
+    COMPANY = "company"
+
+
+class ContactKind(enum.Enum):
+    """The medium a contact point reaches."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    ADDRESS = "address"
+
+
+_MASKERS: dict[ContactKind, Callable[[str], str]] = {
+    ContactKind.PHONE: mask_phone,
+    ContactKind.EMAIL: mask_email,
+    ContactKind.ADDRESS: mask_text,
+}
+
+
+@attrs.frozen(repr=False)
+class ContactPoint:
+    """One way to reach a borrower: a phone number, an e-mail or a postal address.
+
+    :param label: free tag such as ``"mobile"``, ``"work"``, ``"home"``.
+    :param time_zone: IANA zone of this contact point when it differs from the
+        borrower's (an area code in another zone, a work address).
+    """
+
+    kind: ContactKind
+    value: str = attrs.field(validator=_non_empty("contact_point.value"))
+    label: str = ""
+    time_zone: str | None = None
+    verified: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.kind, ContactKind):
+            raise ValidationError("contact_point.kind", self.kind, "expected a ContactKind")
+        if self.kind is ContactKind.EMAIL and "@" not in self.value:
+            raise ValidationError("contact_point.value", self.masked, "not an e-mail address")
+        if self.kind is ContactKind.PHONE and sum(c.isdigit() for c in self.value) < 5:
+            raise ValidationError("contact_point.value", self.masked, "not a phone number")
+        if self.time_zone is not None:
+            _check_zone("contact_point.time_zone", self.time_zone)
+
+    @property
+    def masked(self) -> str:
+        """The value with personal parts hidden."""
+        return _MASKERS[self.kind](self.value)
+
+    def __repr__(self) -> str:
+        return f"ContactPoint({self.kind.value}, {self.masked!r}, label={self.label!r})"
+
+
+def _check_zone(field: str, value: str) -> None:
+    try:
+        pendulum.timezone(value)
+    except Exception:
+        raise ValidationError(field, value, "unknown IANA time zone") from None
+
+
+@attrs.frozen(repr=False)
+class Borrower:
+    """A person or company that owes money.
+
+    :param jurisdiction: ISO 3166 country code, optionally with a subdivision
+        (``"CN"``, ``"US-MA"``, ``"GB-ENG"``); selects the rule pack.
+    :param time_zone: IANA zone of the borrower's residence, e.g. ``"Asia/Shanghai"``.
+    :param locale: language of messages, e.g. ``"zh_CN"``, ``"en_US"``.
+    :param monthly_income: optional ability-to-pay fact for segmentation.
+    """
+
+    id: str = attrs.field(validator=_non_empty("borrower.id"))
+    kind: PartyKind
+    name: str = attrs.field(validator=_non_empty("borrower.name"))
+    jurisdiction: str
+    time_zone: str
+    locale: str
+    contact_points: tuple[ContactPoint, ...] = attrs.field(default=(), converter=tuple)
+    national_id: str | None = None
+    monthly_income: Money | None = None
+    monthly_debt_service: Money | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.kind, PartyKind):
+            raise ValidationError("borrower.kind", self.kind, "expected a PartyKind")
+        if not isinstance(self.jurisdiction, str) or not _JURISDICTION.match(self.jurisdiction):
+            raise ValidationError(
+                "borrower.jurisdiction", self.jurisdiction, "expected ISO 3166 code like 'CN' or 'US-MA'"
+            )
+        _check_zone("borrower.time_zone", self.time_zone)
+        if not isinstance(self.locale, str) or not _LOCALE.match(self.locale):
+            raise ValidationError("borrower.locale", self.locale, "expected a locale like 'zh_CN'")
+        for i, cp in enumerate(self.contact_points):
+            if not isinstance(cp, ContactPoint):
+                raise ValidationError(f"borrower.contact_points[{i}]", cp, "expected a ContactPoint")
+        if self.monthly_income is not None and self.monthly_income.is_negative():
+            raise ValidationError("borrower.monthly_income", self.monthly_income, "may not be negative")
+
+    @property
+    def country(self) -> str:
+        """The ISO country part of the jurisdiction (``"US"`` for ``"US-MA"``)."""
+        return self.jurisdiction.split("-", 1)[0]
+
+    def contacts(self, kind: ContactKind) -> tuple[ContactPoint, ...]:
+        """The contact points of one kind, in the order given."""
+        return tuple(cp for cp in self.contact_points if cp.kind is kind)
+
+    def __repr__(self) -> str:
+        nid = mask_id_number(self.national_id) if self.national_id else None
+        return (
+            f"Borrower(id={self.id!r}, kind={self.kind.value}, name={mask_name(self.name)!r}, "
+            f"jurisdiction={self.jurisdiction!r}, time_zone={self.time_zone!r}, "
+            f"locale={self.locale!r}, contact_points={list(self.contact_points)!r}, "
+            f"national_id={nid!r})"
+        )
+
+
+class RepaymentMethod(enum.Enum):
+    """How principal and interest are repaid."""
+
+    EQUAL_INSTALLMENT = "equal_installment"  # 等额本息 (annuity)
+    EQUAL_PRINCIPAL = "equal_principal"  # 等额本金
+    INTEREST_ONLY = "interest_only_bullet"  # 先息后本
+    BULLET = "bullet"  # 一次性还本付息
+
+
+class Frequency(enum.Enum):
+    """Installment frequency; monthly periods use annual/12."""
+
+    MONTHLY = "monthly"
+    BIWEEKLY = "biweekly"
+    WEEKLY = "weekly"
+
+    @property
+    def periods_per_year(self) -> int:
+        """12, 26 or 52."""
+        return {"monthly": 12, "biweekly": 26, "weekly": 52}[self.value]
+
+
+@attrs.frozen
+class DateRange:
+    """An inclusive range of dates ``[start, end]``."""
+
+    start: dt.date = attrs.field(validator=_is_date("date_range.start"))
+    end: dt.date = attrs.field(validator=_is_date("date_range.end"))
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValidationError(
+                "date_range.end", self.end.isoformat(), f"ends before it starts ({self.start.isoformat()})"
+            )
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and self.start <= day <= self.end
+
+    def overlap_days(self, start: dt.date, end: dt.date) -> int:
+        """Days of this range inside the half-open interval ``(start, end]``."""
+        lo = max(self.start, start + dt.timedelta(days=1))
+        hi = min(self.end, end)
+        return max(0, (hi - lo).days + 1)
+
+
+@attrs.frozen
+class PenaltyTerms:
+    """Penalty interest (罚息) and compound interest (复利) terms.
+
+    :param markup: penalty rate = contract rate × (1 + markup); 0.3–0.5 in PRC bank practice.
+    :param rate: an explicit annual penalty rate, overriding ``markup``.
+    :param compound: charge compound interest on overdue interest at the penalty rate.
+    :param day_count: convention for daily accrual of both charges.
+    :param rounding: applied once per charge (a run of days with a constant base) and component.
+    :param accrue_from_grace_end: if true, nothing accrues during the grace days.
+    :param cap_rate: annual cap on penalty + compound together, expressed on overdue
+        principal; for private lending it defaults to 4 × the one-year LPR at contract date.
+    """
+
+    markup: Decimal = attrs.field(default=Decimal("0.5"), converter=_decimal("penalty.markup"))
+    rate: Decimal | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_decimal("penalty.rate")),
+    )
+    compound: bool = True
+    day_count: DayCount = DayCount.ACT_360
+    rounding: Rounding = Rounding.HALF_UP
+    accrue_from_grace_end: bool = False
+    cap_rate: Decimal | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_decimal("penalty.cap_rate")),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.markup < 0 or self.markup > 10:
+            raise ValidationError("penalty.markup", self.markup, "must be between 0 and 10")
+        if self.rate is not None and not (0 <= self.rate <= MAX_ANNUAL_RATE):
+            raise ValidationError("penalty.rate", self.rate, "must be a fraction between 0 and 1")
+        if self.cap_rate is not None and not (0 <= self.cap_rate <= MAX_ANNUAL_RATE):
+            raise ValidationError("penalty.cap_rate", self.cap_rate, "must be a fraction between 0 and 1")
+
+    def penalty_rate(self, contract_rate: Decimal) -> Decimal:
+        """The annual penalty rate for a contract rate."""
+        return self.rate if self.rate is not None else contract_rate * (1 + self.markup)
+
+
+NO_PENALTY = PenaltyTerms(markup=Decimal(0), compound=False)
+
+
+@attrs.frozen
+class Installment:
+    """One scheduled installment of a loan.
+
+    :param number: 1-based position in the schedule.
+    :param due_date: the (possibly business-day-rolled) date payment is due.
+    :param accrual_start: start of the interest period (inclusive).
+    :param accrual_days: days of interest in the period under the loan's day count.
+    """
+
+    number: int
+    due_date: dt.date = attrs.field(validator=_is_date("installment.due_date"))
+    principal: Money
+    interest: Money
+    fees: Money | None = None
+    accrual_start: dt.date | None = None
+    accrual_days: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.number < 1:
+            raise ValidationError("installment.number", self.number, "must be >= 1")
+        for name in ("principal", "interest", "fees"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not isinstance(value, Money):
+                raise ValidationError(f"installment[{self.number}].{name}", value, "expected Money")
+            if value.is_negative():
+                raise ValidationError(f"installment[{self.number}].{name}", value, "may not be negative")
+        if self.interest.currency != self.principal.currency:
+            raise CurrencyMismatchError("schedule", self.principal.currency, self.interest.currency)
+        if self.fees is not None and self.fees.currency != self.principal.currency:
+            raise CurrencyMismatchError("schedule", self.principal.currency, self.fees.currency)
+
+    @property
+    def fee_amount(self) -> Money:
+        """Fees due with this installment (zero if none)."""
+        return self.fees if self.fees is not None else Money.zero(self.principal.currency)
+
+    @property
+    def total(self) -> Money:
+        """Principal + interest + fees."""
+        return self.principal + self.interest + self.fee_amount
+
+
+@attrs.frozen(repr=False)
+class Loan:
+    """A loan under collection.
+
+    Build one with :meth:`Loan.create` (which computes the schedule) or pass
+    ``installments`` you already have (the host platform's own schedule).
+
+    :param annual_rate: contract rate as a fraction, ``Decimal("0.06")`` for 6 %.
+    :param day_count: ``None`` means periodic interest at annual / periods-per-year
+        (every month is 1/12 year); a :class:`DayCount` means daily accrual.
+    :param grace_days: days after a due date before delinquency counts (宽限期).
+    :param tolerance: outstanding amounts at or below this do not make an
+        installment overdue (small-balance tolerance).
+    :param private_lending: 民间借贷; caps overdue charges at 4 × LPR.
+    """
+
+    id: str = attrs.field(validator=_non_empty("loan.id"))
+    borrower: Borrower
+    principal: Money
+    annual_rate: Decimal = attrs.field(converter=_decimal("loan.annual_rate"))
+    disbursement_date: dt.date = attrs.field(validator=_is_date("loan.disbursement_date"))
+    installments: tuple[Installment, ...] = attrs.field(converter=tuple)
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT
+    frequency: Frequency = Frequency.MONTHLY
+    day_count: DayCount | None = None
+    penalty: PenaltyTerms = PenaltyTerms()
+    grace_days: int = 0
+    tolerance: Money | None = None
+    private_lending: bool = False
+    contract_date: dt.date | None = None
+    product: str = "default"
+    # Integer view of the schedule for the hot path: (due ordinal, principal,
+    # interest, fees) in minor units. Derived, so excluded from eq and repr.
+    plan: tuple[tuple[int, int, int, int], ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.borrower, Borrower):
+            raise ValidationError("loan.borrower", self.borrower, "expected a Borrower")
+        if not isinstance(self.principal, Money):
+            raise ValidationError("loan.principal", self.principal, "expected Money")
+        if not self.principal.is_positive():
+            raise ValidationError("loan.principal", self.principal, "must be positive")
+        if not (0 <= self.annual_rate <= MAX_ANNUAL_RATE):
+            raise ValidationError(
+                "loan.annual_rate",
+                self.annual_rate,
+                "must be a fraction between 0 and 1 (Decimal('0.06') for 6 %)",
+            )
+        if isinstance(self.grace_days, bool) or not isinstance(self.grace_days, int) or not (
+            0 <= self.grace_days <= 366
+        ):
+            raise ValidationError("loan.grace_days", self.grace_days, "must be an int from 0 to 366")
+        cur = self.principal.currency
+        if self.tolerance is not None:
+            if self.tolerance.currency != cur:
+                raise CurrencyMismatchError("compare tolerance with", cur, self.tolerance.currency)
+            if self.tolerance.is_negative():
+                raise ValidationError("loan.tolerance", self.tolerance, "may not be negative")
+        if not self.installments:
+            raise ValidationError("loan.installments", (), "a loan needs at least one installment")
+        previous = self.disbursement_date
+        total_principal = 0
+        rows = []
+        scale = 10 ** CURRENCIES[cur].minor_units
+        for i, inst in enumerate(self.installments):
+            if not isinstance(inst, Installment):
+                raise ValidationError(f"loan.installments[{i}]", inst, "expected an Installment")
+            if inst.principal.currency != cur:
+                raise CurrencyMismatchError("schedule", cur, inst.principal.currency)
+            if inst.due_date <= previous:
+                raise ValidationError(
+                    f"loan.installments[{i}].due_date",
+                    inst.due_date.isoformat(),
+                    f"due dates must be strictly after the previous one ({previous.isoformat()})"
+                    if i
+                    else f"first due date must be after disbursement ({previous.isoformat()})",
+                )
+            previous = inst.due_date
+            p = int(inst.principal.amount * scale)
+            total_principal += p
+            fees = int(inst.fees.amount * scale) if inst.fees is not None else 0
+            rows.append((inst.due_date.toordinal(), p, int(inst.interest.amount * scale), fees))
+        if total_principal != self.principal.minor_units:
+            raise ValidationError(
+                "loan.installments",
+                f"{Money.from_minor(total_principal, cur)}",
+                f"installment principal must sum to the loan principal {self.principal}",
+            )
+        object.__setattr__(self, "plan", tuple(rows))
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        borrower: Borrower,
+        principal: Money,
+        annual_rate: object,
+        term: int,
+        disbursement_date: dt.date,
+        method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+        frequency: Frequency = Frequency.MONTHLY,
+        day_count: DayCount | None = None,
+        first_due_date: dt.date | None = None,
+        calendar: BusinessCalendar | None = None,
+        roll: RollConvention = RollConvention.NONE,
+        rounding: Rounding = Rounding.HALF_UP,
+        **terms: Any,
+    ) -> Loan:
+        """Originate a loan and compute its schedule with :func:`build_schedule`.
+
+        Extra keyword arguments (``penalty``, ``grace_days``, ``tolerance``,
+        ``private_lending``, ``contract_date``, ``product``) are passed to the class.
+        """
+        from loancollect.domain.schedule import build_schedule
+
+        rate = to_decimal(annual_rate, "loan.annual_rate")
+        installments = build_schedule(
+            principal=principal,
+            annual_rate=rate,
+            term=term,
+            start=disbursement_date,
+            method=method,
+            frequency=frequency,
+            day_count=day_count,
+            first_due_date=first_due_date,
+            calendar=calendar,
+            roll=roll,
+            rounding=rounding,
+        )
+        return cls(
+            id=id,
+            borrower=borrower,
+            principal=principal,
+            annual_rate=rate,
+            disbursement_date=disbursement_date,
+            installments=installments,
+            method=method,
+            frequency=frequency,
+            day_count=day_count,
+            **terms,
+        )
+
+    @property
+    def currency(self) -> str:
+        """The loan's currency code."""
+        return self.principal.currency
+
+    @property
+    def maturity_date(self) -> dt.date:
+        """The last due date."""
+        return self.installments[-1].due_date
+
+    def __repr__(self) -> str:
+        return (
+            f"Loan(id={self.id!r}, borrower={self.borrower.id!r}, principal={self.principal!r}, "
+            f"annual_rate={self.annual_rate}, method={self.method.value}, "
+            f"installments={len(self.installments)}, disbursed={self.disbursement_date.isoformat()})"
+        )
+
+
+@attrs.frozen
+class Payment:
+    """Money received for a loan.
+
+    :param value_date: the date the payment counts from (it changes the penalty
+        base on that day).
+    :param received_at: when it arrived, time-zone aware.
+    """
+
+    id: str = attrs.field(validator=_non_empty("payment.id"))
+    loan_id: str = attrs.field(validator=_non_empty("payment.loan_id"))
+    amount: Money
+    value_date: dt.date = attrs.field(validator=_is_date("payment.value_date"))
+    received_at: dt.datetime
+    reference: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.amount, Money):
+            raise ValidationError("payment.amount", self.amount, "expected Money")
+        if not self.amount.is_positive():
+            raise ValidationError("payment.amount", self.amount, "must be positive")
+        require_aware("payment.received_at", self.received_at)
+
+
+def check_payments(loan: Loan, payments: Sequence[Payment]) -> None:
+    """Validate payments against their loan: same loan, currency, not before disbursement."""
+    for i, p in enumerate(payments):
+        if p.loan_id != loan.id:
+            raise ValidationError(f"payments[{i}].loan_id", p.loan_id, f"belongs to another loan than {loan.id!r}")
+        if p.amount.currency != loan.currency:
+            raise CurrencyMismatchError("apply a payment in", p.amount.currency, f"a {loan.currency} loan")
+        if p.value_date < loan.disbursement_date:
+            raise ValidationError(
+                f"payments[{i}].value_date",
+                p.value_date.isoformat(),
+                f"before the disbursement date {loan.disbursement_date.isoformat()}",
+            )
+
+
+__all__ += ["MAX_ANNUAL_RATE", "NO_PENALTY", "check_payments"]

@@ -1,0 +1,156 @@
+"""Repayment schedules: 等额本息, 等额本金, 先息后本 and 一次性还本付息.
+
+Rounding follows common bank practice (and the project's golden vectors): the
+annuity installment is rounded once; interest is computed per period on the
+rounded remaining balance; the last installment takes the residue, so the
+installments always sum exactly to the principal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from decimal import Decimal
+
+from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention, add_months
+from loancollect.domain.errors import ValidationError
+from loancollect.domain.loans import MAX_ANNUAL_RATE, Frequency, Installment, RepaymentMethod
+from loancollect.domain.money import CURRENCIES, Money, Rounding, round_div, to_decimal
+
+__all__ = ["annuity_payment", "build_schedule", "due_dates"]
+
+_HIGH_PRECISION = decimal.Context(prec=50)
+
+
+def due_dates(
+    start: dt.date,
+    term: int,
+    frequency: Frequency = Frequency.MONTHLY,
+    *,
+    first_due_date: dt.date | None = None,
+) -> list[dt.date]:
+    """Unadjusted due dates, each computed from the anchor, never from the previous one.
+
+    Monthly: ``anchor + k months`` (clamped to month end). Weekly / bi-weekly:
+    ``anchor + 7k / 14k days``. The anchor is ``start`` (k = 1..term), or
+    ``first_due_date`` (k = 0..term-1) when given.
+    """
+    if first_due_date is not None:
+        anchor, offset = first_due_date, 0
+    else:
+        anchor, offset = start, 1
+    if frequency is Frequency.MONTHLY:
+        return [add_months(anchor, k + offset) for k in range(term)]
+    step = 7 if frequency is Frequency.WEEKLY else 14
+    return [anchor + dt.timedelta(days=step * (k + offset)) for k in range(term)]
+
+
+def annuity_payment(
+    principal: Money, periodic_rate: Decimal, term: int, rounding: Rounding = Rounding.HALF_UP
+) -> Money:
+    """The equal installment ``P·r·(1+r)^n / ((1+r)^n − 1)``, rounded once.
+
+    With a zero rate it is ``P / n``, rounded.
+    """
+    cur = principal.currency
+    if periodic_rate == 0:
+        raw = principal.amount / term
+    else:
+        with decimal.localcontext(_HIGH_PRECISION):
+            growth = (1 + periodic_rate) ** term
+            raw = principal.amount * periodic_rate * growth / (growth - 1)
+    return Money.rounded(raw, cur, rounding)
+
+
+def build_schedule(
+    *,
+    principal: Money,
+    annual_rate: object,
+    term: int,
+    start: dt.date,
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+    frequency: Frequency = Frequency.MONTHLY,
+    day_count: DayCount | None = None,
+    first_due_date: dt.date | None = None,
+    calendar: BusinessCalendar | None = None,
+    roll: RollConvention = RollConvention.NONE,
+    rounding: Rounding = Rounding.HALF_UP,
+) -> tuple[Installment, ...]:
+    """Compute a repayment schedule.
+
+    :param principal: amount lent.
+    :param annual_rate: contract rate as a fraction (``Decimal("0.06")``).
+    :param term: number of periods (for ``BULLET``: the number of periods until
+        the single due date).
+    :param start: disbursement date, the anchor of the due dates.
+    :param day_count: ``None`` for periodic interest (annual / 12 per month);
+        a :class:`DayCount` for daily accrual over each period's actual dates.
+    :param calendar: business calendar for rolling due dates (with ``roll``).
+        Interest periods use the unadjusted dates, so rolling never changes the amounts.
+    :param rounding: the named rounding for the installment and each interest amount.
+    :returns: the installments, whose principal sums exactly to ``principal``.
+    """
+    rate = to_decimal(annual_rate, "annual_rate")
+    if not isinstance(principal, Money) or not principal.is_positive():
+        raise ValidationError("principal", principal, "must be positive Money")
+    if not (0 <= rate <= MAX_ANNUAL_RATE):
+        raise ValidationError("annual_rate", rate, "must be a fraction between 0 and 1")
+    if isinstance(term, bool) or not isinstance(term, int) or term < 1 or term > 1200:
+        raise ValidationError("term", term, "must be an int from 1 to 1200")
+    if first_due_date is not None and first_due_date <= start:
+        raise ValidationError("first_due_date", first_due_date.isoformat(), "must be after start")
+    if roll is not RollConvention.NONE and calendar is None:
+        raise ValidationError("roll", roll.value, "rolling due dates needs a calendar")
+
+    cur = principal.currency
+    dates = due_dates(start, term, frequency, first_due_date=first_due_date)
+    periods_per_year = frequency.periods_per_year
+    num, den = rate.as_integer_ratio()
+    balance = principal.minor_units
+
+    def period_interest(bal: int, begin: dt.date, end: dt.date, periods: int = 1) -> int:
+        if day_count is None:
+            return round_div(bal * num * periods, den * periods_per_year, rounding)
+        return round_div(bal * num * day_count.days(begin, end), den * day_count.basis, rounding)
+
+    rows: list[tuple[dt.date, dt.date, int, int]] = []  # (due, accrual start, principal, interest)
+    if method is RepaymentMethod.BULLET:
+        interest = period_interest(balance, start, dates[-1], term)
+        rows.append((dates[-1], start, balance, interest))
+    else:
+        if method is RepaymentMethod.EQUAL_INSTALLMENT:
+            periodic = rate / periods_per_year
+            installment = annuity_payment(principal, periodic, term, rounding).minor_units
+        elif method is RepaymentMethod.EQUAL_PRINCIPAL:
+            part = round_div(balance, term, rounding)
+        previous = start
+        for k, due in enumerate(dates, start=1):
+            interest = period_interest(balance, previous, due)
+            if k == term:
+                paid = balance
+            elif method is RepaymentMethod.EQUAL_INSTALLMENT:
+                paid = min(max(installment - interest, 0), balance)
+            elif method is RepaymentMethod.EQUAL_PRINCIPAL:
+                paid = min(part, balance)
+            else:  # INTEREST_ONLY
+                paid = 0
+            rows.append((due, previous, paid, interest))
+            balance -= paid
+            previous = due
+
+    result = []
+    quantum_scale = CURRENCIES[cur].minor_units
+    for number, (due, accrual_start, paid, interest) in enumerate(rows, start=1):
+        adjusted = calendar.roll(due, roll) if calendar is not None else due
+        days = (day_count or DayCount.ACT_360).days(accrual_start, due)
+        result.append(
+            Installment(
+                number=number,
+                due_date=adjusted,
+                principal=Money(Decimal(paid).scaleb(-quantum_scale), cur),
+                interest=Money(Decimal(interest).scaleb(-quantum_scale), cur),
+                accrual_start=accrual_start,
+                accrual_days=days,
+            )
+        )
+    return tuple(result)
