@@ -89,6 +89,10 @@ class WaterfallStep:
         return self.state is state
 
 
+def _steps(value: Iterable[WaterfallStep]) -> tuple[WaterfallStep, ...]:
+    return tuple(value)
+
+
 class Axis(enum.Enum):
     """Horizontal: installment by installment. Vertical: step by step."""
 
@@ -101,7 +105,7 @@ class Waterfall:
     """A named allocation order; see the module docstring."""
 
     name: str
-    steps: tuple[WaterfallStep, ...] = attrs.field(converter=tuple)
+    steps: tuple[WaterfallStep, ...] = attrs.field(converter=_steps)
     axis: Axis = Axis.HORIZONTAL
 
     @property
@@ -151,7 +155,9 @@ class Waterfall:
         try:
             ax = Axis(axis)
         except ValueError:
-            raise ConfigurationError(f"waterfall {name!r}: axis={axis!r} is not horizontal/vertical") from None
+            raise ConfigurationError(
+                f"waterfall {name!r}: axis={axis!r} is not horizontal/vertical"
+            ) from None
         return cls(name, tuple(steps), ax)
 
 
@@ -212,9 +218,7 @@ class AllocationResult:
         return total
 
 
-def plan_order(
-    items: Sequence[tuple[int, int, Component, DueState]], wf: Waterfall
-) -> list[int]:
+def plan_order(items: Sequence[tuple[int, int, Component, DueState]], wf: Waterfall) -> list[int]:
     """Indices of ``items`` (installment, due ordinal, component, state) in payment order.
 
     Shared by :func:`allocate` and the integer fast path of the assessment.
@@ -241,7 +245,9 @@ def plan_order(
     return order
 
 
-def allocate(payment: Money, items: Sequence[DueItem], wf: Waterfall = HORIZONTAL) -> AllocationResult:
+def allocate(
+    payment: Money, items: Sequence[DueItem], wf: Waterfall = HORIZONTAL
+) -> AllocationResult:
     """Allocate ``payment`` over ``items`` in the order of ``wf``.
 
     Conserves money exactly: ``sum(paid) + unapplied == payment``.

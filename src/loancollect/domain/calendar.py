@@ -59,9 +59,7 @@ class DayCount(enum.Enum):
         if self is DayCount.THIRTY_360:
             d1 = min(start.day, 30)
             d2 = min(end.day, 30) if d1 == 30 else end.day
-            return (
-                360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
-            )
+            return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
         return (end - start).days
 
     def year_fraction(self, start: dt.date, end: dt.date) -> Decimal:
@@ -158,7 +156,9 @@ class BusinessCalendar:
             if self.is_business_day(current):
                 return current
             current += dt.timedelta(days=step)
-        raise ConfigurationError(f"calendar {self.country}: no business day within 60 days of {day}")
+        raise ConfigurationError(
+            f"calendar {self.country}: no business day within 60 days of {day}"
+        )
 
 
 @functools.lru_cache(maxsize=256)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -54,11 +54,28 @@ _JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 _LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 
 
-def _decimal(field: str) -> Callable[[object], Decimal]:
-    def convert(value: object) -> Decimal:
-        return to_decimal(value, field)
+def _annual_rate(value: object) -> Decimal:
+    return to_decimal(value, "loan.annual_rate")
 
-    return convert
+
+def _markup(value: object) -> Decimal:
+    return to_decimal(value, "penalty.markup")
+
+
+def _optional_penalty_rate(value: object) -> Decimal | None:
+    return None if value is None else to_decimal(value, "penalty.rate")
+
+
+def _optional_cap_rate(value: object) -> Decimal | None:
+    return None if value is None else to_decimal(value, "penalty.cap_rate")
+
+
+def _contact_points(value: Iterable[ContactPoint]) -> tuple[ContactPoint, ...]:
+    return tuple(value)
+
+
+def _installments(value: Iterable[Installment]) -> tuple[Installment, ...]:
+    return tuple(value)
 
 
 def _non_empty(field: str) -> Callable[[Any, Any, str], None]:
@@ -75,7 +92,9 @@ def require_aware(field: str, value: dt.datetime) -> None:
         raise ValidationError(field, value, "expected a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(
-            field, value, "naive datetime; pass a time-zone-aware one (e.g. pendulum.datetime(..., tz=...))"
+            field,
+            value,
+            "naive datetime; pass a time-zone-aware one (e.g. pendulum.datetime(..., tz=...))",
         )
 
 
@@ -167,7 +186,7 @@ class Borrower:
     jurisdiction: str
     time_zone: str
     locale: str
-    contact_points: tuple[ContactPoint, ...] = attrs.field(default=(), converter=tuple)
+    contact_points: tuple[ContactPoint, ...] = attrs.field(default=(), converter=_contact_points)
     national_id: str | None = None
     monthly_income: Money | None = None
     monthly_debt_service: Money | None = None
@@ -177,16 +196,22 @@ class Borrower:
             raise ValidationError("borrower.kind", self.kind, "expected a PartyKind")
         if not isinstance(self.jurisdiction, str) or not _JURISDICTION.match(self.jurisdiction):
             raise ValidationError(
-                "borrower.jurisdiction", self.jurisdiction, "expected ISO 3166 code like 'CN' or 'US-MA'"
+                "borrower.jurisdiction",
+                self.jurisdiction,
+                "expected ISO 3166 code like 'CN' or 'US-MA'",
             )
         _check_zone("borrower.time_zone", self.time_zone)
         if not isinstance(self.locale, str) or not _LOCALE.match(self.locale):
             raise ValidationError("borrower.locale", self.locale, "expected a locale like 'zh_CN'")
         for i, cp in enumerate(self.contact_points):
             if not isinstance(cp, ContactPoint):
-                raise ValidationError(f"borrower.contact_points[{i}]", cp, "expected a ContactPoint")
+                raise ValidationError(
+                    f"borrower.contact_points[{i}]", cp, "expected a ContactPoint"
+                )
         if self.monthly_income is not None and self.monthly_income.is_negative():
-            raise ValidationError("borrower.monthly_income", self.monthly_income, "may not be negative")
+            raise ValidationError(
+                "borrower.monthly_income", self.monthly_income, "may not be negative"
+            )
 
     @property
     def country(self) -> str:
@@ -239,7 +264,9 @@ class DateRange:
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
             raise ValidationError(
-                "date_range.end", self.end.isoformat(), f"ends before it starts ({self.start.isoformat()})"
+                "date_range.end",
+                self.end.isoformat(),
+                f"ends before it starts ({self.start.isoformat()})",
             )
 
     def __contains__(self, day: object) -> bool:
@@ -266,19 +293,13 @@ class PenaltyTerms:
         principal; for private lending it defaults to 4 × the one-year LPR at contract date.
     """
 
-    markup: Decimal = attrs.field(default=Decimal("0.5"), converter=_decimal("penalty.markup"))
-    rate: Decimal | None = attrs.field(
-        default=None,
-        converter=attrs.converters.optional(_decimal("penalty.rate")),
-    )
+    markup: Decimal = attrs.field(default=Decimal("0.5"), converter=_markup)
+    rate: Decimal | None = attrs.field(default=None, converter=_optional_penalty_rate)
     compound: bool = True
     day_count: DayCount = DayCount.ACT_360
     rounding: Rounding = Rounding.HALF_UP
     accrue_from_grace_end: bool = False
-    cap_rate: Decimal | None = attrs.field(
-        default=None,
-        converter=attrs.converters.optional(_decimal("penalty.cap_rate")),
-    )
+    cap_rate: Decimal | None = attrs.field(default=None, converter=_optional_cap_rate)
 
     def __attrs_post_init__(self) -> None:
         if self.markup < 0 or self.markup > 10:
@@ -286,7 +307,9 @@ class PenaltyTerms:
         if self.rate is not None and not (0 <= self.rate <= MAX_ANNUAL_RATE):
             raise ValidationError("penalty.rate", self.rate, "must be a fraction between 0 and 1")
         if self.cap_rate is not None and not (0 <= self.cap_rate <= MAX_ANNUAL_RATE):
-            raise ValidationError("penalty.cap_rate", self.cap_rate, "must be a fraction between 0 and 1")
+            raise ValidationError(
+                "penalty.cap_rate", self.cap_rate, "must be a fraction between 0 and 1"
+            )
 
     def penalty_rate(self, contract_rate: Decimal) -> Decimal:
         """The annual penalty rate for a contract rate."""
@@ -324,7 +347,9 @@ class Installment:
             if not isinstance(value, Money):
                 raise ValidationError(f"installment[{self.number}].{name}", value, "expected Money")
             if value.is_negative():
-                raise ValidationError(f"installment[{self.number}].{name}", value, "may not be negative")
+                raise ValidationError(
+                    f"installment[{self.number}].{name}", value, "may not be negative"
+                )
         if self.interest.currency != self.principal.currency:
             raise CurrencyMismatchError("schedule", self.principal.currency, self.interest.currency)
         if self.fees is not None and self.fees.currency != self.principal.currency:
@@ -360,9 +385,9 @@ class Loan:
     id: str = attrs.field(validator=_non_empty("loan.id"))
     borrower: Borrower
     principal: Money
-    annual_rate: Decimal = attrs.field(converter=_decimal("loan.annual_rate"))
+    annual_rate: Decimal = attrs.field(converter=_annual_rate)
     disbursement_date: dt.date = attrs.field(validator=_is_date("loan.disbursement_date"))
-    installments: tuple[Installment, ...] = attrs.field(converter=tuple)
+    installments: tuple[Installment, ...] = attrs.field(converter=_installments)
     method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT
     frequency: Frequency = Frequency.MONTHLY
     day_count: DayCount | None = None
@@ -389,10 +414,14 @@ class Loan:
                 self.annual_rate,
                 "must be a fraction between 0 and 1 (Decimal('0.06') for 6 %)",
             )
-        if isinstance(self.grace_days, bool) or not isinstance(self.grace_days, int) or not (
-            0 <= self.grace_days <= 366
+        if (
+            isinstance(self.grace_days, bool)
+            or not isinstance(self.grace_days, int)
+            or not (0 <= self.grace_days <= 366)
         ):
-            raise ValidationError("loan.grace_days", self.grace_days, "must be an int from 0 to 366")
+            raise ValidationError(
+                "loan.grace_days", self.grace_days, "must be an int from 0 to 366"
+            )
         cur = self.principal.currency
         if self.tolerance is not None:
             if self.tolerance.currency != cur:
@@ -498,7 +527,8 @@ class Loan:
         return (
             f"Loan(id={self.id!r}, borrower={self.borrower.id!r}, principal={self.principal!r}, "
             f"annual_rate={self.annual_rate}, method={self.method.value}, "
-            f"installments={len(self.installments)}, disbursed={self.disbursement_date.isoformat()})"
+            f"installments={len(self.installments)}, "
+            f"disbursed={self.disbursement_date.isoformat()})"
         )
 
 
@@ -530,9 +560,13 @@ def check_payments(loan: Loan, payments: Sequence[Payment]) -> None:
     """Validate payments against their loan: same loan, currency, not before disbursement."""
     for i, p in enumerate(payments):
         if p.loan_id != loan.id:
-            raise ValidationError(f"payments[{i}].loan_id", p.loan_id, f"belongs to another loan than {loan.id!r}")
+            raise ValidationError(
+                f"payments[{i}].loan_id", p.loan_id, f"belongs to another loan than {loan.id!r}"
+            )
         if p.amount.currency != loan.currency:
-            raise CurrencyMismatchError("apply a payment in", p.amount.currency, f"a {loan.currency} loan")
+            raise CurrencyMismatchError(
+                "apply a payment in", p.amount.currency, f"a {loan.currency} loan"
+            )
         if p.value_date < loan.disbursement_date:
             raise ValidationError(
                 f"payments[{i}].value_date",

@@ -128,7 +128,9 @@ def to_decimal(value: object, field: str = "value") -> Decimal:
         except InvalidOperation:
             raise ValidationError(field, value, "not a decimal number") from None
     else:
-        raise ValidationError(field, value, f"expected Decimal, int or str, got {type(value).__name__}")
+        raise ValidationError(
+            field, value, f"expected Decimal, int or str, got {type(value).__name__}"
+        )
     if not result.is_finite():
         raise ValidationError(field, value, "must be a finite number")
     return result
@@ -212,7 +214,7 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Self:
         """Zero in ``currency``."""
-        return cls(0, currency)
+        return cls.from_minor(0, currency)
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Self:
@@ -228,9 +230,7 @@ class Money:
         return obj
 
     @classmethod
-    def rounded(
-        cls, amount: object, currency: str, rounding: Rounding = Rounding.HALF_UP
-    ) -> Self:
+    def rounded(cls, amount: object, currency: str, rounding: Rounding = Rounding.HALF_UP) -> Self:
         """Build from an amount of any precision, rounding it to the minor unit."""
         cur = CURRENCIES.get(currency)
         if cur is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -121,8 +122,10 @@ class RiskClassThresholds:
 
     def __attrs_post_init__(self) -> None:
         seq = (self.special_mention, self.substandard, self.doubtful, self.loss)
-        if seq[0] < 1 or any(b <= a for a, b in zip(seq, seq[1:], strict=False)):
-            raise ConfigurationError(f"risk class thresholds must be increasing and >= 1, got {seq}")
+        if seq[0] < 1 or any(b <= a for a, b in itertools.pairwise(seq)):
+            raise ConfigurationError(
+                f"risk class thresholds must be increasing and >= 1, got {seq}"
+            )
 
     def classify(self, dpd: int) -> RiskClass:
         """The class for ``dpd``."""
@@ -388,7 +391,10 @@ class Assessment:
                 (
                     pay_idx,
                     AllocationLine(
-                        number, _COMPONENTS[comp], Money.from_minor(paid, cur), Money.from_minor(remaining, cur)
+                        number,
+                        _COMPONENTS[comp],
+                        Money.from_minor(paid, cur),
+                        Money.from_minor(remaining, cur),
                     ),
                 )
             )
@@ -442,7 +448,13 @@ def assess(
     wf = config.waterfall
 
     # Outstanding per component (rows) and installment (columns).
-    out = [[0] * n, [0] * n, [row[3] for row in plan], [row[2] for row in plan], [row[1] for row in plan]]
+    out = [
+        [0] * n,
+        [0] * n,
+        [row[3] for row in plan],
+        [row[2] for row in plan],
+        [row[1] for row in plan],
+    ]
     paid_total = [0] * n
 
     # Penalty rate as an exact fraction; possibly capped.
@@ -500,8 +512,8 @@ def assess(
             if it:
                 out[_COMP][i] += round_div(it * num * days, den * basis, rounding)
 
-    horizontal_fast = wf.axis is Axis.HORIZONTAL and not wf.pays_future and all(
-        s.state is None for s in wf.steps
+    horizontal_fast = (
+        wf.axis is Axis.HORIZONTAL and not wf.pays_future and all(s.state is None for s in wf.steps)
     )
     fast_order = [_INDEX[s.component] for s in wf.steps] if horizontal_fast else []
 
@@ -525,7 +537,9 @@ def assess(
         items = []
         for i in range(n):
             due = plan[i][0]
-            state = DueState.PAST_DUE if due < t else (DueState.DUE if due == t else DueState.FUTURE)
+            state = (
+                DueState.PAST_DUE if due < t else (DueState.DUE if due == t else DueState.FUTURE)
+            )
             for c in range(5):
                 if out[c][i]:
                     items.append((i + 1, due, _COMPONENTS[c], state))
@@ -543,19 +557,25 @@ def assess(
         return amount
 
     # Timeline: due dates (credit settles them), adjustments, payments; in date order.
-    events: list[tuple[int, int, int]] = [(row[0], 0, k) for k, row in enumerate(plan) if row[0] <= as_ord]
+    events: list[tuple[int, int, int]] = [
+        (row[0], 0, k) for k, row in enumerate(plan) if row[0] <= as_ord
+    ]
     for k, adj in enumerate(adjustments):
         if adj.amount.currency != cur:
             raise CurrencyMismatchError("adjust", cur, adj.amount.currency)
         if adj.installment is not None and not (1 <= adj.installment <= n):
-            raise ValidationError("adjustment.installment", adj.installment, f"loan has {n} installments")
+            raise ValidationError(
+                "adjustment.installment", adj.installment, f"loan has {n} installments"
+            )
         if adj.date <= as_of:
             events.append((adj.date.toordinal(), 1, k))
     for k, pay in enumerate(payments):
         if pay.value_date <= as_of:
             events.append((pay.value_date.toordinal(), 2, k))
     if len(events) > 1:
-        events.sort(key=lambda e: (e[0], e[1], payments[e[2]].received_at if e[1] == 2 else 0, e[2]))
+        events.sort(
+            key=lambda e: (e[0], e[1], payments[e[2]].received_at if e[1] == 2 else 0, e[2])
+        )
 
     credit = 0
     received = 0
@@ -618,9 +638,7 @@ def assess(
             status = _S_PARTLY
         else:
             status = _S_OVERDUE
-        rows.append(
-            (i + 1, due, status, p, it, f, out[_PEN][i], out[_COMP][i], paid_total[i])
-        )
+        rows.append((i + 1, due, status, p, it, f, out[_PEN][i], out[_COMP][i], paid_total[i]))
     penalty = sum(out[_PEN])
     comp_total = sum(out[_COMP])
 
@@ -687,4 +705,3 @@ def assess(
         next_due_date=dt.date.fromordinal(next_due) if next_due is not None else None,
         penalty_capped=capped,
     )
-
