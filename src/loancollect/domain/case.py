@@ -1,0 +1,158 @@
+"""The collection case: what loancollect remembers about one loan between runs.
+
+The host platform owns loans and payments; the case is loancollect's own record:
+current stage and since when, segment and strategy variant, promises and
+arrangements, holds, flags, contact outcomes, when each action rule last fired,
+and the next date the case needs a review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+
+import attrs
+
+from loancollect.domain.arrangements import Arrangement, ArrangementStatus, PromiseToPay
+from loancollect.domain.errors import ValidationError
+
+__all__ = ["Case", "ContactOutcome", "Hold", "HoldKind", "OutcomeKind"]
+
+
+class HoldKind(enum.Enum):
+    """Why collection is held: escalation stops while a hold is active."""
+
+    DISPUTE = "dispute"
+    BANKRUPTCY = "bankruptcy"
+    DECEASED = "deceased"
+    BREATHING_SPACE = "breathing_space"
+    LEGAL = "legal"  # a legal or regulatory hold (court order, complaint review)
+    MANUAL = "manual"
+
+
+@attrs.frozen
+class Hold:
+    """A hold over ``[start, end]``; ``end=None`` means until released."""
+
+    kind: HoldKind
+    start: dt.date
+    end: dt.date | None = None
+    reason: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.end is not None and self.end < self.start:
+            raise ValidationError("hold.end", self.end.isoformat(), f"before start {self.start}")
+
+    def active_on(self, day: dt.date) -> bool:
+        """True if the hold covers ``day``."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+class OutcomeKind(enum.Enum):
+    """The result of a contact attempt, as recorded by an agent or a dialer."""
+
+    RIGHT_PARTY_CONTACT = "right_party_contact"
+    PROMISE = "promise"
+    REFUSED = "refused"
+    WRONG_NUMBER = "wrong_number"
+    NO_ANSWER = "no_answer"
+    DISPUTE_RAISED = "dispute_raised"
+    HARDSHIP_STATED = "hardship_stated"
+    THIRD_PARTY = "third_party"
+
+
+@attrs.frozen
+class ContactOutcome:
+    """One recorded contact outcome."""
+
+    on: dt.date
+    channel: str
+    outcome: OutcomeKind
+    note: str = ""
+
+
+def _arrangements(value: Iterable[Arrangement]) -> tuple[Arrangement, ...]:
+    return tuple(value)
+
+
+def _holds(value: Iterable[Hold]) -> tuple[Hold, ...]:
+    return tuple(value)
+
+
+def _outcomes(value: Iterable[ContactOutcome]) -> tuple[ContactOutcome, ...]:
+    return tuple(value)
+
+
+def _flags(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _last_actions(value: Iterable[tuple[str, dt.date]]) -> tuple[tuple[str, dt.date], ...]:
+    return tuple(sorted(value))
+
+
+@attrs.frozen(kw_only=True)
+class Case:
+    """The collection state of one loan.
+
+    :param stage: name of the current stage of the policy.
+    :param stage_since: the date the case entered ``stage``.
+    :param variant: the strategy variant (champion/challenger) assigned to the case.
+    :param flags: free markers such as ``"litigation_recommended"``, ``"placed:agency-x"``.
+    :param last_actions: ``(rule id, date)`` of the last time each action rule fired.
+    :param next_review_date: the earliest date the case's decision can change.
+    """
+
+    loan_id: str
+    stage: str = "current"
+    stage_since: dt.date | None = None
+    segment: str | None = None
+    variant: str | None = None
+    arrangements: tuple[Arrangement, ...] = attrs.field(default=(), converter=_arrangements)
+    holds: tuple[Hold, ...] = attrs.field(default=(), converter=_holds)
+    contacts: tuple[ContactOutcome, ...] = attrs.field(default=(), converter=_outcomes)
+    flags: frozenset[str] = attrs.field(default=frozenset(), converter=_flags)
+    last_actions: tuple[tuple[str, dt.date], ...] = attrs.field(default=(), converter=_last_actions)
+    next_review_date: dt.date | None = None
+    closed_on: dt.date | None = None
+
+    @property
+    def promises(self) -> tuple[PromiseToPay, ...]:
+        """Every promise to pay, in the order made."""
+        return tuple(a for a in self.arrangements if isinstance(a, PromiseToPay))
+
+    @property
+    def broken_promises(self) -> int:
+        """How many promises were broken."""
+        return sum(1 for p in self.promises if p.status is ArrangementStatus.BROKEN)
+
+    @property
+    def kept_promises(self) -> int:
+        """How many promises were kept."""
+        return sum(1 for p in self.promises if p.status is ArrangementStatus.KEPT)
+
+    @property
+    def broken_arrangements(self) -> int:
+        """How many arrangements of any kind were broken."""
+        return sum(1 for a in self.arrangements if a.status is ArrangementStatus.BROKEN)
+
+    def active_arrangements(self) -> tuple[Arrangement, ...]:
+        """Arrangements still running (pending or active)."""
+        return tuple(a for a in self.arrangements if a.status.is_open)
+
+    def active_holds(self, day: dt.date) -> tuple[Hold, ...]:
+        """Holds that cover ``day``."""
+        return tuple(h for h in self.holds if h.active_on(day))
+
+    def last_action(self, rule_id: str) -> dt.date | None:
+        """When action rule ``rule_id`` last fired."""
+        for rid, day in self.last_actions:
+            if rid == rule_id:
+                return day
+        return None
+
+    def with_action(self, rule_id: str, day: dt.date) -> Case:
+        """A copy recording that ``rule_id`` fired on ``day``."""
+        others = [(rid, d) for rid, d in self.last_actions if rid != rule_id]
+        return attrs.evolve(self, last_actions=(*others, (rule_id, day)))

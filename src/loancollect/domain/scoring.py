@@ -1,0 +1,188 @@
+"""Risk, ability and willingness scores, and the segment they put a case in.
+
+Scores are Decimals in [0, 1]. Contributions come from the default heuristic
+below and from plug-ins (``loancollect_score``: data and ML models); they are
+combined by weight. Segmentation is the ability × willingness matrix, with
+different thresholds and names for individuals and companies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+import attrs
+
+from loancollect.domain.case import Case, OutcomeKind
+from loancollect.domain.errors import ValidationError
+from loancollect.domain.loans import Loan, PartyKind
+from loancollect.domain.overdue import Assessment
+
+__all__ = [
+    "SEGMENTS",
+    "ScoreContribution",
+    "Scores",
+    "SegmentationRules",
+    "combine",
+    "heuristic_contribution",
+    "segment_for",
+]
+
+_ZERO, _ONE, _HALF = Decimal(0), Decimal(1), Decimal("0.5")
+
+
+def _unit(field: str, value: Decimal | None) -> None:
+    if value is not None and not (isinstance(value, Decimal) and _ZERO <= value <= _ONE):
+        raise ValidationError(field, value, "must be a Decimal in [0, 1]")
+
+
+@attrs.frozen
+class ScoreContribution:
+    """One source's opinion about a case; ``None`` means no opinion on that axis.
+
+    :param risk: probability-like risk of not paying (1 = certainly will not pay).
+    :param ability: capacity to pay (1 = fully able).
+    :param willingness: intention to pay (1 = fully willing).
+    :param weight: relative weight when contributions are combined.
+    """
+
+    source: str
+    risk: Decimal | None = None
+    ability: Decimal | None = None
+    willingness: Decimal | None = None
+    weight: Decimal = Decimal(1)
+    reason: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        _unit("score.risk", self.risk)
+        _unit("score.ability", self.ability)
+        _unit("score.willingness", self.willingness)
+        if not isinstance(self.weight, Decimal) or self.weight <= 0:
+            raise ValidationError("score.weight", self.weight, "must be a positive Decimal")
+
+
+@attrs.frozen
+class Scores:
+    """Combined scores of a case, each in [0, 1], with the sources that made them."""
+
+    risk: Decimal
+    ability: Decimal
+    willingness: Decimal
+    sources: tuple[str, ...] = ()
+
+
+def combine(contributions: Iterable[ScoreContribution]) -> Scores:
+    """Weighted mean per axis of the contributions that have an opinion (0.5 if none)."""
+    items = list(contributions)
+
+    def axis(name: str) -> Decimal:
+        pairs = [(getattr(c, name), c.weight) for c in items if getattr(c, name) is not None]
+        if not pairs:
+            return _HALF
+        total = sum((w for _, w in pairs), _ZERO)
+        value = sum((v * w for v, w in pairs), _ZERO) / total
+        return value.quantize(Decimal("0.0001"))
+
+    return Scores(
+        axis("risk"), axis("ability"), axis("willingness"), tuple(c.source for c in items)
+    )
+
+
+def _clamp(value: Decimal) -> Decimal:
+    return min(_ONE, max(_ZERO, value)).quantize(Decimal("0.0001"))
+
+
+def heuristic_contribution(
+    loan: Loan, assessment: Assessment, case: Case, as_of: dt.date
+) -> ScoreContribution:
+    """The built-in scores from payment history, promises, contact outcomes and income.
+
+    - willingness rises with kept promises and right-party contacts and payments
+      made, and falls with broken promises, refusals and unanswered contacts;
+    - ability comes from the debt-service ratio when income is known, falls with
+      stated hardship, and otherwise from how much of the loan has been repaid;
+    - risk rises with DPD (saturating at 180 days) and falls with willingness.
+    """
+    contacts = case.contacts
+    rpc = sum(1 for c in contacts if c.outcome is OutcomeKind.RIGHT_PARTY_CONTACT)
+    refused = sum(1 for c in contacts if c.outcome is OutcomeKind.REFUSED)
+    no_answer = sum(1 for c in contacts if c.outcome is OutcomeKind.NO_ANSWER)
+    hardship = any(c.outcome is OutcomeKind.HARDSHIP_STATED for c in contacts)
+    paid = assessment.total_paid.minor_units
+    willingness = (
+        Decimal("0.6")
+        + Decimal("0.1") * case.kept_promises
+        - Decimal("0.15") * case.broken_promises
+        + Decimal("0.03") * rpc
+        - Decimal("0.15") * refused
+        - Decimal("0.02") * no_answer
+        + (Decimal("0.05") if paid else _ZERO)
+        - Decimal("0.1") * case.broken_arrangements
+    )
+    borrower = loan.borrower
+    income = borrower.monthly_income
+    if income is not None and income.is_positive() and income.currency == loan.currency:
+        debt = borrower.monthly_debt_service
+        service = debt.amount if debt is not None and debt.currency == loan.currency else _ZERO
+        ratio = service / income.amount
+        # Companies carry more leverage before they are unable to pay.
+        limit = Decimal("0.8") if borrower.kind is PartyKind.COMPANY else Decimal("0.5")
+        ability = _ONE - ratio / (2 * limit)
+    else:
+        repaid = _ONE - assessment.outstanding_principal.amount / loan.principal.amount
+        ability = Decimal("0.6") + repaid * Decimal("0.3")
+    if hardship:
+        ability -= Decimal("0.4")
+    dpd_part = min(Decimal(assessment.dpd), Decimal(180)) / Decimal(180)
+    willingness = _clamp(willingness)
+    risk = _clamp(
+        Decimal("0.1") + dpd_part * Decimal("0.6") + (_ONE - willingness) * Decimal("0.3")
+    )
+    return ScoreContribution(
+        source="heuristic",
+        risk=risk,
+        ability=_clamp(ability),
+        willingness=willingness,
+        reason=f"dpd={assessment.dpd} kept={case.kept_promises} broken={case.broken_promises}",
+    )
+
+
+# The matrix: (able, willing) -> segment name, per party kind.
+SEGMENTS: dict[PartyKind, dict[tuple[bool, bool], str]] = {
+    PartyKind.INDIVIDUAL: {
+        (True, True): "forgetful",  # forgot / can pay
+        (False, True): "hardship",  # wants to pay, cannot
+        (True, False): "strategic",  # can pay, will not
+        (False, False): "unresponsive",  # cannot and will not
+    },
+    PartyKind.COMPANY: {
+        (True, True): "company_cash_gap",
+        (False, True): "company_distressed",
+        (True, False): "company_evasive",
+        (False, False): "company_insolvent",
+    },
+}
+
+
+@attrs.frozen
+class SegmentationRules:
+    """Thresholds of the matrix (inclusive: a score at the threshold counts as able/willing)."""
+
+    ability_threshold: Decimal = Decimal("0.5")
+    willingness_threshold: Decimal = Decimal("0.5")
+    company_ability_threshold: Decimal = Decimal("0.4")
+    company_willingness_threshold: Decimal = Decimal("0.5")
+
+
+def segment_for(
+    kind: PartyKind, scores: Scores, rules: SegmentationRules = SegmentationRules()
+) -> str:
+    """The segment name for a party of ``kind`` with ``scores``."""
+    if kind is PartyKind.COMPANY:
+        able = scores.ability >= rules.company_ability_threshold
+        willing = scores.willingness >= rules.company_willingness_threshold
+    else:
+        able = scores.ability >= rules.ability_threshold
+        willing = scores.willingness >= rules.willingness_threshold
+    return SEGMENTS[kind][(able, willing)]
