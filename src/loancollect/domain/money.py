@@ -177,7 +177,7 @@ def _coerce_rate(value: object, field: str) -> Decimal:
     return to_decimal(value, field)
 
 
-@attrs.frozen(repr=False, eq=False, order=False)
+@attrs.frozen(init=False, repr=False, eq=False, order=False)
 class Money:
     """An exact amount of one currency.
 

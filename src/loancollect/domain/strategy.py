@@ -362,8 +362,8 @@ def plan_actions(
             skipped.append(f"{rule.id}: no contact point")
             continue
         channel, contact = chosen
-        remaining = tuple(c for c in (rule.channel, *rule.fallbacks) if c != channel)
-        idx = (rule.channel, *rule.fallbacks).index(channel)
+        ladder = (rule.channel, *rule.fallbacks)
+        later = ladder[ladder.index(channel) + 1 :]
         actions.append(
             PlannedAction(
                 loan_id=loan.id,
@@ -376,7 +376,7 @@ def plan_actions(
                 locale=loan.borrower.locale,
                 idempotency_key=idempotency_key(loan.id, rule.id, as_of),
                 contact=contact,
-                fallbacks=remaining[idx:],
+                fallbacks=later,
                 variant=variant,
                 segment=segment,
             )

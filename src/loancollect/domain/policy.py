@@ -1,0 +1,347 @@
+"""Stage policy: collection stages as data, and how a case moves between them.
+
+Active stages are ordered by severity (``rank``); each has an entry
+:class:`Condition`. Outcome stages (current, cured, in arrangement, settled,
+written off, closed) are entered by facts, not thresholds. Evaluation:
+
+1. terminal outcomes stay (settled, written off, closed);
+2. paid off → closed; settlement completed → settled; flag ``written_off`` → written off;
+3. an open arrangement that suspends escalation → in arrangement;
+4. nothing overdue above the small-balance tolerance → cured (if the case was
+   delinquent) or current / pre-delinquency;
+5. otherwise the most severe active stage whose condition holds is the target.
+   Escalation waits for the current stage's minimum stay (hysteresis); with
+   ``catch_up="jump"`` the case goes straight to the target, with ``"step"`` one
+   stage per evaluation. A still-delinquent case never de-escalates: only a cure
+   brings it back (so a partial payment that moves the oldest unpaid due date
+   re-anchors the thresholds without skipping or re-entering stages).
+
+Every threshold is inclusive: ``min_dpd=31`` holds from day 31.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+import attrs
+
+from loancollect.domain.errors import ConfigurationError
+from loancollect.domain.money import Money
+
+__all__ = [
+    "OUTCOME_STAGES",
+    "CatchUp",
+    "Condition",
+    "Facts",
+    "Stage",
+    "StagePolicy",
+    "Transition",
+    "evaluate_stage",
+]
+
+CURRENT, CURED, IN_ARRANGEMENT, SETTLED, WRITTEN_OFF, CLOSED = (
+    "current",
+    "cured",
+    "in_arrangement",
+    "settled",
+    "written_off",
+    "closed",
+)
+OUTCOME_STAGES = (CURRENT, CURED, IN_ARRANGEMENT, SETTLED, WRITTEN_OFF, CLOSED)
+TERMINAL_STAGES = frozenset({SETTLED, WRITTEN_OFF, CLOSED})
+
+
+class CatchUp(enum.Enum):
+    """What a late evaluation does when several thresholds were crossed."""
+
+    JUMP = "jump"  # straight to the most severe matching stage
+    STEP = "step"  # one stage per evaluation
+
+
+def _fs(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
+    return tuple(value)
+
+
+def _thresholds(value: Mapping[str, Money] | Iterable[Money]) -> tuple[Money, ...]:
+    if isinstance(value, Mapping):
+        return tuple(value.values())
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Condition:
+    """Entry condition of a stage; every given part must hold (inclusive bounds).
+
+    :param min_dpd: days past due (or delinquent days, per the policy) at least this.
+    :param max_dpd: ... at most this.
+    :param min_overdue: per-currency minimum overdue amount (principal + interest + fees).
+    :param min_risk: risk score at least this.
+    :param segments: the case's segment is one of these (empty: any).
+    :param min_broken_promises: broken promises at least this.
+    :param flags_all: flags the case must carry; ``flags_none``: flags it must not.
+    :param due_within_days: pre-delinquency: not overdue and the next due date is
+        within this many days.
+    :param any_of: alternatives; at least one must hold as well.
+    """
+
+    min_dpd: int | None = None
+    max_dpd: int | None = None
+    min_overdue: tuple[Money, ...] = attrs.field(default=(), converter=_thresholds)
+    min_risk: Decimal | None = None
+    segments: frozenset[str] = attrs.field(default=frozenset(), converter=_fs)
+    min_broken_promises: int | None = None
+    flags_all: frozenset[str] = attrs.field(default=frozenset(), converter=_fs)
+    flags_none: frozenset[str] = attrs.field(default=frozenset(), converter=_fs)
+    due_within_days: int | None = None
+    any_of: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+
+    def holds(self, facts: Facts) -> bool:
+        """True if every part holds for ``facts``."""
+        d = facts.dpd
+        if self.min_dpd is not None and d < self.min_dpd:
+            return False
+        if self.max_dpd is not None and d > self.max_dpd:
+            return False
+        for threshold in self.min_overdue:
+            if threshold.currency == facts.overdue.currency and facts.overdue < threshold:
+                return False
+        if self.min_risk is not None and (facts.risk is None or facts.risk < self.min_risk):
+            return False
+        if self.segments and facts.segment not in self.segments:
+            return False
+        if (
+            self.min_broken_promises is not None
+            and facts.broken_promises < self.min_broken_promises
+        ):
+            return False
+        if not self.flags_all <= facts.flags or self.flags_none & facts.flags:
+            return False
+        if self.due_within_days is not None:
+            nd = facts.next_due_date
+            if facts.dpd > 0 or nd is None or (nd - facts.as_of).days > self.due_within_days:
+                return False
+        return not self.any_of or any(c.holds(facts) for c in self.any_of)
+
+    def dpd_thresholds(self) -> set[int]:
+        """Every DPD at which this condition may start to hold."""
+        out = {self.min_dpd} if self.min_dpd is not None else set()
+        if self.max_dpd is not None:
+            out.add(self.max_dpd + 1)
+        for c in self.any_of:
+            out |= c.dpd_thresholds()
+        return out
+
+
+@attrs.frozen(kw_only=True)
+class Stage:
+    """A collection stage.
+
+    :param rank: severity; higher ranks are more severe. Active stages only.
+    :param min_stay_days: hysteresis: days in this stage before escalating further.
+    :param contact: whether the strategy may contact the borrower in this stage.
+    """
+
+    name: str
+    rank: int
+    entry: Condition = Condition()
+    label: str = ""
+    label_zh: str = ""
+    min_stay_days: int = 0
+    contact: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.name in OUTCOME_STAGES:
+            raise ConfigurationError(f"stage name {self.name!r} is reserved for an outcome")
+        if self.rank < 1:
+            raise ConfigurationError(f"stage {self.name!r}: rank={self.rank} must be >= 1")
+        if self.min_stay_days < 0:
+            raise ConfigurationError(f"stage {self.name!r}: min_stay_days must be >= 0")
+
+
+@attrs.frozen(kw_only=True)
+class StagePolicy:
+    """A set of active stages plus the rules of movement.
+
+    :param use_delinquent_days: thresholds compare delinquent days (DPD minus grace
+        and paused days) instead of DPD.
+    :param small_balance: per-currency tolerance: an overdue amount at or below it
+        counts as paid up for cure.
+    :param cure_stage: where a paid-up delinquent case goes (``"cured"``).
+    """
+
+    name: str
+    stages: tuple[Stage, ...]
+    catch_up: CatchUp = CatchUp.JUMP
+    use_delinquent_days: bool = False
+    small_balance: tuple[Money, ...] = attrs.field(default=(), converter=_thresholds)
+    pre_delinquency_stage: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ConfigurationError(f"policy {self.name!r}: duplicate stage names")
+        ranks = [s.rank for s in self.stages]
+        if len(set(ranks)) != len(ranks):
+            raise ConfigurationError(f"policy {self.name!r}: two stages share a rank")
+        if self.pre_delinquency_stage is not None and self.pre_delinquency_stage not in names:
+            raise ConfigurationError(
+                f"policy {self.name!r}: pre_delinquency_stage={self.pre_delinquency_stage!r} "
+                "is not a stage"
+            )
+        object.__setattr__(self, "stages", tuple(sorted(self.stages, key=lambda s: s.rank)))
+
+    def stage(self, name: str) -> Stage | None:
+        """The active stage called ``name`` (``None`` for outcomes and unknown names)."""
+        return next((s for s in self.stages if s.name == name), None)
+
+    def rank(self, name: str) -> int:
+        """Rank of a stage; outcome stages rank 0."""
+        s = self.stage(name)
+        return s.rank if s is not None else 0
+
+    def names(self) -> tuple[str, ...]:
+        """Every stage name, active stages in rank order then outcomes."""
+        return tuple(s.name for s in self.stages) + OUTCOME_STAGES
+
+    def tolerance(self, currency: str) -> Money:
+        """Small-balance tolerance for ``currency`` (zero if none is set)."""
+        for m in self.small_balance:
+            if m.currency == currency:
+                return m
+        return Money.zero(currency)
+
+    def is_delinquent_stage(self, name: str) -> bool:
+        """True for active stages other than pre-delinquency."""
+        return self.stage(name) is not None and name != self.pre_delinquency_stage
+
+
+@attrs.frozen(kw_only=True)
+class Facts:
+    """What stage evaluation looks at (built by the decision from the assessment and case)."""
+
+    as_of: dt.date
+    dpd: int
+    overdue: Money
+    risk: Decimal | None
+    segment: str | None
+    broken_promises: int
+    flags: frozenset[str]
+    next_due_date: dt.date | None
+    paid_off: bool
+    settled: bool
+    suspended: bool
+    anchor: dt.date | None = None
+    dpd_offset: int = 0
+
+
+@attrs.frozen
+class Transition:
+    """A change of stage with its reason (recorded as an event)."""
+
+    previous: str
+    current: str
+    on: dt.date
+    reason: str
+
+
+def evaluate_stage(
+    policy: StagePolicy, stage: str, stage_since: dt.date | None, facts: Facts
+) -> tuple[str, Transition | None, dt.date | None]:
+    """The stage for ``facts``, the transition (if it changes), and a hysteresis date.
+
+    The third value is the date the minimum stay ends when it is what holds
+    escalation back (``None`` otherwise).
+    """
+    on = facts.as_of
+
+    def move(to: str, reason: str) -> tuple[str, Transition | None, dt.date | None]:
+        if to == stage:
+            return stage, None, None
+        return to, Transition(stage, to, on, reason), None
+
+    if stage in TERMINAL_STAGES:
+        return stage, None, None
+    if facts.paid_off:
+        return move(CLOSED, "paid off")
+    if facts.settled:
+        return move(SETTLED, "settlement paid")
+    if "written_off" in facts.flags:
+        return move(WRITTEN_OFF, "written off")
+    if facts.suspended:
+        return move(IN_ARRANGEMENT, "arrangement suspends escalation")
+
+    tolerance = policy.tolerance(facts.overdue.currency)
+    if facts.dpd == 0 or facts.overdue <= tolerance:
+        was_delinquent = policy.is_delinquent_stage(stage) or stage in (IN_ARRANGEMENT, CURED)
+        pre = policy.stage(policy.pre_delinquency_stage) if policy.pre_delinquency_stage else None
+        if pre is not None and pre.entry.holds(attrs.evolve(facts, dpd=0)):
+            return move(pre.name, f"entry condition of {pre.name} holds")
+        if was_delinquent:
+            return move(CURED, "paid up" if stage != CURED else "")
+        return move(CURRENT, "not overdue")
+
+    matching = [
+        s for s in policy.stages if s.name != policy.pre_delinquency_stage and s.entry.holds(facts)
+    ]
+    current = policy.stage(stage)
+    current_rank = (
+        current.rank if current is not None and stage != policy.pre_delinquency_stage else 0
+    )
+    if not matching:
+        if current_rank:
+            return stage, None, None
+        # Overdue but no stage matches yet (e.g. within a first threshold): keep as is.
+        return stage, None, None
+    target = matching[-1]
+    if target.rank <= current_rank:
+        return stage, None, None  # no de-escalation while still delinquent
+    if current is not None and current_rank and stage_since is not None:
+        stay_ends = stage_since + dt.timedelta(days=current.min_stay_days)
+        if on < stay_ends:
+            return stage, None, stay_ends
+    if policy.catch_up is CatchUp.STEP:
+        higher = [
+            s
+            for s in policy.stages
+            if s.rank > current_rank and s.name != policy.pre_delinquency_stage
+        ]
+        target = higher[0]
+        return move(
+            target.name, f"escalated one step towards {matching[-1].name} (dpd {facts.dpd})"
+        )
+    return move(target.name, f"entry condition of {target.name} holds (dpd {facts.dpd})")
+
+
+def next_threshold_date(policy: StagePolicy, facts: Facts) -> dt.date | None:
+    """The first future date on which a DPD threshold of any stage is crossed.
+
+    DPD grows by one a day from the current anchor; with delinquent days the
+    offset (grace and pauses) is added.
+    """
+    if facts.anchor is None:
+        return None
+    candidates = set()
+    for s in policy.stages:
+        candidates |= s.entry.dpd_thresholds()
+    future = sorted(t for t in candidates if t > facts.dpd)
+    if not future:
+        return None
+    return facts.anchor + dt.timedelta(days=future[0] + facts.dpd_offset)
+
+
+__all__ += [
+    "CLOSED",
+    "CURED",
+    "CURRENT",
+    "IN_ARRANGEMENT",
+    "SETTLED",
+    "WRITTEN_OFF",
+    "next_threshold_date",
+]

@@ -1,0 +1,390 @@
+"""Loading a stage policy and its strategies from TOML (no ``eval`` of any string).
+
+Errors name the key path and, where the text allows, the line:
+``policy.toml:14: stages[2].entry.min_dpd: expected an integer, got 'thirty'``.
+The format is documented in docs/policy.md; ``docs/examples/default_policy.toml``
+is the default policy written this way. The caller reads the file; this module
+only parses text.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar, cast
+
+import attrs
+
+from loancollect.domain.arrangements import ArrangementKind
+from loancollect.domain.errors import ConfigurationError, LoanCollectError
+from loancollect.domain.money import Money
+from loancollect.domain.policy import CatchUp, Condition, Stage, StagePolicy
+from loancollect.domain.strategy import ActionRule, Experiment, OfferRule, Strategy, Tone, Variant
+
+__all__ = ["PolicyBundle", "PolicyFileError", "loads_policy"]
+
+T = TypeVar("T")
+
+
+class PolicyFileError(ConfigurationError):
+    """A policy file is malformed; ``line`` is 1-based when known."""
+
+    def __init__(self, source: str, line: int | None, key: str, message: str) -> None:
+        self.source = source
+        self.line = line
+        self.key = key
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {key}: {message}")
+
+
+@attrs.frozen
+class PolicyBundle:
+    """A policy and the strategy (or champion/challenger experiment) that goes with it."""
+
+    policy: StagePolicy
+    strategy: Strategy | Experiment
+    strategies: tuple[Strategy, ...]
+
+
+class _Locator:
+    """Finds the line of a key path in TOML text, for error messages."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def line(self, path: str) -> int | None:
+        parts = [p for p in re.split(r"[.\[\]]+", path) if p and not p.isdigit()]
+        indices = [int(i) for i in re.findall(r"\[(\d+)\]", path)]
+        key = parts[-1] if parts else ""
+        # Walk array-of-tables headers to the right occurrence, then find the key after it.
+        start = 0
+        header_parts = parts[:-1]
+        if header_parts:
+            header = ".".join(header_parts[: len(indices) or len(header_parts)])
+            count = -1
+            target = indices[0] if indices else 0
+            for n, raw in enumerate(self.lines):
+                stripped = raw.strip()
+                if stripped in (f"[[{header}]]", f"[{header}]"):
+                    count += 1
+                    if count == target:
+                        start = n
+                        break
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for n in range(start, len(self.lines)):
+            if pattern.match(self.lines[n]):
+                return n + 1
+        return start + 1 if header_parts else None
+
+
+class _Reader:
+    def __init__(self, source: str, text: str) -> None:
+        self.source = source
+        self.locator = _Locator(text)
+
+    def fail(self, key: str, message: str) -> PolicyFileError:
+        return PolicyFileError(self.source, self.locator.line(key), key, message)
+
+    def table(
+        self, data: Mapping[str, Any], key: str, path: str, required: bool = True
+    ) -> dict[str, Any]:
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.fail(f"{path}{key}", "missing table")
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(f"{path}{key}", f"expected a table, got {value!r}")
+        return value
+
+    def check_keys(self, data: Mapping[str, Any], allowed: set[str], path: str) -> None:
+        for key in data:
+            if key not in allowed:
+                raise self.fail(
+                    f"{path}.{key}" if path else key, f"unknown key (allowed: {sorted(allowed)})"
+                )
+
+    def get(
+        self, data: Mapping[str, Any], key: str, path: str, kind: type[T], default: T | None = None
+    ) -> T:
+        value = data.get(key, default)
+        if value is None:
+            raise self.fail(f"{path}.{key}", "missing required key")
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise self.fail(f"{path}.{key}", f"expected an integer, got {value!r}")
+        if kind is str and not isinstance(value, str):
+            raise self.fail(f"{path}.{key}", f"expected a string, got {value!r}")
+        if kind is bool and not isinstance(value, bool):
+            raise self.fail(f"{path}.{key}", f"expected true or false, got {value!r}")
+        return cast(T, value)
+
+    def opt_int(self, data: Mapping[str, Any], key: str, path: str) -> int | None:
+        if key not in data:
+            return None
+        return self.get(data, key, path, int)
+
+    def decimal(self, data: Mapping[str, Any], key: str, path: str) -> Decimal | None:
+        if key not in data:
+            return None
+        value = data[key]
+        if isinstance(value, float):
+            raise self.fail(f"{path}.{key}", f'write decimals as strings ("{value}"), not floats')
+        try:
+            return Decimal(str(value)) if isinstance(value, int | str) else Decimal("nan")
+        except InvalidOperation:
+            raise self.fail(f"{path}.{key}", f"not a decimal number: {value!r}") from None
+
+    def money_map(self, value: Any, path: str) -> tuple[Money, ...]:
+        if not isinstance(value, dict):
+            raise self.fail(path, 'expected a table of currency = "amount"')
+        out = []
+        for code, amount in value.items():
+            if isinstance(amount, float):
+                raise self.fail(f"{path}.{code}", "write amounts as strings, not floats")
+            try:
+                out.append(Money(amount, code))
+            except LoanCollectError as exc:
+                raise self.fail(f"{path}.{code}", str(exc)) from None
+        return tuple(out)
+
+    def enum(
+        self, data: Mapping[str, Any], key: str, path: str, parse: Callable[[str], T], default: str
+    ) -> T:
+        value = self.get(data, key, path, str, default)
+        try:
+            return parse(value)
+        except ValueError:
+            raise self.fail(f"{path}.{key}", f"unknown value {value!r}") from None
+
+    def items(self, data: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(f"{path}{key}", "expected an array of tables")
+        return value
+
+
+_CONDITION_KEYS = {
+    "min_dpd",
+    "max_dpd",
+    "min_overdue",
+    "min_risk",
+    "segments",
+    "min_broken_promises",
+    "flags_all",
+    "flags_none",
+    "due_within_days",
+    "any_of",
+}
+
+
+def _condition(r: _Reader, data: Mapping[str, Any], path: str) -> Condition:
+    r.check_keys(data, _CONDITION_KEYS, path)
+    any_of = data.get("any_of", [])
+    if not isinstance(any_of, list):
+        raise r.fail(f"{path}.any_of", "expected an array of tables")
+    return Condition(
+        min_dpd=r.opt_int(data, "min_dpd", path),
+        max_dpd=r.opt_int(data, "max_dpd", path),
+        min_overdue=r.money_map(data["min_overdue"], f"{path}.min_overdue")
+        if "min_overdue" in data
+        else (),
+        min_risk=r.decimal(data, "min_risk", path),
+        segments=_strings(r, data, "segments", path),
+        min_broken_promises=r.opt_int(data, "min_broken_promises", path),
+        flags_all=_strings(r, data, "flags_all", path),
+        flags_none=_strings(r, data, "flags_none", path),
+        due_within_days=r.opt_int(data, "due_within_days", path),
+        any_of=tuple(_condition(r, c, f"{path}.any_of[{i}]") for i, c in enumerate(any_of)),
+    )
+
+
+def _strings(r: _Reader, data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise r.fail(f"{path}.{key}", f"expected an array of strings, got {value!r}")
+    return tuple(value)
+
+
+def _strategy(r: _Reader, data: Mapping[str, Any], path: str) -> Strategy:
+    r.check_keys(data, {"name", "actions", "offers"}, path)
+    actions = []
+    for i, a in enumerate(r.items(data, "actions", f"{path}.")):
+        p = f"{path}.actions[{i}]"
+        r.check_keys(
+            a,
+            {
+                "id",
+                "stage",
+                "channel",
+                "template",
+                "tone",
+                "segments",
+                "party",
+                "every_days",
+                "on_dpd",
+                "days_before_due",
+                "min_dpd",
+                "max_dpd",
+                "min_broken_promises",
+                "fallbacks",
+            },
+            p,
+        )
+        try:
+            actions.append(
+                ActionRule(
+                    id=r.get(a, "id", p, str),
+                    stage=r.get(a, "stage", p, str),
+                    channel=r.get(a, "channel", p, str),
+                    template=r.get(a, "template", p, str),
+                    tone=r.enum(a, "tone", p, Tone, "reminder"),
+                    segments=_strings(r, a, "segments", p),
+                    every_days=r.opt_int(a, "every_days", p),
+                    on_dpd=r.opt_int(a, "on_dpd", p),
+                    days_before_due=r.opt_int(a, "days_before_due", p),
+                    min_dpd=r.opt_int(a, "min_dpd", p),
+                    max_dpd=r.opt_int(a, "max_dpd", p),
+                    min_broken_promises=r.opt_int(a, "min_broken_promises", p) or 0,
+                    fallbacks=_strings(r, a, "fallbacks", p),
+                )
+            )
+        except ConfigurationError as exc:
+            if isinstance(exc, PolicyFileError):
+                raise
+            raise r.fail(f"{p}.id", str(exc)) from None
+    offers = []
+    for i, o in enumerate(r.items(data, "offers", f"{path}.")):
+        p = f"{path}.offers[{i}]"
+        r.check_keys(
+            o,
+            {
+                "id",
+                "stage",
+                "kind",
+                "segments",
+                "max_installments",
+                "min_down_fraction",
+                "waiver_fraction",
+                "settlement_fraction",
+                "grace_days",
+                "valid_days",
+            },
+            p,
+        )
+        offers.append(
+            OfferRule(
+                id=r.get(o, "id", p, str),
+                stage=r.get(o, "stage", p, str),
+                kind=r.enum(o, "kind", p, ArrangementKind, "promise"),
+                segments=_strings(r, o, "segments", p),
+                max_installments=r.opt_int(o, "max_installments", p),
+                min_down_fraction=str(r.decimal(o, "min_down_fraction", p) or "0"),
+                waiver_fraction=str(r.decimal(o, "waiver_fraction", p) or "0"),
+                settlement_fraction=str(r.decimal(o, "settlement_fraction", p) or "1"),
+                grace_days=r.opt_int(o, "grace_days", p),
+                valid_days=r.opt_int(o, "valid_days", p) or 7,
+            )
+        )
+    try:
+        return Strategy(
+            name=r.get(data, "name", path, str), actions=tuple(actions), offers=tuple(offers)
+        )
+    except ConfigurationError as exc:
+        if isinstance(exc, PolicyFileError):
+            raise
+        raise r.fail(f"{path}.name", str(exc)) from None
+
+
+def loads_policy(text: str, source: str = "<policy>") -> PolicyBundle:
+    """Parse a policy (and its strategies) from TOML text.
+
+    :raises PolicyFileError: with the line and key of the first problem.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise PolicyFileError(
+            source, int(match.group(1)) if match else None, "<syntax>", str(exc)
+        ) from None
+    r = _Reader(source, text)
+    r.check_keys(data, {"policy", "stages", "strategies", "experiment"}, "")
+    head = r.table(data, "policy", "")
+    r.check_keys(
+        head,
+        {"name", "catch_up", "use_delinquent_days", "pre_delinquency_stage", "small_balance"},
+        "policy",
+    )
+    stages = []
+    for i, s in enumerate(r.items(data, "stages", "")):
+        p = f"stages[{i}]"
+        r.check_keys(
+            s, {"name", "rank", "label", "label_zh", "min_stay_days", "contact", "entry"}, p
+        )
+        entry = s.get("entry", {})
+        if not isinstance(entry, dict):
+            raise r.fail(f"{p}.entry", "expected a table")
+        try:
+            stages.append(
+                Stage(
+                    name=r.get(s, "name", p, str),
+                    rank=r.get(s, "rank", p, int),
+                    label=r.get(s, "label", p, str, ""),
+                    label_zh=r.get(s, "label_zh", p, str, ""),
+                    min_stay_days=r.get(s, "min_stay_days", p, int, 0),
+                    contact=r.get(s, "contact", p, bool, True),
+                    entry=_condition(r, entry, "stages.entry" if False else f"{p}.entry"),
+                )
+            )
+        except ConfigurationError as exc:
+            if isinstance(exc, PolicyFileError):
+                raise
+            raise r.fail(f"{p}.name", str(exc)) from None
+    try:
+        policy = StagePolicy(
+            name=r.get(head, "name", "policy", str),
+            stages=tuple(stages),
+            catch_up=r.enum(head, "catch_up", "policy", CatchUp, "jump"),
+            use_delinquent_days=r.get(head, "use_delinquent_days", "policy", bool, False),
+            pre_delinquency_stage=head.get("pre_delinquency_stage"),
+            small_balance=r.money_map(head.get("small_balance", {}), "policy.small_balance"),
+        )
+    except ConfigurationError as exc:
+        if isinstance(exc, PolicyFileError):
+            raise
+        raise r.fail("policy.name", str(exc)) from None
+    strategies = tuple(
+        _strategy(r, s, f"strategies[{i}]") for i, s in enumerate(r.items(data, "strategies", ""))
+    )
+    if not strategies:
+        raise r.fail("strategies", "at least one [[strategies]] table is needed")
+    names = {s.name: s for s in strategies}
+    known_stages = set(policy.names())
+    for i, strat in enumerate(strategies):
+        for j, a in enumerate(strat.actions):
+            if a.stage not in known_stages:
+                raise r.fail(f"strategies[{i}].actions[{j}].stage", f"unknown stage {a.stage!r}")
+        for j, o in enumerate(strat.offers):
+            if o.stage not in known_stages:
+                raise r.fail(f"strategies[{i}].offers[{j}].stage", f"unknown stage {o.stage!r}")
+    chosen: Strategy | Experiment = strategies[0]
+    if "experiment" in data:
+        exp = r.table(data, "experiment", "")
+        r.check_keys(exp, {"name", "variants"}, "experiment")
+        variants = []
+        for i, v in enumerate(r.items(exp, "variants", "experiment.")):
+            p = f"experiment.variants[{i}]"
+            r.check_keys(v, {"name", "strategy", "share"}, p)
+            strategy_name = r.get(v, "strategy", p, str)
+            if strategy_name not in names:
+                raise r.fail(f"{p}.strategy", f"no strategy named {strategy_name!r}")
+            variants.append(
+                Variant(r.get(v, "name", p, str), names[strategy_name], r.get(v, "share", p, int))
+            )
+        try:
+            chosen = Experiment(r.get(exp, "name", "experiment", str), tuple(variants))
+        except ConfigurationError as exc:
+            raise r.fail("experiment.name", str(exc)) from None
+    return PolicyBundle(policy, chosen, strategies)
