@@ -2,9 +2,162 @@
 
 Pure functions over frozen records. :func:`check` evaluates a proposed contact
 against the rules of one or more :class:`RulePack` objects and returns a
-:class:`Verdict` (allowed, blocked, or rescheduled to the earliest allowed instant).
+:class:`Verdict`: ``ALLOWED``, ``BLOCKED`` (with every failing rule), or
+``RESCHEDULED`` to the earliest instant at which every rule passes.
+
+The building blocks (windows, counters, stops, channel, third-party and content
+rules) are configured by the jurisdiction packs shipped as plug-ins
+(``loancollect-rules-us``, ``-cn``, ``-uk``, ``-eu``).
 """
 
-from loancollect.domain.compliance.pack import RulePack
+from loancollect.domain.compliance.base import (
+    Confidence,
+    Context,
+    Finding,
+    FindingKind,
+    Rule,
+    RuleInfo,
+    Template,
+)
+from loancollect.domain.compliance.channels import (
+    ChannelBan,
+    ChannelOptOut,
+    InconvenientPlaces,
+    PreferredChannels,
+    ThirdPartyRule,
+    VisitRule,
+    WorkplaceRestriction,
+)
+from loancollect.domain.compliance.content import (
+    ContentRule,
+    IdentityBeforeDetails,
+    RateCap,
+    TimeBarredDebt,
+    WorkflowGate,
+    lint_templates,
+    rate_cap_excess,
+)
+from loancollect.domain.compliance.counters import (
+    ConversationCooldown,
+    Count,
+    FrequencyCap,
+    LifetimeCap,
+)
+from loancollect.domain.compliance.engine import (
+    DEFAULT_HORIZON,
+    Outcome,
+    Reason,
+    Verdict,
+    check,
+    flatten_rules,
+    select_packs,
+)
+from loancollect.domain.compliance.model import (
+    Attorney,
+    Bankruptcy,
+    BorrowerFacts,
+    Channel,
+    Consent,
+    ConsentScope,
+    ContactEvent,
+    DebtFacts,
+    Deceased,
+    Direction,
+    Dispute,
+    Flags,
+    InconvenientPlace,
+    LocalTimeRange,
+    LocationCandidate,
+    LocationSource,
+    Moratorium,
+    MoratoriumKind,
+    OptOut,
+    Override,
+    ProposedContact,
+    Purpose,
+    Tag,
+    TargetKind,
+    WeeklyTimes,
+)
+from loancollect.domain.compliance.pack import Retention, RulePack
+from loancollect.domain.compliance.stops import (
+    AttorneyRepresentation,
+    BankruptcyStay,
+    CeaseCommunication,
+    DeceasedBorrower,
+    DisputeHold,
+    MoratoriumCharges,
+    MoratoriumStop,
+)
+from loancollect.domain.compliance.windows import ContactWindow, StatedTimes
 
-__all__ = ["RulePack"]
+__all__ = [
+    "DEFAULT_HORIZON",
+    "Attorney",
+    "AttorneyRepresentation",
+    "Bankruptcy",
+    "BankruptcyStay",
+    "BorrowerFacts",
+    "CeaseCommunication",
+    "Channel",
+    "ChannelBan",
+    "ChannelOptOut",
+    "Confidence",
+    "Consent",
+    "ConsentScope",
+    "ContactEvent",
+    "ContactWindow",
+    "ContentRule",
+    "Context",
+    "ConversationCooldown",
+    "Count",
+    "DebtFacts",
+    "Deceased",
+    "DeceasedBorrower",
+    "Direction",
+    "Dispute",
+    "DisputeHold",
+    "Finding",
+    "FindingKind",
+    "Flags",
+    "FrequencyCap",
+    "IdentityBeforeDetails",
+    "InconvenientPlace",
+    "InconvenientPlaces",
+    "LifetimeCap",
+    "LocalTimeRange",
+    "LocationCandidate",
+    "LocationSource",
+    "Moratorium",
+    "MoratoriumCharges",
+    "MoratoriumKind",
+    "MoratoriumStop",
+    "OptOut",
+    "Outcome",
+    "Override",
+    "PreferredChannels",
+    "ProposedContact",
+    "Purpose",
+    "RateCap",
+    "Reason",
+    "Retention",
+    "Rule",
+    "RuleInfo",
+    "RulePack",
+    "StatedTimes",
+    "Tag",
+    "TargetKind",
+    "Template",
+    "ThirdPartyRule",
+    "TimeBarredDebt",
+    "Verdict",
+    "VisitRule",
+    "WeeklyTimes",
+    "WorkflowGate",
+    "WorkplaceRestriction",
+    "check",
+    "flatten_rules",
+    "lint_templates",
+    "rate_cap_excess",
+    "select_packs",
+]

@@ -9,15 +9,17 @@ strictest rule wins.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
+from loancollect.domain.calendar import add_months
 from loancollect.domain.errors import ConfigurationError, ValidationError
 
-__all__ = ["RulePack"]
+__all__ = ["Retention", "RulePack"]
 
 _JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -25,6 +27,30 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Retention:
+    """How long a kind of collection record must be kept.
+
+    :param records: what is kept (``"call_recordings"``, ``"collection_records"``).
+    :param years: minimum years after the record (or the last activity) is made.
+    :param citation: the source; :param confidence: its tag letter (``"V"``, ``"S"`` ...).
+    """
+
+    id: str
+    records: str
+    years: int
+    citation: str
+    confidence: str = "S"
+
+    def __attrs_post_init__(self) -> None:
+        if self.years < 0:
+            raise ValidationError("retention.years", self.years, "may not be negative")
+
+    def keep_until(self, recorded_on: dt.date) -> dt.date:
+        """The first date on which a record made on ``recorded_on`` may be deleted."""
+        return add_months(recorded_on, 12 * self.years)
 
 
 @attrs.frozen(kw_only=True)
@@ -38,6 +64,7 @@ class RulePack:
         for the audit trail and the documentation.
     :param version: version of the distribution that built the pack.
     :param description: one line for listings.
+    :param retention: record-keeping duties of the jurisdiction.
     """
 
     name: str
@@ -46,6 +73,7 @@ class RulePack:
     options: Any = None
     version: str = ""
     description: str = ""
+    retention: tuple[Retention, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
