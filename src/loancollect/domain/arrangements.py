@@ -378,34 +378,32 @@ class Effects:
 
 
 def effects(arrangements: Iterable[Arrangement], as_of: dt.date) -> Effects:
-    """Adjustments, penalty holds and pauses implied by ``arrangements`` on ``as_of``."""
+    """Adjustments, penalty holds and pauses implied by ``arrangements`` on ``as_of``.
+
+    Holds and pauses start the day after the arrangement is made: the amount
+    agreed on that day already includes that day's penalty.
+    """
     adjustments: list[Adjustment] = []
     holds: list[DateRange] = []
     pauses: list[DateRange] = []
     suspends = suppresses = False
+    one = dt.timedelta(days=1)
     for a in arrangements:
         if a.made_on > as_of:
             continue
         if isinstance(a, Waiver):
             adjustments.append(Adjustment(a.made_on, a.component, a.amount, None, f"waiver {a.id}"))
-        elif isinstance(a, InstallmentPlan):
-            end = (
-                a.resolved_on - dt.timedelta(days=1)
-                if a.status is ArrangementStatus.BROKEN and a.resolved_on
-                else a.end
-            )
-            end = max(end, a.made_on)
-            if a.freeze_penalty:
-                holds.append(DateRange(a.made_on, end))
-            pauses.append(DateRange(a.made_on, min(end, as_of) if end >= a.made_on else a.made_on))
-            suspends = suspends or a.status.is_open
-        elif isinstance(a, GracePeriod):
-            end = a.until
+        elif isinstance(a, InstallmentPlan | GracePeriod):
+            end = a.end if isinstance(a, InstallmentPlan) else a.until
             if a.status is ArrangementStatus.BROKEN and a.resolved_on is not None:
-                end = min(end, a.resolved_on - dt.timedelta(days=1))
-            if a.suspend_penalty:
-                holds.append(DateRange(a.made_on, end))
-            pauses.append(DateRange(a.made_on, end))
+                end = min(end, a.resolved_on - one)
+            elif a.status is ArrangementStatus.COMPLETED and a.resolved_on is not None:
+                end = min(end, a.resolved_on)
+            if end >= a.made_on + one:
+                held = DateRange(a.made_on + one, end)
+                if a.freeze_penalty if isinstance(a, InstallmentPlan) else a.suspend_penalty:
+                    holds.append(held)
+                pauses.append(held)
             suspends = suspends or a.status.is_open
         elif isinstance(a, PromiseToPay):
             suppresses = suppresses or a.status.is_open

@@ -152,7 +152,39 @@ class Case:
                 return day
         return None
 
+    def with_arrangement(self, arrangement: Arrangement) -> Case:
+        """A copy with ``arrangement`` added and a review due on the day it was made."""
+        return attrs.evolve(
+            self,
+            arrangements=(*self.arrangements, arrangement),
+            next_review_date=_earliest(self.next_review_date, arrangement.made_on),
+        )
+
+    def with_contact(self, outcome: ContactOutcome) -> Case:
+        """A copy with a contact outcome recorded and a review due that day."""
+        return attrs.evolve(
+            self,
+            contacts=(*self.contacts, outcome),
+            next_review_date=_earliest(self.next_review_date, outcome.on),
+        )
+
+    def with_hold(self, hold: Hold) -> Case:
+        """A copy with ``hold`` added and a review due when it starts."""
+        return attrs.evolve(
+            self,
+            holds=(*self.holds, hold),
+            next_review_date=_earliest(self.next_review_date, hold.start),
+        )
+
+    def reviewed_by(self, day: dt.date) -> Case:
+        """A copy whose next review is no later than ``day`` (e.g. after a payment)."""
+        return attrs.evolve(self, next_review_date=_earliest(self.next_review_date, day))
+
     def with_action(self, rule_id: str, day: dt.date) -> Case:
         """A copy recording that ``rule_id`` fired on ``day``."""
         others = [(rid, d) for rid, d in self.last_actions if rid != rule_id]
         return attrs.evolve(self, last_actions=(*others, (rule_id, day)))
+
+
+def _earliest(current: dt.date | None, day: dt.date) -> dt.date:
+    return day if current is None or day < current else current
