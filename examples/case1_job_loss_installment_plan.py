@@ -155,5 +155,6 @@ paid = sum((p.amount.amount for p in payments), Decimal(0))
 frozen_charges = plan_amount.amount - loan.installments[2].total.amount
 print(f"paid {paid} = scheduled {scheduled} + penalty frozen at the plan {frozen_charges}")
 assert paid == scheduled + frozen_charges
-assert final.is_paid_off and final.credit_balance.is_zero()
+assert final.is_paid_off
+assert final.credit_balance.is_zero()
 print("case 1 OK: plan accepted, every installment paid, cured and closed")

@@ -151,14 +151,17 @@ assert by_day[missed_due] is RiskClass.NORMAL
 assert by_day[missed_due + dt.timedelta(days=1)] is RiskClass.SPECIAL_MENTION  # 关注
 assert by_day[paid_day - dt.timedelta(days=1)] is RiskClass.SPECIAL_MENTION
 assert by_day[paid_day] is RiskClass.NORMAL  # 正常 again
-assert RiskClass.NORMAL.label_zh == "正常" and RiskClass.SPECIAL_MENTION.label_zh == "关注"
+assert RiskClass.NORMAL.label_zh == "正常"
+assert RiskClass.SPECIAL_MENTION.label_zh == "关注"
 assert dict(stages)[hardship_day] == "in_arrangement"
 assert dict(stages)[paid_day] == "cured"
 grace_final = next(a for a in case.arrangements if a.id == "G-1")
-assert grace_final.status is ArrangementStatus.KEPT and grace_final.resolved_on == paid_day
+assert grace_final.status is ArrangementStatus.KEPT
+assert grace_final.resolved_on == paid_day
 
 # The waiver reduced what was owed by exactly its amount; no penalty accrued in the grace period.
 after = run(paid_day, case).assessment
 assert after.waived == waived, (after.waived, waived)
-assert after.dpd == 0 and after.penalty.is_zero()
+assert after.dpd == 0
+assert after.penalty.is_zero()
 print(f"case 3 OK: waived {waived}, paid {payments[-1].amount} on {paid_day}, cured; 关注 -> 正常")
