@@ -288,10 +288,14 @@ class Money:
         return self._new(abs(self.amount))
 
     def multiply(self, rate: object, rounding: Rounding = Rounding.HALF_UP) -> Money:
-        """Multiply by an exact rate and round to the minor unit with ``rounding``."""
+        """Multiply by an exact rate and round to the minor unit with ``rounding``.
+
+        The product is exact (integer arithmetic on minor units), so it is rounded
+        exactly once, however many digits the rate has.
+        """
         factor = _coerce_rate(rate, "rate")
-        quantum = CURRENCIES[self.currency].quantum
-        return self._new((self.amount * factor).quantize(quantum, rounding=rounding.value))
+        num, den = factor.as_integer_ratio()
+        return Money.from_minor(round_div(self.minor_units * num, den, rounding), self.currency)
 
     def __mul__(self, rate: object) -> Money:
         if isinstance(rate, Money):
