@@ -21,6 +21,7 @@ Conventions (documented in docs/overdue.md):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import enum
 import itertools
@@ -42,7 +43,7 @@ from loancollect.domain.calendar import DayCount
 from loancollect.domain.errors import ConfigurationError, CurrencyMismatchError, ValidationError
 from loancollect.domain.loans import DateRange, Loan, Payment, check_payments
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
-from loancollect.domain.money import Money, round_div
+from loancollect.domain.money import Money, Rounding, round_div
 
 __all__ = [
     "DEFAULT_BUCKETS",
@@ -159,10 +160,8 @@ class AgingBuckets:
 
     def bucket(self, dpd: int) -> str:
         """The label for ``dpd``."""
-        for bound, label in zip(self.upper_bounds, self.labels, strict=False):
-            if dpd <= bound:
-                return label
-        return self.labels[-1]
+        # The first bound >= dpd names the bucket; past the last bound, the last label.
+        return self.labels[bisect.bisect_left(self.upper_bounds, dpd)]
 
 
 DEFAULT_BUCKETS = AgingBuckets()
@@ -410,6 +409,7 @@ class Assessment:
 
 
 _STATUSES = tuple(InstallmentStatus)
+_HORIZONTAL_ORDER = [_INDEX[s.component] for s in HORIZONTAL.steps]
 _S_PAID, _S_PARTLY, _S_OVERDUE, _S_TODAY, _S_FUTURE = range(5)
 
 
@@ -480,6 +480,15 @@ def assess(
     waived = [0]
     allocation_rows: list[tuple[int, int, int, int, int]] = []
     pen_on = bool(num)
+    half_up = rounding is Rounding.HALF_UP
+    pen_den = den * basis
+    agreed_den = xden * basis
+
+    def charge(base: int, rate_num: int, days: int, rate_den: int) -> int:
+        """``base × rate × days / basis`` rounded once: one charge."""
+        if half_up:  # non-negative operands: the same result as round_div, inlined
+            return (2 * base * rate_num * days + rate_den) // (2 * rate_den)
+        return round_div(base * rate_num * days, rate_den, rounding)
 
     def accrue(to_ord: int) -> None:
         """Materialise penalty and compound interest up to ``to_ord`` (one charge each)."""
@@ -505,17 +514,22 @@ def assess(
             if days <= 0:
                 continue
             if p:
-                out[_PEN][i] += round_div(p * num * days, den * basis, rounding)
+                charged = charge(p, num, days, pen_den)
+                out[_PEN][i] += charged
                 if capped:
-                    agreed = round_div(p * xnum * days, xden * basis, rounding)
-                    excess[0] += agreed - round_div(p * num * days, den * basis, rounding)
+                    excess[0] += charge(p, xnum, days, agreed_den) - charged
             if it:
-                out[_COMP][i] += round_div(it * num * days, den * basis, rounding)
+                out[_COMP][i] += charge(it, num, days, pen_den)
 
-    horizontal_fast = (
-        wf.axis is Axis.HORIZONTAL and not wf.pays_future and all(s.state is None for s in wf.steps)
-    )
-    fast_order = [_INDEX[s.component] for s in wf.steps] if horizontal_fast else []
+    if wf is HORIZONTAL:
+        horizontal_fast, fast_order = True, _HORIZONTAL_ORDER
+    else:
+        horizontal_fast = (
+            wf.axis is Axis.HORIZONTAL
+            and not wf.pays_future
+            and all(s.state is None for s in wf.steps)
+        )
+        fast_order = [_INDEX[s.component] for s in wf.steps] if horizontal_fast else []
 
     def apply(amount: int, t: int, pay_idx: int) -> int:
         """Allocate ``amount`` on day ``t``; return what is left."""
@@ -569,13 +583,20 @@ def assess(
             )
         if adj.date <= as_of:
             events.append((adj.date.toordinal(), 1, k))
+    pay_days = set()
+    same_day = False
     for k, pay in enumerate(payments):
         if pay.value_date <= as_of:
-            events.append((pay.value_date.toordinal(), 2, k))
-    if len(events) > 1:
+            day = pay.value_date.toordinal()
+            same_day = same_day or day in pay_days
+            pay_days.add(day)
+            events.append((day, 2, k))
+    if same_day:
         events.sort(
             key=lambda e: (e[0], e[1], payments[e[2]].received_at if e[1] == 2 else 0, e[2])
         )
+    elif len(events) > 1:
+        events.sort()  # (day, kind, index) tuples; the key above reduces to this
 
     credit = 0
     received = 0
