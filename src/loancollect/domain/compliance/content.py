@@ -129,12 +129,20 @@ class TimeBarredDebt(Rule):
         converter=_tags,
     )
     blocked_purposes: frozenset[str] = frozenset({Purpose.LEGAL_ACTION})
+    stop_after_refusal: bool = False
 
     def evaluate(self, ctx: Context, at: pendulum.DateTime) -> Finding | None:
-        """Stop legal threats and legal action on a time-barred debt."""
+        """Stop legal threats and legal action on a time-barred debt.
+
+        With ``stop_after_refusal``, stop demanding once the borrower has said the
+        debt is time-barred and will not be paid (a recorded refusal).
+        """
         if not ctx.debt.time_barred:
             return None
         p = ctx.proposed
+        refused = ctx.borrower.flags.refusal_received_at
+        if self.stop_after_refusal and refused is not None and refused <= at:
+            return Finding.stop("time-barred debt and the borrower refused to pay")
         bad = sorted(p.content_tags & self.forbidden)
         if bad or p.purpose in self.blocked_purposes:
             return Finding.stop(f"time-barred debt: {bad or p.purpose}")

@@ -66,6 +66,10 @@ def _channels(value: Iterable[Channel]) -> frozenset[Channel]:
     return frozenset(value)
 
 
+def _zone_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class FrequencyCap(Rule):
     """At most ``cap`` counted events, the proposed one included, per window.
@@ -74,6 +78,7 @@ class FrequencyCap(Rule):
     :param duration: rolling window instead of calendar days.
     :param channels: channels counted and controlled; empty means all.
     :param count: what is counted (attempts, effective conversations, unanswered attempts).
+    :param count_inbound: inbound contacts count too (they are never controlled).
     :param per_person: count per person contacted (else per borrower, all persons).
     :param per_debt: count per debt (events about other debts do not count).
     :param per_number: count per number or address.
@@ -84,6 +89,8 @@ class FrequencyCap(Rule):
     :param consent_days: a ``CALLS`` consent excludes calls on the consent date and the
         following ``consent_days - 1`` dates (and the proposed call, if covered).
     :param zones: fixed zones for calendar days; empty uses the borrower's candidates.
+    :param places: only contacts at these places are counted and controlled (empty: all).
+    :param exclude_places: contacts at these places are neither counted nor controlled.
     """
 
     cap: int
@@ -91,6 +98,7 @@ class FrequencyCap(Rule):
     duration: dt.timedelta | None = None
     channels: frozenset[Channel] = attrs.field(default=frozenset(), converter=_channels)
     count: Count = Count.ATTEMPTS
+    count_inbound: bool = False
     per_person: bool = True
     per_debt: bool = True
     per_number: bool = False
@@ -99,7 +107,14 @@ class FrequencyCap(Rule):
     excluded_targets: frozenset[TargetKind] = frozenset()
     target_kinds: frozenset[TargetKind] = frozenset()
     consent_days: int | None = None
-    zones: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    zones: tuple[str, ...] = attrs.field(default=(), converter=_zone_tuple)
+    places: frozenset[str] = frozenset()
+    exclude_places: frozenset[str] = frozenset()
+
+    def _place_ok(self, place: str | None) -> bool:
+        if self.places and place not in self.places:
+            return False
+        return place not in self.exclude_places
 
     def __attrs_post_init__(self) -> None:
         if self.cap < 1:
@@ -115,17 +130,19 @@ class FrequencyCap(Rule):
         p = ctx.proposed
         if self.channels and p.channel not in self.channels:
             return False
-        if p.target_kind in self.excluded_targets:
+        if p.target_kind in self.excluded_targets or not self._place_ok(p.place):
             return False
         return not (self.target_kinds and p.target_kind not in self.target_kinds)
 
     def _counted(self, ctx: Context, event: ContactEvent, zone: str) -> bool:
         p = ctx.proposed
-        if event.direction is not Direction.OUTBOUND:
+        if event.direction is not Direction.OUTBOUND and not self.count_inbound:
             return False
         if self.channels and event.channel not in self.channels:
             return False
         if event.target_kind in self.excluded_targets:
+            return False
+        if not self._place_ok(event.place):
             return False
         if self.exclude_not_connected and not event.connected:
             return False

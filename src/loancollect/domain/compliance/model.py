@@ -595,6 +595,7 @@ class ContactEvent:
 
     :param target_id: the person reached (or tried).
     :param address: the number, e-mail or postal address used.
+    :param place: where it landed (``"home"``, ``"work"`` ...), when known.
     :param connected: the call reached the dialled number (busy / not in service = False).
     :param conversation: a conversation took place (an effective call).
     :param discussed_debt_ids: debts discussed in the conversation (default: ``debt_ids``).
@@ -608,6 +609,7 @@ class ContactEvent:
     target_id: str = ""
     target_kind: TargetKind = TargetKind.BORROWER
     address: str | None = None
+    place: str | None = None
     debt_ids: frozenset[str] = attrs.field(default=frozenset(), converter=_strs)
     connected: bool = True
     conversation: bool = False

@@ -81,6 +81,10 @@ def pending_inbound_reply(ctx: Context, at: pendulum.DateTime, channel: Channel)
     return waiting
 
 
+def _zone_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class ContactWindow(Rule):
     """Contact only inside allowed local-time windows, in every zone considered.
@@ -92,6 +96,8 @@ class ContactWindow(Rule):
         days, ``()`` forbids contact on them.
     :param zones: fixed zones (e.g. ``("Asia/Shanghai",)``); empty uses the
         borrower's candidate zones.
+    :param also_candidate_zones: with fixed ``zones``, borrower candidate zones in this
+        set are added (e.g. ``Asia/Urumqi`` for the Xinjiang intersection).
     :param channels: channels the rule applies to; empty means all.
     :param waived_by_consent: an active ``OUTSIDE_HOURS`` consent lifts the rule.
     :param exempt_purposes: purposes the rule does not apply to.
@@ -103,7 +109,8 @@ class ContactWindow(Rule):
     holiday_ranges: tuple[LocalTimeRange, ...] | None = attrs.field(
         default=None, converter=_opt_ranges
     )
-    zones: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    zones: tuple[str, ...] = attrs.field(default=(), converter=_zone_tuple)
+    also_candidate_zones: frozenset[str] = frozenset()
     channels: frozenset[Channel] = frozenset()
     waived_by_consent: bool = True
     exempt_purposes: frozenset[str] = frozenset()
@@ -140,7 +147,10 @@ class ContactWindow(Rule):
         return None
 
     def _zones(self, ctx: Context) -> tuple[str, ...]:
-        return self.zones or ctx.zones
+        if not self.zones:
+            return ctx.zones
+        extra = tuple(z for z in ctx.zones if z in self.also_candidate_zones)
+        return tuple(dict.fromkeys(self.zones + extra))
 
     def applies(self, ctx: Context, at: pendulum.DateTime) -> bool:
         """False when the channel, purpose or an active consent takes the contact out."""
