@@ -1,0 +1,474 @@
+"""Ports: the small protocols between the engine and the outside world.
+
+The collection cycle talks to storage, channels and the clock only through these
+protocols. The in-memory backend (:mod:`loancollect.builtin.memory`) and the
+recording channel (:mod:`loancollect.builtin.recording`) implement them in-tree;
+plug-ins implement them for real databases and real channels, and prove it by
+passing the conformance suites in :mod:`loancollect.testing`.
+
+Storage in one picture::
+
+    with uow_factory() as uow:          # a UnitOfWork
+        loan = uow.loans.get("L-1")     # LoanRepository
+        case = uow.cases.get("L-1")     # CaseRepository
+        uow.outbox.add(action, created_on=as_of)     # OutboxRepository
+        uow.events.append([event])      # EventRepository (hash-chained per loan)
+        uow.commit()                    # leaving without commit() rolls back
+
+Everything handed across a port is a frozen domain value; repositories return
+values, never live objects whose mutation would be persisted behind your back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+import attrs
+
+from loancollect.domain.case import Case
+from loancollect.domain.events import Event
+from loancollect.domain.loans import Loan, Payment
+from loancollect.domain.strategy import PlannedAction
+
+__all__ = [
+    "CAP_HTML",
+    "CAP_IDEMPOTENT",
+    "CAP_POLL",
+    "CAP_SUBJECT",
+    "CaseRepository",
+    "Channel",
+    "Clock",
+    "DeliveryResult",
+    "DeliveryStatus",
+    "EventRepository",
+    "LoanRepository",
+    "OutboxEntry",
+    "OutboxRepository",
+    "OutboxStatus",
+    "PollingChannel",
+    "RenderedMessage",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+
+# -- clock ----------------------------------------------------------------------
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where the engine gets "now" from. Injected; library code never reads the clock."""
+
+    def now(self) -> dt.datetime:
+        """The current instant, time-zone aware."""
+        ...
+
+    def today(self, tz: str) -> dt.date:
+        """The current calendar date in IANA zone ``tz``."""
+        ...
+
+
+# -- channels -------------------------------------------------------------------
+
+CAP_IDEMPOTENT = "idempotent"
+"""Capability: the channel refuses a repeated idempotency key (returns the first result)."""
+CAP_POLL = "poll"
+"""Capability: the channel implements :meth:`PollingChannel.poll`."""
+CAP_HTML = "html"
+"""Capability: the channel can deliver the HTML part of a message."""
+CAP_SUBJECT = "subject"
+"""Capability: the channel uses a subject line (e-mail, letters)."""
+
+
+class DeliveryStatus(enum.Enum):
+    """The outcome of one send.
+
+    - ``SENT``: the provider accepted the message.
+    - ``FAILED_RETRYABLE``: a transient failure (timeout, 5xx, rate limit): try again later.
+    - ``FAILED_PERMANENT``: it will never work (invalid number, bounced address):
+      do not retry; use a fallback channel.
+    - ``REJECTED``: the provider refused it on policy grounds (opt-out list, content
+      filter): do not retry, do not fall back without a human decision.
+    """
+
+    SENT = "sent"
+    FAILED_RETRYABLE = "failed_retryable"
+    FAILED_PERMANENT = "failed_permanent"
+    REJECTED = "rejected"
+
+
+def _pairs(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in value)
+
+
+@attrs.frozen(kw_only=True)
+class DeliveryResult:
+    """What a channel reports about one send.
+
+    :param status: the classified outcome.
+    :param provider_id: the provider's message or job id, if any.
+    :param detail: a short explanation (error text for failures); no personal data.
+    :param evidence: ``(key, value)`` pairs kept for the audit trail (gateway
+        response code, letter tracking number, ...).
+    """
+
+    status: DeliveryStatus
+    provider_id: str | None = None
+    detail: str = ""
+    evidence: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
+
+    @property
+    def ok(self) -> bool:
+        """True if the message was sent."""
+        return self.status is DeliveryStatus.SENT
+
+    @property
+    def retryable(self) -> bool:
+        """True if sending again later may succeed."""
+        return self.status is DeliveryStatus.FAILED_RETRYABLE
+
+    @classmethod
+    def sent(cls, provider_id: str | None = None, detail: str = "") -> DeliveryResult:
+        """A successful send."""
+        return cls(status=DeliveryStatus.SENT, provider_id=provider_id, detail=detail)
+
+    @classmethod
+    def failed_retryable(cls, detail: str) -> DeliveryResult:
+        """A transient failure."""
+        return cls(status=DeliveryStatus.FAILED_RETRYABLE, detail=detail)
+
+    @classmethod
+    def failed_permanent(cls, detail: str) -> DeliveryResult:
+        """A failure that will not go away."""
+        return cls(status=DeliveryStatus.FAILED_PERMANENT, detail=detail)
+
+    @classmethod
+    def rejected(cls, detail: str) -> DeliveryResult:
+        """A policy refusal by the provider."""
+        return cls(status=DeliveryStatus.REJECTED, detail=detail)
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class RenderedMessage:
+    """A message ready to send, rendered from a template.
+
+    The text contains personal data (name, amounts), so the ``repr`` shows only
+    the template key and the sizes of the parts.
+
+    :param template: the template name (``"overdue_notice"``).
+    :param channel: the channel it was rendered for.
+    :param locale: the locale it was rendered in.
+    :param text: the plain-text body (SMS text, call script, letter text).
+    :param subject: subject line, for channels that use one.
+    :param html: HTML body (autoescaped), for channels that support it.
+    """
+
+    template: str
+    channel: str
+    locale: str
+    text: str
+    subject: str | None = None
+    html: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``"<channel>/<template>/<locale>"``."""
+        return f"{self.channel}/{self.template}/{self.locale}"
+
+    def __repr__(self) -> str:
+        return (
+            f"RenderedMessage({self.key!r}, text=<{len(self.text)} chars>, "
+            f"subject={'yes' if self.subject is not None else 'no'}, "
+            f"html={'yes' if self.html is not None else 'no'})"
+        )
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A way to deliver a planned action: SMS gateway, mailer, dialer, printer, CRM.
+
+    Contract (checked by :class:`loancollect.testing.ChannelContract`):
+
+    - ``send`` never sends twice for one ``idempotency_key``: a repeated key returns
+      the first result without contacting the provider again (or, for providers
+      that deduplicate themselves, passes the key on).
+    - Known failures are *returned* as a classified :class:`DeliveryResult`; an
+      exception means an unexpected error, which the cycle treats as retryable.
+    - ``send`` does not decide *whether* to contact: compliance was checked before.
+    """
+
+    @property
+    def name(self) -> str:
+        """The registry name of the channel (``"sms"``)."""
+        ...
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Capability names, e.g. :data:`CAP_IDEMPOTENT`, :data:`CAP_POLL`."""
+        ...
+
+    def send(
+        self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
+    ) -> DeliveryResult:
+        """Deliver ``message`` for ``action``; return the classified outcome."""
+        ...
+
+
+@runtime_checkable
+class PollingChannel(Channel, Protocol):
+    """A channel whose delivery status can be asked for later (capability ``"poll"``)."""
+
+    def poll(self, idempotency_key: str) -> DeliveryResult | None:
+        """The latest known status of the send with ``idempotency_key`` (``None``: unknown)."""
+        ...
+
+
+# -- storage --------------------------------------------------------------------
+
+
+class LoanRepository(Protocol):
+    """Loans and payments as the host platform supplied them."""
+
+    def add(self, loan: Loan) -> None:
+        """Store ``loan``, replacing a stored loan with the same id."""
+        ...
+
+    def get(self, loan_id: str) -> Loan | None:
+        """The loan with ``loan_id``, or ``None``."""
+        ...
+
+    def list_ids(self, *, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Loan ids in ascending order, strictly after ``after``, at most ``limit``."""
+        ...
+
+    def add_payment(self, payment: Payment) -> None:
+        """Record ``payment``.
+
+        Adding an identical payment again is a no-op. A different payment with an
+        id already stored, or a payment for an unknown loan, raises
+        :class:`loancollect.errors.ValidationError`.
+        """
+        ...
+
+    def payments_for(self, loan_id: str) -> tuple[Payment, ...]:
+        """Payments of ``loan_id`` ordered by ``(value_date, id)`` (empty if none)."""
+        ...
+
+
+class CaseRepository(Protocol):
+    """The collection cases (:class:`~loancollect.domain.case.Case`), one per loan."""
+
+    def get(self, loan_id: str) -> Case | None:
+        """The case of ``loan_id``, or ``None``."""
+        ...
+
+    def save(self, case: Case) -> None:
+        """Insert or replace the case of ``case.loan_id``."""
+        ...
+
+    def due_for_review(
+        self, as_of: dt.date, *, limit: int, after_loan_id: str | None = None
+    ) -> list[Case]:
+        """Open cases whose ``next_review_date`` is on or before ``as_of``.
+
+        A case is selected when ``closed_on is None`` and ``next_review_date`` is
+        set and ``<= as_of``; a case without a review date is never selected. The
+        result is ordered by loan id, starts strictly after ``after_loan_id`` and
+        holds at most ``limit`` cases, so a caller streams the day's work in
+        batches by passing the last loan id of the previous batch. Backends that
+        let several workers claim disjoint batches offer that as an extra method;
+        it is not part of this protocol.
+        """
+        ...
+
+
+class OutboxStatus(enum.Enum):
+    """Where an outbox entry is in its life."""
+
+    PENDING = "pending"  # planned, not tried yet (or rescheduled)
+    RETRY = "retry"  # failed retryably; tried again at next_attempt_at
+    SENT = "sent"
+    FAILED = "failed"  # failed permanently or gave up after the retry limit
+    CANCELLED = "cancelled"  # withdrawn before it was sent (paid, hold, blocked)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the entry may still be sent."""
+        return self in (OutboxStatus.PENDING, OutboxStatus.RETRY)
+
+
+@attrs.frozen(kw_only=True)
+class OutboxEntry:
+    """One planned action in the outbox, with its delivery state.
+
+    :param key: the action's idempotency key, unique in the outbox.
+    :param attempts: sends tried so far.
+    :param next_attempt_at: not sent before this instant (``None``: at once).
+    :param created_on: the business date the action was planned for.
+    :param result: the last delivery result, if any.
+    """
+
+    key: str
+    action: PlannedAction
+    status: OutboxStatus = OutboxStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: dt.datetime | None = None
+    created_on: dt.date
+    sent_at: dt.datetime | None = None
+    result: DeliveryResult | None = None
+
+
+class OutboxRepository(Protocol):
+    """Planned actions waiting to be sent, written in the same unit of work as the case."""
+
+    def add(
+        self,
+        action: PlannedAction,
+        *,
+        created_on: dt.date,
+        not_before: dt.datetime | None = None,
+    ) -> bool:
+        """Add ``action`` under its idempotency key; return ``True`` if it was new.
+
+        Adding a key that is already in the outbox (in any status) is a no-op and
+        returns ``False``: re-running a day plans nothing twice.
+
+        :param not_before: earliest send instant (a rescheduled action).
+        """
+        ...
+
+    def get(self, key: str) -> OutboxEntry | None:
+        """The entry with ``key``, or ``None``."""
+        ...
+
+    def pending(self, *, limit: int, now: dt.datetime | None = None) -> list[OutboxEntry]:
+        """Open entries (pending or retry) that may be sent at ``now``.
+
+        An entry qualifies when ``next_attempt_at`` is ``None`` or ``<= now``;
+        with ``now=None`` every open entry qualifies. Ordered by
+        ``(created_on, key)``, at most ``limit``.
+        """
+        ...
+
+    def mark_sent(self, key: str, result: DeliveryResult, *, at: dt.datetime) -> OutboxEntry:
+        """Record a successful send (counts one attempt).
+
+        Marking an entry that is already sent is a no-op that returns it
+        unchanged (the first result is kept). An unknown key or a cancelled or
+        failed entry raises :class:`loancollect.errors.ValidationError`.
+        """
+        ...
+
+    def mark_failed(
+        self,
+        key: str,
+        error: str,
+        *,
+        retry_at: dt.datetime | None,
+        attempts: int,
+        result: DeliveryResult | None = None,
+    ) -> OutboxEntry:
+        """Record a failed send.
+
+        With ``retry_at`` the entry becomes ``RETRY`` and is offered again by
+        :meth:`pending` from that instant; without, it becomes ``FAILED`` for
+        good. ``attempts`` is the total number of attempts so far. An unknown key
+        or an entry already sent or cancelled raises
+        :class:`loancollect.errors.ValidationError`.
+        """
+        ...
+
+    def cancel(self, key: str, reason: str) -> OutboxEntry:
+        """Withdraw an open entry (``CANCELLED``, ``last_error=reason``).
+
+        Cancelling a cancelled entry is a no-op; cancelling a sent or failed one,
+        or an unknown key, raises :class:`loancollect.errors.ValidationError`.
+        """
+        ...
+
+
+class EventRepository(Protocol):
+    """The append-only, hash-chained event log: one stream per loan."""
+
+    def append(self, events: Iterable[Event]) -> tuple[Event, ...]:
+        """Chain and store ``events``; return them as stored (numbered and hashed).
+
+        Events are grouped by loan id, keeping their order; each group continues
+        its loan's stream with :func:`loancollect.domain.events.chain` after the
+        stream's last stored event (``GENESIS`` for a new stream). Any
+        ``seq``/``hash`` already on the events is ignored and recomputed.
+        """
+        ...
+
+    def stream(self, loan_id: str) -> tuple[Event, ...]:
+        """Every stored event of ``loan_id`` in sequence order."""
+        ...
+
+    def last(self, loan_id: str) -> Event | None:
+        """The last stored event of ``loan_id``, or ``None``."""
+        ...
+
+    def verify(self, loan_id: str) -> int | None:
+        """Index of the first broken event of the stream, or ``None`` if intact."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One atomic piece of work over the repositories.
+
+    Use it as a context manager. Changes become visible to other units of work
+    only at :meth:`commit`; :meth:`rollback` discards everything since the last
+    commit; leaving the block without committing (normally or by an exception)
+    rolls back. Reads inside a unit of work see its own uncommitted writes. A
+    unit of work may commit more than once (each commit is atomic).
+    """
+
+    @property
+    def loans(self) -> LoanRepository:
+        """Loans and payments."""
+        ...
+
+    @property
+    def cases(self) -> CaseRepository:
+        """Collection cases."""
+        ...
+
+    @property
+    def outbox(self) -> OutboxRepository:
+        """The outbox of planned actions."""
+        ...
+
+    @property
+    def events(self) -> EventRepository:
+        """The hash-chained event log."""
+        ...
+
+    def __enter__(self) -> Self:
+        """Begin the unit of work."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed; never swallow the exception."""
+        ...
+
+    def commit(self) -> None:
+        """Make every change since the last commit durable and visible, atomically."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every change since the last commit."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""Makes a fresh :class:`UnitOfWork` per call; what a storage backend's factory returns."""
