@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         loans.extend(Loan.create(**spec["loan"]) for spec in inputs)
 
     t_create = timed(create_all)
-    payment_lists = [build_payments(loan, spec["payments"]) for loan, spec in zip(loans, inputs)]
+    payment_lists = [
+        build_payments(loan, spec["payments"]) for loan, spec in zip(loans, inputs, strict=True)
+    ]
     plans = [loan.plan for loan in loans]
 
     def baseline() -> int:
@@ -150,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     assessments = n / t_assess
     base_rate = n / t_base
     paid = sum(len(p) for p in payment_lists)
-    overdue = sum(1 for loan, pays in zip(loans, payment_lists) if assess(loan, pays, AS_OF).dpd)
+    overdue = sum(
+        1 for loan, pays in zip(loans, payment_lists, strict=True) if assess(loan, pays, AS_OF).dpd
+    )
     print(f"loancollect core benchmark: {n} loans x 12 monthly installments, {paid} payments,")
     print(f"as of {AS_OF.isoformat()}, seed {args.seed}, one core, Python {sys.version.split()[0]}")
     print(f"  overdue loans on the assessment date:   {overdue} ({overdue / n:.0%})")
