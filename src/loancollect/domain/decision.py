@@ -293,7 +293,11 @@ def decide(
             )
 
     # 5. Offers.
-    offers = _offers(variant.strategy, loan, case, assessment, stage, segment, as_of)
+    offers = (
+        _offers(variant.strategy, loan, case, assessment, stage, segment, as_of)
+        if not case.active_holds(as_of)
+        else ()
+    )
 
     # 6. Next review date: the earliest date anything above could change.
     candidates: list[dt.date] = []
@@ -306,7 +310,11 @@ def decide(
         threshold = next_threshold_date(policy, facts)
         if threshold is not None:
             candidates.append(threshold)
-        if policy.pre_delinquency_stage is not None and assessment.next_due_date is not None:
+        if (
+            policy.pre_delinquency_stage is not None
+            and assessment.next_due_date is not None
+            and not assessment.is_overdue
+        ):
             pre = policy.stage(policy.pre_delinquency_stage)
             if pre is not None and pre.entry.due_within_days is not None:
                 candidates.append(
@@ -323,14 +331,13 @@ def decide(
             if h.end is not None:
                 candidates.append(h.end + dt.timedelta(days=1))
             candidates.append(h.start)
-        for o in offers:
-            candidates.append(o.valid_until + dt.timedelta(days=1))
     future = [d for d in candidates if d > as_of]
     next_review = min(future) if future else None
     if next_review is None and stage not in TERMINAL_STAGES:
-        next_review = as_of + dt.timedelta(
-            days=30
-        )  # a periodic look even when nothing is scheduled
+        # A periodic look even when nothing is scheduled, every 30 days from the stage entry
+        # (anchored, so re-evaluating in between does not push it back).
+        base = case.stage_since or as_of
+        next_review = base + dt.timedelta(days=30 * ((as_of - base).days // 30 + 1))
     case = attrs.evolve(case, next_review_date=next_review)
     return Decision(
         case=case,
@@ -391,4 +398,3 @@ def _offers(
             )
         )
     return tuple(out)
-

@@ -5,7 +5,7 @@ Active stages are ordered by severity (``rank``); each has an entry
 written off, closed) are entered by facts, not thresholds. Evaluation:
 
 1. terminal outcomes stay (settled, written off, closed);
-2. paid off → closed; settlement completed → settled; flag ``written_off`` → written off;
+2. settlement completed → settled; paid off → closed; flag ``written_off`` → written off;
 3. an open arrangement that suspends escalation → in arrangement;
 4. nothing overdue above the small-balance tolerance → cured (if the case was
    delinquent) or current / pre-delinquency;
@@ -268,10 +268,10 @@ def evaluate_stage(
 
     if stage in TERMINAL_STAGES:
         return stage, None, None
-    if facts.paid_off:
-        return move(CLOSED, "paid off")
     if facts.settled:
         return move(SETTLED, "settlement paid")
+    if facts.paid_off:
+        return move(CLOSED, "paid off")
     if "written_off" in facts.flags:
         return move(WRITTEN_OFF, "written off")
     if facts.suspended:

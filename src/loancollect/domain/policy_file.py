@@ -49,34 +49,44 @@ class PolicyBundle:
 
 
 class _Locator:
-    """Finds the line of a key path in TOML text, for error messages."""
+    """Finds the line of a key path such as ``strategies[0].actions[2].every_days``."""
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
 
-    def line(self, path: str) -> int | None:
-        parts = [p for p in re.split(r"[.\[\]]+", path) if p and not p.isdigit()]
-        indices = [int(i) for i in re.findall(r"\[(\d+)\]", path)]
-        key = parts[-1] if parts else ""
-        # Walk array-of-tables headers to the right occurrence, then find the key after it.
-        start = 0
-        header_parts = parts[:-1]
-        if header_parts:
-            header = ".".join(header_parts[: len(indices) or len(header_parts)])
-            count = -1
-            target = indices[0] if indices else 0
-            for n, raw in enumerate(self.lines):
-                stripped = raw.strip()
-                if stripped in (f"[[{header}]]", f"[{header}]"):
-                    count += 1
-                    if count == target:
-                        start = n
-                        break
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    def _find(self, pattern: re.Pattern[str], start: int, nth: int = 0) -> int | None:
+        count = -1
         for n in range(start, len(self.lines)):
             if pattern.match(self.lines[n]):
-                return n + 1
-        return start + 1 if header_parts else None
+                count += 1
+                if count == nth:
+                    return n
+        return None
+
+    def line(self, path: str) -> int | None:
+        segments = [seg for seg in path.split(".") if seg]
+        if not segments:
+            return None
+        start, tables = 0, []
+        for seg in segments[:-1]:
+            m = re.fullmatch(r"([^\[\]]+)(?:\[(\d+)\])?", seg)
+            if m is None:
+                return None
+            tables.append(m.group(1))
+            header = re.escape(".".join(tables))
+            pattern = re.compile(rf"^\s*\[\[?{header}\]\]?\s*$")
+            found = self._find(pattern, start, int(m.group(2) or 0))
+            if found is not None:
+                start = found
+            else:
+                # An inline table: the key holding it is the best place to point at.
+                key_line = self._find(re.compile(rf"^\s*{re.escape(tables[-1])}\s*="), start)
+                return key_line + 1 if key_line is not None else start + 1
+        key = re.sub(r"\[\d+\]$", "", segments[-1])
+        found = self._find(re.compile(rf"^\s*{re.escape(key)}\s*="), start)
+        if found is not None:
+            return found + 1
+        return start + 1 if len(segments) > 1 else None
 
 
 class _Reader:
