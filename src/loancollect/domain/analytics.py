@@ -1,0 +1,304 @@
+"""Collection KPIs over assessment snapshots and events (pure; definitions in docs/kpis.md).
+
+Inputs are plain records: :class:`Snapshot` (one loan's state at the end of a
+period, e.g. a month) and the engine's :class:`~loancollect.domain.events.Event`
+stream. Every rate is an exact ``Decimal`` (``None`` when its denominator is
+zero, never a division by zero); amounts are :class:`Money` of one currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+
+import attrs
+
+from loancollect.domain.errors import CurrencyMismatchError
+from loancollect.domain.events import Event, EventKind
+from loancollect.domain.money import Money
+from loancollect.domain.overdue import DEFAULT_BUCKETS, AgingBuckets, RiskClass
+
+__all__ = [
+    "GroupRates",
+    "RollMatrix",
+    "Snapshot",
+    "contacts_per_unit_recovered",
+    "cure_rate",
+    "entry_rate",
+    "flow_rates",
+    "npl_ratio",
+    "promise_kept_rate",
+    "recovery_by",
+    "right_party_contact_rate",
+    "roll_matrix",
+    "variant_comparison",
+    "vintage_curves",
+]
+
+
+def _rate(num: Decimal | int, den: Decimal | int) -> Decimal | None:
+    return None if not den else (Decimal(num) / Decimal(den)).quantize(Decimal("0.0001"))
+
+
+@attrs.frozen(kw_only=True)
+class Snapshot:
+    """One loan at the end of one period.
+
+    :param period: the period's end date (e.g. a month end).
+    :param balance: outstanding principal.
+    :param overdue: principal + interest + fees past due.
+    """
+
+    loan_id: str
+    period: dt.date
+    dpd: int
+    bucket: str
+    balance: Money
+    overdue: Money
+    risk_class: RiskClass
+    stage: str
+    disbursed: dt.date
+    segment: str | None = None
+    variant: str | None = None
+
+
+@attrs.frozen
+class RollMatrix:
+    """Transitions between buckets from one period to the next, by count and by balance."""
+
+    buckets: tuple[str, ...]
+    counts: dict[tuple[str, str], int]
+    balances: dict[tuple[str, str], Decimal]
+
+    def roll_rate(self, bucket: str, by_balance: bool = False) -> Decimal | None:
+        """Share of ``bucket`` that moved to the next worse bucket."""
+        idx = self.buckets.index(bucket)
+        if idx + 1 >= len(self.buckets):
+            return None
+        worse = self.buckets[idx + 1]
+        table: dict[tuple[str, str], Decimal] | dict[tuple[str, str], int]
+        table = self.balances if by_balance else self.counts
+        total = sum(v for (a, _), v in table.items() if a == bucket)
+        return _rate(table.get((bucket, worse), 0), total)
+
+
+def _pairs(
+    before: Sequence[Snapshot], after: Sequence[Snapshot]
+) -> list[tuple[Snapshot, Snapshot]]:
+    later = {s.loan_id: s for s in after}
+    return [(s, later[s.loan_id]) for s in before if s.loan_id in later]
+
+
+def roll_matrix(
+    before: Sequence[Snapshot], after: Sequence[Snapshot], buckets: AgingBuckets = DEFAULT_BUCKETS
+) -> RollMatrix:
+    """Count and balance of loans moving from each bucket to each bucket.
+
+    Loans present in both periods are counted; balances are taken at the start.
+    """
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    balances: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for a, b in _pairs(before, after):
+        counts[(a.bucket, b.bucket)] += 1
+        balances[(a.bucket, b.bucket)] += a.balance.amount
+    return RollMatrix(buckets.labels, dict(counts), dict(balances))
+
+
+def flow_rates(
+    before: Sequence[Snapshot], after: Sequence[Snapshot], buckets: AgingBuckets = DEFAULT_BUCKETS
+) -> dict[str, Decimal | None]:
+    """Balance in bucket *k+1* at the end over balance in bucket *k* at the start."""
+    start: dict[str, Decimal] = defaultdict(Decimal)
+    end: dict[str, Decimal] = defaultdict(Decimal)
+    for s in before:
+        start[s.bucket] += s.balance.amount
+    for s in after:
+        end[s.bucket] += s.balance.amount
+    labels = buckets.labels
+    return {
+        f"{labels[i]}->{labels[i + 1]}": _rate(end[labels[i + 1]], start[labels[i]])
+        for i in range(len(labels) - 1)
+    }
+
+
+def cure_rate(before: Sequence[Snapshot], after: Sequence[Snapshot]) -> Decimal | None:
+    """Share of loans past due at the start that are not past due at the end."""
+    pairs = [(a, b) for a, b in _pairs(before, after) if a.dpd > 0]
+    return _rate(sum(1 for _, b in pairs if b.dpd == 0), len(pairs))
+
+
+def entry_rate(before: Sequence[Snapshot], after: Sequence[Snapshot]) -> Decimal | None:
+    """Share of loans current at the start that are past due at the end."""
+    pairs = [(a, b) for a, b in _pairs(before, after) if a.dpd == 0 and a.balance.is_positive()]
+    return _rate(sum(1 for _, b in pairs if b.dpd > 0), len(pairs))
+
+
+def npl_ratio(snapshots: Sequence[Snapshot]) -> Decimal | None:
+    """Balance classed substandard, doubtful or loss over the total balance."""
+    total = sum((s.balance.amount for s in snapshots), Decimal(0))
+    npl = sum((s.balance.amount for s in snapshots if s.risk_class.is_npl), Decimal(0))
+    return _rate(npl, total)
+
+
+def _amount(event: Event) -> Decimal:
+    return Decimal(event.get("amount", "0") or "0")
+
+
+def promise_kept_rate(events: Iterable[Event]) -> Decimal | None:
+    """Promises kept over promises resolved (kept + broken)."""
+    kept = broken = 0
+    for e in events:
+        kept += e.kind is EventKind.PROMISE_KEPT
+        broken += e.kind is EventKind.PROMISE_BROKEN
+    return _rate(kept, kept + broken)
+
+
+def right_party_contact_rate(events: Iterable[Event]) -> Decimal | None:
+    """Contact outcomes that reached the debtor (right-party contact or promise) over all outcomes."""
+    total = rpc = 0
+    for e in events:
+        if e.kind is EventKind.CONTACT_OUTCOME:
+            total += 1
+            rpc += e.get("outcome") in ("right_party_contact", "promise", "hardship_stated")
+    return _rate(rpc, total)
+
+
+def contacts_per_unit_recovered(
+    events: Iterable[Event], unit: Decimal = Decimal(1000)
+) -> Decimal | None:
+    """Actions sent per ``unit`` of money recovered (default per 1,000)."""
+    sent = 0
+    recovered = Decimal(0)
+    for e in events:
+        if e.kind is EventKind.ACTION_SENT:
+            sent += 1
+        elif e.kind is EventKind.PAYMENT_RECEIVED:
+            recovered += _amount(e)
+    return _rate(Decimal(sent) * unit, recovered)
+
+
+@attrs.frozen
+class GroupRates:
+    """Recovery of one group (a stage, channel, segment or variant)."""
+
+    group: str
+    exposure: Decimal
+    recovered: Decimal
+    cases: int
+
+    @property
+    def recovery_rate(self) -> Decimal | None:
+        """Recovered over exposure."""
+        return _rate(self.recovered, self.exposure)
+
+
+def recovery_by(
+    events: Sequence[Event],
+    key: Callable[[Event], str | None],
+    *,
+    window_days: int = 30,
+) -> dict[str, GroupRates]:
+    """Recovery rate per group, attributing payments to the latest touch within a window.
+
+    A *touch* is any event for which ``key`` returns a group (e.g. a stage
+    change → its new stage, an action sent → its channel); it carries the
+    exposure ``amount_due`` (falling back to ``amount``) at that moment. A
+    payment counts for the latest touch of the same loan at most ``window_days``
+    earlier. Exposure is counted once per loan and group (the first touch).
+    """
+    latest: dict[str, tuple[str, dt.date]] = {}
+    exposure: dict[str, Decimal] = defaultdict(Decimal)
+    recovered: dict[str, Decimal] = defaultdict(Decimal)
+    members: dict[str, set[str]] = defaultdict(set)
+    for e in sorted(events, key=lambda ev: (ev.on, ev.seq)):
+        group = key(e)
+        if group is not None:
+            latest[e.loan_id] = (group, e.on)
+            if e.loan_id not in members[group]:
+                members[group].add(e.loan_id)
+                exposure[group] += Decimal(e.get("amount_due") or e.get("amount") or "0")
+        elif e.kind is EventKind.PAYMENT_RECEIVED and e.loan_id in latest:
+            group, since = latest[e.loan_id]
+            if (e.on - since).days <= window_days:
+                recovered[group] += _amount(e)
+    return {g: GroupRates(g, exposure[g], recovered[g], len(members[g])) for g in sorted(members)}
+
+
+def variant_comparison(
+    snapshots_before: Sequence[Snapshot],
+    snapshots_after: Sequence[Snapshot],
+    events: Sequence[Event],
+) -> dict[str, dict[str, Decimal | None]]:
+    """Champion vs challenger: per variant, cure rate, recovery rate and contacts per 1,000."""
+    variants = sorted({s.variant for s in snapshots_before if s.variant is not None})
+    out: dict[str, dict[str, Decimal | None]] = {}
+    for v in variants:
+        ids = {s.loan_id for s in snapshots_before if s.variant == v}
+        before = [s for s in snapshots_before if s.loan_id in ids]
+        after = [s for s in snapshots_after if s.loan_id in ids]
+        evs = [e for e in events if e.loan_id in ids]
+        exposure = sum((s.overdue.amount for s in before), Decimal(0))
+        recovered = sum(
+            (_amount(e) for e in evs if e.kind is EventKind.PAYMENT_RECEIVED), Decimal(0)
+        )
+        out[v] = {
+            "cure_rate": cure_rate(before, after),
+            "recovery_rate": _rate(recovered, exposure),
+            "contacts_per_1000": contacts_per_unit_recovered(evs),
+        }
+    return out
+
+
+def vintage_curves(
+    snapshots: Sequence[Snapshot], *, dpd_threshold: int = 30, by_balance: bool = False
+) -> dict[str, dict[int, Decimal | None]]:
+    """Share of each disbursement-month cohort *ever* past ``dpd_threshold`` by months on book.
+
+    Cohorts are ``"YYYY-MM"`` of disbursement; months on book count from the
+    disbursement month to the snapshot period. With ``by_balance`` the share is
+    of the cohort's balance at its first snapshot.
+    """
+    ever_bad: dict[str, dt.date] = {}
+    first_balance: dict[str, Decimal] = {}
+    cohort_of: dict[str, str] = {}
+    for s in sorted(snapshots, key=lambda s: s.period):
+        cohort_of[s.loan_id] = f"{s.disbursed.year:04d}-{s.disbursed.month:02d}"
+        first_balance.setdefault(s.loan_id, s.balance.amount)
+        if s.dpd > dpd_threshold and s.loan_id not in ever_bad:
+            ever_bad[s.loan_id] = s.period
+    periods = sorted({s.period for s in snapshots})
+    out: dict[str, dict[int, Decimal | None]] = {}
+    for cohort in sorted(set(cohort_of.values())):
+        loans = [lid for lid, c in cohort_of.items() if c == cohort]
+        year, month = map(int, cohort.split("-"))
+        curve: dict[int, Decimal | None] = {}
+        for p in periods:
+            mob = (p.year - year) * 12 + (p.month - month)
+            if mob < 0:
+                continue
+            bad = [lid for lid in loans if lid in ever_bad and ever_bad[lid] <= p]
+            if by_balance:
+                curve[mob] = _rate(
+                    sum((first_balance[lid] for lid in bad), Decimal(0)),
+                    sum((first_balance[lid] for lid in loans), Decimal(0)),
+                )
+            else:
+                curve[mob] = _rate(len(bad), len(loans))
+        out[cohort] = curve
+    return out
+
+
+def check_one_currency(snapshots: Iterable[Snapshot]) -> str | None:
+    """The single currency of ``snapshots`` (KPIs never mix currencies)."""
+    seen: str | None = None
+    for s in snapshots:
+        if seen is None:
+            seen = s.balance.currency
+        elif s.balance.currency != seen:
+            raise CurrencyMismatchError("aggregate", seen, s.balance.currency)
+    return seen
+
+
+__all__ += ["check_one_currency"]
