@@ -1,0 +1,202 @@
+"""Builders for tests of plug-ins and host applications.
+
+Each builder returns a fresh frozen value with sensible defaults; override any
+field by keyword. No fixtures and no hidden state, so the same call always
+builds the same value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pendulum
+
+from loancollect.domain.arrangements import ArrangementStatus, PromiseToPay
+from loancollect.domain.case import Case, ContactOutcome, Hold, HoldKind, OutcomeKind
+from loancollect.domain.events import Event, EventKind
+from loancollect.domain.events import make_event as _domain_make_event
+from loancollect.domain.loans import (
+    Borrower,
+    ContactKind,
+    ContactPoint,
+    Loan,
+    PartyKind,
+    Payment,
+    RepaymentMethod,
+)
+from loancollect.domain.money import Money
+from loancollect.domain.strategy import PlannedAction, Tone, idempotency_key
+from loancollect.ports import RenderedMessage
+from loancollect.templates import LenderInfo
+
+__all__ = [
+    "make_action",
+    "make_borrower",
+    "make_case",
+    "make_event",
+    "make_lender",
+    "make_loan",
+    "make_message",
+    "make_payment",
+    "make_rich_case",
+]
+
+
+def make_borrower(**overrides: Any) -> Borrower:
+    """An individual in Shanghai (zh_CN) with a mobile number, an e-mail and an address."""
+    fields: dict[str, Any] = {
+        "id": "B-1",
+        "kind": PartyKind.INDIVIDUAL,
+        "name": "张伟",
+        "jurisdiction": "CN",
+        "time_zone": "Asia/Shanghai",
+        "locale": "zh_CN",
+        "contact_points": (
+            ContactPoint(ContactKind.PHONE, "+86 138 0013 8000", label="mobile"),
+            ContactPoint(ContactKind.EMAIL, "zhang.wei@example.com", label="home"),
+            ContactPoint(ContactKind.ADDRESS, "上海市浦东新区示例路1号", label="home"),
+        ),
+        "national_id": "110101199003071234",
+    }
+    fields.update(overrides)
+    return Borrower(**fields)
+
+
+def make_loan(**overrides: Any) -> Loan:
+    """100,000 CNY at 6 %, 12 monthly equal installments (等额本息) from 2025-01-15.
+
+    Any :meth:`Loan.create` keyword may be overridden; ``borrower`` defaults to
+    :func:`make_borrower` and ``id`` to ``"L-1"``.
+    """
+    fields: dict[str, Any] = {
+        "id": "L-1",
+        "borrower": make_borrower(),
+        "principal": Money("100000.00", "CNY"),
+        "annual_rate": Decimal("0.06"),
+        "term": 12,
+        "disbursement_date": dt.date(2025, 1, 15),
+        "method": RepaymentMethod.EQUAL_INSTALLMENT,
+    }
+    fields.update(overrides)
+    return Loan.create(**fields)
+
+
+def make_payment(**overrides: Any) -> Payment:
+    """A payment of 500 CNY to ``L-1`` on 2025-03-01."""
+    fields: dict[str, Any] = {
+        "id": "P-1",
+        "loan_id": "L-1",
+        "amount": Money("500.00", "CNY"),
+        "value_date": dt.date(2025, 3, 1),
+        "received_at": pendulum.datetime(2025, 3, 1, 10, tz="Asia/Shanghai"),
+        "reference": "bank transfer",
+    }
+    fields.update(overrides)
+    return Payment(**fields)
+
+
+def make_case(**overrides: Any) -> Case:
+    """An open case of ``L-1`` in stage ``early``, due for review on 2025-03-01."""
+    fields: dict[str, Any] = {
+        "loan_id": "L-1",
+        "stage": "early",
+        "stage_since": dt.date(2025, 2, 20),
+        "next_review_date": dt.date(2025, 3, 1),
+    }
+    fields.update(overrides)
+    return Case(**fields)
+
+
+def make_rich_case(**overrides: Any) -> Case:
+    """A case using every field (promise, hold, contact outcome, flags, last actions).
+
+    Storage backends must store and return it unchanged: the round trip of this
+    value is part of the storage conformance suite.
+    """
+    fields: dict[str, Any] = {
+        "loan_id": "L-1",
+        "stage": "late",
+        "stage_since": dt.date(2025, 3, 10),
+        "segment": "hardship",
+        "variant": "challenger",
+        "arrangements": (
+            PromiseToPay(
+                id="PTP-1",
+                made_on=dt.date(2025, 3, 12),
+                amount=Money("1000.00", "CNY"),
+                due=dt.date(2025, 3, 20),
+                missed_days=2,
+                status=ArrangementStatus.BROKEN,
+                resolved_on=dt.date(2025, 3, 23),
+            ),
+        ),
+        "holds": (Hold(HoldKind.DISPUTE, dt.date(2025, 3, 1), dt.date(2025, 3, 5), "amount"),),
+        "contacts": (
+            ContactOutcome(dt.date(2025, 3, 12), "phone", OutcomeKind.PROMISE, "will pay 1000"),
+        ),
+        "flags": frozenset({"litigation_recommended", "placed:agency-x"}),
+        "last_actions": ((("sms-overdue", dt.date(2025, 3, 11))),),
+        "next_review_date": dt.date(2025, 3, 25),
+    }
+    fields.update(overrides)
+    return Case(**fields)
+
+
+def make_action(**overrides: Any) -> PlannedAction:
+    """An SMS overdue notice for ``L-1`` planned on 2025-03-01.
+
+    The idempotency key follows ``loan_id``, ``rule_id`` and ``as_of`` unless given.
+    """
+    fields: dict[str, Any] = {
+        "loan_id": "L-1",
+        "rule_id": "sms-overdue",
+        "stage": "early",
+        "channel": "sms",
+        "template": "overdue_notice",
+        "tone": Tone.REMINDER,
+        "as_of": dt.date(2025, 3, 1),
+        "locale": "zh_CN",
+        "contact": ContactPoint(ContactKind.PHONE, "+86 138 0013 8000", label="mobile"),
+    }
+    fields.update(overrides)
+    if "idempotency_key" not in fields:
+        fields["idempotency_key"] = idempotency_key(
+            fields["loan_id"], fields["rule_id"], fields["as_of"]
+        )
+    return PlannedAction(**fields)
+
+
+def make_message(**overrides: Any) -> RenderedMessage:
+    """A short rendered SMS."""
+    fields: dict[str, Any] = {
+        "template": "overdue_notice",
+        "channel": "sms",
+        "locale": "en_US",
+        "text": "Amount due: ¥1,234.56 by March 15, 2025. Pay in the app.",
+    }
+    fields.update(overrides)
+    return RenderedMessage(**fields)
+
+
+def make_event(
+    kind: EventKind = EventKind.STAGE_CHANGED,
+    loan_id: str = "L-1",
+    on: dt.date = dt.date(2025, 3, 1),
+    **data: object,
+) -> Event:
+    """An unchained event; ``data`` becomes its details."""
+    return _domain_make_event(kind, loan_id, on, data=data or {"from": "early", "to": "late"})
+
+
+def make_lender(**overrides: Any) -> LenderInfo:
+    """A lender with a phone number and payment instructions."""
+    fields: dict[str, Any] = {
+        "name": "Sample Bank",
+        "phone": "400-000-0000",
+        "how_to_pay": "Pay in the Sample Bank app under 'My loans', quoting your loan number.",
+        "address": "1 Sample Road, Shanghai",
+    }
+    fields.update(overrides)
+    return LenderInfo(**fields)
