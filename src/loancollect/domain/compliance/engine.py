@@ -180,10 +180,11 @@ def check(
         raise ValidationError("borrower", borrower, "expected BorrowerFacts")
     if not isinstance(debt, DebtFacts):
         raise ValidationError("debt", debt, "expected DebtFacts")
-    events = tuple(sorted(history, key=lambda e: e.at))
-    for i, event in enumerate(events):
+    given = tuple(history)
+    for i, event in enumerate(given):
         if not isinstance(event, ContactEvent):
             raise ValidationError(f"history[{i}]", event, "expected a ContactEvent")
+    events = tuple(sorted(given, key=lambda e: e.at))
     flat = flatten_rules(rules)
     ctx = Context(
         proposed=proposed, borrower=borrower, debt=debt, history=events, zones=borrower.zones

@@ -77,7 +77,8 @@ def pending_inbound_reply(ctx: Context, at: pendulum.DateTime, channel: Channel)
     for event in ctx.before(at):
         if event.channel is not channel or ctx.event_person(event) != person:
             continue
-        waiting = event.direction is Direction.INBOUND
+        # the opt-out request itself earns a confirmation, not a reply
+        waiting = event.direction is Direction.INBOUND and event.opt_out is None
     return waiting
 
 

@@ -1,0 +1,168 @@
+"""UK packs: CONC 7 requests as hard constraints, firm window, Debt Respite Scheme."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pendulum
+import pytest
+from loancollect_rules_uk.pack import UkOptions, pack, respite_pack
+
+from loancollect.domain.compliance import (
+    BorrowerFacts,
+    Channel,
+    DebtFacts,
+    Dispute,
+    Flags,
+    LocalTimeRange,
+    LocationCandidate,
+    Moratorium,
+    MoratoriumKind,
+    Outcome,
+    ProposedContact,
+    Purpose,
+    Tag,
+    WeeklyTimes,
+    check,
+    select_packs,
+)
+from loancollect.errors import ConfigurationError
+
+LDN = "Europe/London"
+PACKS = (pack(), respite_pack())
+D = DebtFacts(id="d1")
+
+
+def at(d: int, h: int = 12, mi: int = 0, m: int = 6) -> pendulum.DateTime:
+    return pendulum.datetime(2024, m, d, h, mi, tz=LDN)
+
+
+def who(jurisdiction: str = "GB-ENG", **kw: object) -> BorrowerFacts:
+    return BorrowerFacts(
+        id="b1",
+        jurisdiction=jurisdiction,
+        location_candidates=[LocationCandidate(LDN)],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def call(when: dt.datetime, **kw: object) -> ProposedContact:
+    kw.setdefault("channel", Channel.CALL)
+    return ProposedContact(at=when, debt_ids={"d1"}, **kw)  # type: ignore[arg-type]
+
+
+def packs_for(jurisdiction: str) -> tuple:  # type: ignore[type-arg]
+    return select_packs(PACKS, jurisdiction)
+
+
+def test_respite_pack_covers_england_and_wales_only() -> None:
+    assert [p.name for p in packs_for("GB-ENG")] == ["uk-conc", "uk-debt-respite"]
+    assert [p.name for p in packs_for("GB-SCT")] == ["uk-conc"]
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "allowed"), [(7, 59, False), (8, 0, True), (20, 59, True), (21, 0, False)]
+)
+def test_firm_window_boundaries_bst(hour: int, minute: int, allowed: bool) -> None:
+    assert check(call(at(3, hour, minute)), who(), D, [], packs_for("GB-ENG")).allowed is allowed
+
+
+def test_firm_window_on_the_clocks_go_forward_day() -> None:
+    v = check(
+        call(pendulum.datetime(2024, 3, 31, 7, 30, tz=LDN)), who(), D, [], packs_for("GB-ENG")
+    )
+    assert v.earliest == pendulum.datetime(2024, 3, 31, 7, 0, tz="UTC")
+
+
+def test_sundays_and_bank_holidays_are_firm_options() -> None:
+    strict = pack(UkOptions(sundays=False, bank_holidays=False))
+    assert not check(call(at(2)), who(), D, [], strict).allowed  # Sunday 2 June 2024
+    assert not check(call(at(26, m=8)), who(), D, [], strict).allowed  # summer bank holiday
+    assert check(call(at(27, m=8)), who(), D, [], strict).allowed
+
+
+def test_customer_stated_times_and_channels_are_hard_constraints() -> None:
+    shift = who(stated_inconvenient_times=[WeeklyTimes(LocalTimeRange(dt.time(8), dt.time(14)))])
+    v = check(call(at(3, 9)), shift, D, [], packs_for("GB-ENG"))
+    assert v.rule_ids == ("UK-04-WHEN",)
+    assert v.earliest == at(3, 14)
+    email_only = who(preferred_channels=frozenset({Channel.EMAIL}))
+    assert check(call(at(3)), email_only, D, [], packs_for("GB-ENG")).rule_ids == ("UK-04-HOW",)
+
+
+def test_identity_before_debt_details_and_no_pressure() -> None:
+    assert check(call(at(3), content_tags={Tag.DEBT_DETAILS}), who(), D, [], PACKS).rule_ids == (
+        "UK-07",
+    )
+    v = check(
+        call(at(3), identity_verified=True, content_tags={Tag.SUGGEST_BORROWING}),
+        who(),
+        D,
+        [],
+        PACKS,
+    )
+    assert v.rule_ids == ("UK-03",)
+
+
+def test_dispute_hold_and_statute_barred() -> None:
+    disputed = who(flags=Flags(dispute=Dispute(received_at=at(1), written=False)))
+    assert check(call(at(3)), disputed, D, [], PACKS).outcome is Outcome.BLOCKED
+    barred = DebtFacts(id="d1", time_barred=True)
+    assert check(
+        call(at(3), content_tags={Tag.THREAT_SUIT}), who(), barred, [], PACKS
+    ).rule_ids == ("UK-12",)
+
+
+def test_standard_breathing_space_then_contact_resumes_after_sixty_days() -> None:
+    b = who(
+        flags=Flags(
+            moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=at(1, 9), end=at(10, 9))
+        )
+    )
+    v = check(call(at(3)), b, D, [], packs_for("GB-ENG"))
+    assert v.outcome is Outcome.RESCHEDULED
+    assert v.earliest == at(10, 9)
+    assert check(
+        call(at(3), purpose=Purpose.ADVISER_CONTACT), b, D, [], packs_for("GB-ENG")
+    ).allowed
+    assert check(call(at(3)), who("GB-SCT", flags=b.flags), D, [], packs_for("GB-SCT")).allowed
+
+
+def test_mental_health_crisis_moratorium_blocks_without_time_and_no_fees() -> None:
+    b = who(
+        flags=Flags(moratorium=Moratorium(kind=MoratoriumKind.MENTAL_HEALTH_CRISIS, start=at(1)))
+    )
+    v = check(call(at(3)), b, D, [], packs_for("GB-ENG"))
+    assert (v.outcome, v.earliest, v.rule_ids) == (Outcome.BLOCKED, None, ("UK-13",))
+    fee = check(
+        call(at(3), channel=Channel.LETTER, purpose=Purpose.APPLY_FEE),
+        b,
+        D,
+        [],
+        packs_for("GB-ENG"),
+    )
+    assert "UK-15" in fee.rule_ids
+
+
+def test_visit_needs_notice_and_never_to_vulnerable_customers() -> None:
+    visit = call(at(3), channel=Channel.VISIT, place="home", visit_notice_sent_at=at(1))
+    assert check(visit, who(), D, [], PACKS).earliest == at(4)
+    vulnerable = who(flags=Flags(vulnerable=True))
+    assert check(visit, vulnerable, D, [], PACKS).outcome is Outcome.BLOCKED
+
+
+def test_options_validation() -> None:
+    with pytest.raises(ConfigurationError):
+        UkOptions(window_start=dt.time(21), window_end=dt.time(8))
+
+
+def test_every_rule_is_documented() -> None:
+    doc = Path(__file__).resolve().parents[3] / "docs" / "compliance.md"
+    if not doc.exists():
+        pytest.skip("documentation not in this checkout")
+    text = doc.read_text(encoding="utf-8")
+    options = UkOptions(daily_contact_cap=3, weekly_contact_cap=10)
+    for p in (pack(options), respite_pack(options)):
+        for rule in p.rules:
+            assert f"`{rule.info.id}`" in text, rule.info.id
