@@ -93,6 +93,7 @@ def loancollect_register_channels() -> Iterable[ChannelSpec]:
         from loancollect.domain.loans import ContactKind
         from loancollect.registry import ChannelSpec
 
+
         @hookimpl
         def loancollect_register_channels():
             yield ChannelSpec(
@@ -125,6 +126,7 @@ def loancollect_register_storage() -> Iterable[StorageBackendSpec]:
         from loancollect import hookimpl
         from loancollect.builtin.memory import MemoryStore
         from loancollect.registry import StorageBackendSpec
+
 
         @hookimpl
         def loancollect_register_storage():
@@ -159,6 +161,7 @@ def loancollect_register_rules() -> Iterable[RulePack]:
         from loancollect import hookimpl
         from loancollect.domain.compliance import RulePack
 
+
         @hookimpl
         def loancollect_register_rules():
             return [RulePack(name="acme-house", jurisdictions=("CN",), rules=())]
@@ -186,6 +189,7 @@ def loancollect_register_templates() -> Iterable[TemplateSpec]:
 
         from loancollect import hookimpl
         from loancollect.registry import TemplateSpec
+
 
         @hookimpl
         def loancollect_register_templates():
@@ -227,6 +231,7 @@ def loancollect_configure(config: Mapping[str, object]) -> None:
 
         SETTINGS = {}
 
+
         @hookimpl
         def loancollect_configure(config):
             SETTINGS["gateway"] = config.get("acme-sms.gateway", "https://sms.example.com")
@@ -262,6 +267,7 @@ def loancollect_score(
 
         from loancollect import hookimpl
         from loancollect.domain.scoring import ScoreContribution
+
 
         @hookimpl
         def loancollect_score(loan, assessment):
@@ -300,6 +306,7 @@ def loancollect_segment(
 
         from loancollect import hookimpl
 
+
         @hookimpl
         def loancollect_segment(loan, scores):
             if loan.product == "student":
@@ -329,6 +336,7 @@ def loancollect_override_stage(loan: Loan, case: Case, proposed: str, as_of: dt.
     **Example**::
 
         from loancollect import hookimpl
+
 
         @hookimpl
         def loancollect_override_stage(case, proposed):
@@ -365,15 +373,21 @@ def loancollect_plan_actions(
         from loancollect import hookimpl
         from loancollect.domain.strategy import PlannedAction, Tone, idempotency_key
 
+
         @hookimpl
         def loancollect_plan_actions(loan, decision, as_of):
-            if decision.stage != "late":
+            if decision.stage != "further_collection":
                 return []
             return [
                 PlannedAction(
-                    loan_id=loan.id, rule_id="crm-sync", stage=decision.stage,
-                    channel="crm", template="crm_update", tone=Tone.REMINDER,
-                    as_of=as_of, locale=loan.borrower.locale,
+                    loan_id=loan.id,
+                    rule_id="crm-sync",
+                    stage=decision.stage,
+                    channel="crm",
+                    template="crm_update",
+                    tone=Tone.REMINDER,
+                    as_of=as_of,
+                    locale=loan.borrower.locale,
                     idempotency_key=idempotency_key(loan.id, "crm-sync", as_of),
                 )
             ]
@@ -407,15 +421,19 @@ def loancollect_offer_arrangements(
         from loancollect.domain.arrangements import ArrangementKind
         from loancollect.domain.strategy import Offer
 
+
         @hookimpl
         def loancollect_offer_arrangements(loan, decision, as_of):
             if decision.segment != "hardship":
                 return []
             return [
                 Offer(
-                    rule_id="acme-hardship-plan", kind=ArrangementKind.INSTALLMENT_PLAN,
-                    loan_id=loan.id, valid_until=as_of + dt.timedelta(days=14),
-                    amount_due=decision.assessment.amount_due, max_installments=12,
+                    rule_id="acme-hardship-plan",
+                    kind=ArrangementKind.INSTALLMENT_PLAN,
+                    loan_id=loan.id,
+                    valid_until=as_of + dt.timedelta(days=14),
+                    amount_due=decision.assessment.amount_due,
+                    max_installments=12,
                 )
             ]
     """
@@ -447,6 +465,7 @@ def loancollect_check_contact(
 
         from loancollect import hookimpl
         from loancollect.registry import ContactViolation
+
 
         @hookimpl
         def loancollect_check_contact(action, case):
@@ -482,6 +501,7 @@ def loancollect_on_event(event: Event) -> None:
 
         SEEN = []
 
+
         @hookimpl
         def loancollect_on_event(event):
             if event.kind is EventKind.STAGE_CHANGED:
@@ -506,6 +526,7 @@ def loancollect_cycle_started(as_of: dt.date, run_id: str) -> None:
         import logging
 
         from loancollect import hookimpl
+
 
         @hookimpl
         def loancollect_cycle_started(as_of, run_id):
@@ -532,6 +553,7 @@ def loancollect_cycle_finished(as_of: dt.date, run_id: str, summary: CycleSummar
         from loancollect import hookimpl
 
         TOTALS = {}
+
 
         @hookimpl
         def loancollect_cycle_finished(run_id, summary):
