@@ -400,6 +400,14 @@ class Loan:
     # Integer view of the schedule for the hot path: (due ordinal, principal,
     # interest, fees) in minor units. Derived, so excluded from eq and repr.
     plan: tuple[tuple[int, int, int, int], ...] = attrs.field(init=False, eq=False, repr=False)
+    # The same, column-wise, and the penalty rate as an exact fraction (numerator,
+    # denominator): what ``assess`` reads on every call.
+    columns: tuple[tuple[int, ...], ...] = attrs.field(init=False, eq=False, repr=False)
+    penalty_fraction: tuple[int, int] = attrs.field(init=False, eq=False, repr=False)
+    # (numerator, denominator × basis, compound?) when the penalty terms are the
+    # common case (half-up, actual days, no cap, no private lending, accrual from the
+    # due date); ``None`` otherwise. Lets ``assess`` take its lean path.
+    simple_penalty: tuple[int, int, bool] | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.borrower, Borrower):
@@ -459,6 +467,22 @@ class Loan:
                 f"installment principal must sum to the loan principal {self.principal}",
             )
         object.__setattr__(self, "plan", tuple(rows))
+        object.__setattr__(self, "columns", tuple(tuple(col) for col in zip(*rows, strict=True)))
+        num, den = self.penalty.penalty_rate(self.annual_rate).as_integer_ratio()
+        object.__setattr__(self, "penalty_fraction", (num, den))
+        terms = self.penalty
+        simple = (
+            terms.rounding is Rounding.HALF_UP
+            and terms.day_count is not DayCount.THIRTY_360
+            and terms.cap_rate is None
+            and not terms.accrue_from_grace_end
+            and not self.private_lending
+        )
+        object.__setattr__(
+            self,
+            "simple_penalty",
+            (num, den * terms.day_count.basis, terms.compound) if simple else None,
+        )
 
     @classmethod
     def create(
@@ -547,6 +571,8 @@ class Payment:
     value_date: dt.date = attrs.field(validator=_is_date("payment.value_date"))
     received_at: dt.datetime
     reference: str = ""
+    # The amount in minor units, derived once (assessments read it on every call).
+    minor: int = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.amount, Money):
@@ -554,6 +580,7 @@ class Payment:
         if not self.amount.is_positive():
             raise ValidationError("payment.amount", self.amount, "must be positive")
         require_aware("payment.received_at", self.received_at)
+        object.__setattr__(self, "minor", self.amount.minor_units)
 
 
 def check_payments(loan: Loan, payments: Sequence[Payment]) -> None:

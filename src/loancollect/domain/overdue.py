@@ -25,6 +25,7 @@ import bisect
 import datetime as dt
 import enum
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -247,10 +248,35 @@ class Assessment:
     risk_class: RiskClass
     # integer minor units; use the Money properties below
     minor: tuple[int, ...]
-    rows: tuple[tuple[int, int, int, int, int, int, int, int, int], ...]
+    # per installment, column-wise: due ordinal, principal, interest, fees, penalty,
+    # compound interest outstanding, and amount paid (built into rows on demand)
+    columns: tuple[tuple[int, ...], ...]
     allocation_rows: tuple[tuple[int, int, int, int, int], ...]
     next_due_date: dt.date | None
     penalty_capped: bool
+    tolerance_minor: int = 0
+
+    @property
+    def rows(self) -> tuple[tuple[int, int, int, int, int, int, int, int, int], ...]:
+        """``(number, due ordinal, status index, principal, interest, fees, penalty,
+        compound, paid)`` per installment, in minor units."""
+        as_ord = self.as_of.toordinal()
+        tol = self.tolerance_minor
+        out = []
+        for i, (due, p, it, f, pen, comp, paid) in enumerate(zip(*self.columns, strict=True)):
+            sched = p + it + f
+            if sched == 0 or (sched <= tol and due <= as_ord):
+                status = _S_PAID
+            elif due > as_ord:
+                status = _S_FUTURE
+            elif due == as_ord:
+                status = _S_TODAY
+            elif paid:
+                status = _S_PARTLY
+            else:
+                status = _S_OVERDUE
+            out.append((i + 1, due, status, p, it, f, pen, comp, paid))
+        return tuple(out)
 
     def _m(self, i: int) -> Money:
         return Money.from_minor(self.minor[i], self.currency)
@@ -439,69 +465,79 @@ def assess(
         raise ValidationError("as_of", as_of, "expected a date")
     if payments:
         check_payments(loan, payments)
+    if (
+        loan.simple_penalty is not None
+        and config.waterfall is HORIZONTAL
+        and not adjustments
+        and not pauses
+        and not penalty_holds
+    ):
+        return _assess_lean(loan, payments, as_of, config, loan.simple_penalty)
     cur = loan.currency
-    plan = loan.plan
-    n = len(plan)
+    dues, prin_col, int_col, fee_col = loan.columns
+    n = len(dues)
     as_ord = as_of.toordinal()
     tol = loan.tolerance.minor_units if loan.tolerance is not None else 0
     terms = loan.penalty
     wf = config.waterfall
 
-    # Outstanding per component (rows) and installment (columns).
-    out = [
-        [0] * n,
-        [0] * n,
-        [row[3] for row in plan],
-        [row[2] for row in plan],
-        [row[1] for row in plan],
-    ]
+    # Outstanding per component, indexed like _COMPONENTS; lists mutated in place.
+    pen_out = [0] * n
+    comp_out = [0] * n
+    fee_out = list(fee_col)
+    int_out = list(int_col)
+    prin_out = list(prin_col)
+    out = [pen_out, comp_out, fee_out, int_out, prin_out]
     paid_total = [0] * n
 
-    # Penalty rate as an exact fraction; possibly capped.
-    pen_rate = terms.penalty_rate(loan.annual_rate)
+    # Penalty rate as an exact fraction (cached on the loan); possibly capped.
     cap = terms.cap_rate
     if loan.private_lending and cap is None:
         cap = config.private_lending_lpr_multiple * config.lpr.rate_on(
             loan.contract_date or loan.disbursement_date
         )
-    capped = cap is not None and pen_rate > cap
-    compound = terms.compound and not loan.private_lending and cap is None
-    eff_rate = cap if capped and cap is not None else pen_rate
-    num, den = eff_rate.as_integer_ratio()
-    xnum, xden = pen_rate.as_integer_ratio()
+    xnum, xden = loan.penalty_fraction
+    if cap is None:
+        capped, compound, num, den = False, terms.compound, xnum, xden
+    else:
+        capped = terms.penalty_rate(loan.annual_rate) > cap
+        compound = False
+        num, den = cap.as_integer_ratio() if capped else (xnum, xden)
     day_count = terms.day_count
     basis = day_count.basis
     rounding = terms.rounding
     thirty = day_count is DayCount.THIRTY_360
     holds = [(h.start.toordinal(), h.end.toordinal()) for h in penalty_holds]
     start_offset = loan.grace_days if terms.accrue_from_grace_end else 0
-    accrued_to = [row[0] + start_offset for row in plan]
-    excess = [0]
-    waived = [0]
+    accrued_to = [d + start_offset for d in dues] if start_offset else list(dues)
+    excess = 0
+    waived = 0
     allocation_rows: list[tuple[int, int, int, int, int]] = []
     pen_on = bool(num)
     half_up = rounding is Rounding.HALF_UP
     pen_den = den * basis
     agreed_den = xden * basis
-
-    def charge(base: int, rate_num: int, days: int, rate_den: int) -> int:
-        """``base × rate × days / basis`` rounded once: one charge."""
-        if half_up:  # non-negative operands: the same result as round_div, inlined
-            return (2 * base * rate_num * days + rate_den) // (2 * rate_den)
-        return round_div(base * rate_num * days, rate_den, rounding)
+    simple = half_up and not thirty and not holds and not capped
 
     def accrue(to_ord: int) -> None:
         """Materialise penalty and compound interest up to ``to_ord`` (one charge each)."""
-        if not pen_on:
-            return
+        nonlocal excess
         for i in range(n):
             start = accrued_to[i]
             if start >= to_ord:
                 break  # later installments fall due even later
-            p = out[_PRIN][i]
-            it = out[_INT][i] if compound else 0
             accrued_to[i] = to_ord
+            p = prin_out[i]
+            it = int_out[i] if compound else 0
             if not p and not it:
+                continue
+            if simple:
+                # ``base × rate × days / basis`` rounded half up once: one charge per component.
+                days = to_ord - start
+                if p:
+                    pen_out[i] += (2 * p * num * days + pen_den) // (2 * pen_den)
+                if it:
+                    comp_out[i] += (2 * it * num * days + pen_den) // (2 * pen_den)
                 continue
             if thirty:
                 days = day_count.days(dt.date.fromordinal(start), dt.date.fromordinal(to_ord))
@@ -514,12 +550,12 @@ def assess(
             if days <= 0:
                 continue
             if p:
-                charged = charge(p, num, days, pen_den)
-                out[_PEN][i] += charged
+                charged = round_div(p * num * days, pen_den, rounding)
+                pen_out[i] += charged
                 if capped:
-                    excess[0] += charge(p, xnum, days, agreed_den) - charged
+                    excess += round_div(p * xnum * days, agreed_den, rounding) - charged
             if it:
-                out[_COMP][i] += charge(it, num, days, pen_den)
+                comp_out[i] += round_div(it * num * days, pen_den, rounding)
 
     if wf is HORIZONTAL:
         horizontal_fast, fast_order = True, _HORIZONTAL_ORDER
@@ -535,13 +571,14 @@ def assess(
         """Allocate ``amount`` on day ``t``; return what is left."""
         if horizontal_fast:
             for i in range(n):
-                if plan[i][0] > t:
+                if dues[i] > t:
                     break
                 for c in fast_order:
-                    owed = out[c][i]
+                    col = out[c]
+                    owed = col[i]
                     if owed:
                         take = owed if owed < amount else amount
-                        out[c][i] = owed - take
+                        col[i] = owed - take
                         paid_total[i] += take
                         amount -= take
                         allocation_rows.append((pay_idx, i + 1, c, take, owed - take))
@@ -550,7 +587,7 @@ def assess(
             return amount
         items = []
         for i in range(n):
-            due = plan[i][0]
+            due = dues[i]
             state = (
                 DueState.PAST_DUE if due < t else (DueState.DUE if due == t else DueState.FUTURE)
             )
@@ -570,10 +607,9 @@ def assess(
                 return 0
         return amount
 
-    # Timeline: due dates (credit settles them), adjustments, payments; in date order.
-    events: list[tuple[int, int, int]] = [
-        (row[0], 0, k) for k, row in enumerate(plan) if row[0] <= as_ord
-    ]
+    # Timeline: payments and adjustments, and the due dates after the first of them
+    # (a credit balance can only settle installments falling due after money came in).
+    events: list[tuple[int, int, int]] = []
     for k, adj in enumerate(adjustments):
         if adj.amount.currency != cur:
             raise CurrencyMismatchError("adjust", cur, adj.amount.currency)
@@ -583,14 +619,18 @@ def assess(
             )
         if adj.date <= as_of:
             events.append((adj.date.toordinal(), 1, k))
-    pay_days = set()
     same_day = False
+    first_money: int | None = None
     for k, pay in enumerate(payments):
         if pay.value_date <= as_of:
             day = pay.value_date.toordinal()
-            same_day = same_day or day in pay_days
-            pay_days.add(day)
+            if first_money is None or day < first_money:
+                first_money = day
+            elif not same_day:
+                same_day = any(e[0] == day and e[1] == 2 for e in events)
             events.append((day, 2, k))
+    if first_money is not None:
+        events.extend((d, 0, k) for k, d in enumerate(dues) if first_money < d <= as_ord)
     if same_day:
         events.sort(
             key=lambda e: (e[0], e[1], payments[e[2]].received_at if e[1] == 2 else 0, e[2])
@@ -603,83 +643,108 @@ def assess(
     for t, kind, k in events:
         if kind == 0:
             if credit:
-                accrue(t)
+                if pen_on:
+                    accrue(t)
                 credit = apply(credit, t, -1)
             continue
-        accrue(t)
+        if pen_on:
+            accrue(t)
         if kind == 1:
             adj = adjustments[k]
-            c = _INDEX[adj.component]
+            col = out[_INDEX[adj.component]]
             left = adj.amount.minor_units
             targets = [adj.installment - 1] if adj.installment is not None else range(n)
             for i in targets:
-                if adj.installment is None and plan[i][0] > t:
+                if adj.installment is None and dues[i] > t:
                     break
-                take = min(out[c][i], left)
-                out[c][i] -= take
+                take = min(col[i], left)
+                col[i] -= take
                 left -= take
-                waived[0] += take
+                waived += take
                 if not left:
                     break
         else:
-            amount = payments[k].amount.minor_units
+            amount = payments[k].minor
             received += amount
             credit += apply(amount, t, k)
-    accrue(as_ord)
+    if pen_on:
+        accrue(as_ord)
 
-    # Summaries.
+    return _finish(
+        loan,
+        as_of,
+        as_ord,
+        config,
+        tol,
+        rounding,
+        pauses,
+        (dues, prin_out, int_out, fee_out, pen_out, comp_out, paid_total),
+        credit,
+        received,
+        waived,
+        excess,
+        capped,
+        allocation_rows,
+    )
+
+
+def _finish(
+    loan: Loan,
+    as_of: dt.date,
+    as_ord: int,
+    config: AssessmentConfig,
+    tol: int,
+    rounding: Rounding,
+    pauses: Sequence[DateRange],
+    state: tuple[Sequence[int], list[int], list[int], list[int], list[int], list[int], list[int]],
+    credit: int,
+    received: int,
+    waived: int,
+    excess: int,
+    capped: bool,
+    allocation_rows: list[tuple[int, int, int, int, int]],
+) -> Assessment:
+    """Summarise the replayed state into an :class:`Assessment` (shared by both paths)."""
+    dues, prin_out, int_out, fee_out, pen_out, comp_out, paid_total = state
+    int_col = loan.columns[2]
+    n = len(dues)
+    cur = loan.currency
+    # Summaries: installments [0, past) are past due, [past, upto) due today.
+    past = bisect_left(dues, as_ord)
+    upto = bisect_right(dues, as_ord, past)
     oldest: int | None = None
-    overdue = [0, 0, 0]
-    due_today = 0
-    outstanding_principal = 0
-    rows = []
-    next_due: int | None = None
-    for i in range(n):
-        due = plan[i][0]
-        p, it, f = out[_PRIN][i], out[_INT][i], out[_FEES][i]
-        sched = p + it + f
-        outstanding_principal += p
-        if due < as_ord:
-            overdue[0] += p
-            overdue[1] += it
-            overdue[2] += f
-            if oldest is None and sched > tol:
-                oldest = due
-        elif due == as_ord:
-            due_today += sched
-        elif next_due is None:
-            next_due = due
-        if sched == 0 or (sched <= tol and due <= as_ord):
-            status = _S_PAID
-        elif due > as_ord:
-            status = _S_FUTURE
-        elif due == as_ord:
-            status = _S_TODAY
-        elif paid_total[i]:
-            status = _S_PARTLY
-        else:
-            status = _S_OVERDUE
-        rows.append((i + 1, due, status, p, it, f, out[_PEN][i], out[_COMP][i], paid_total[i]))
-    penalty = sum(out[_PEN])
-    comp_total = sum(out[_COMP])
+    for i in range(past):
+        if prin_out[i] + int_out[i] + fee_out[i] > tol:
+            oldest = dues[i]
+            break
+    overdue_p = sum(prin_out[:past])
+    overdue_i = sum(int_out[:past])
+    overdue_f = sum(fee_out[:past])
+    today_i = sum(int_out[past:upto])
+    today_f = sum(fee_out[past:upto])
+    due_today = sum(prin_out[past:upto]) + today_i + today_f
+    outstanding_principal = sum(prin_out)
+    next_due = dues[upto] if upto < n else None
+    penalty = sum(pen_out)
+    comp_total = sum(comp_out)
 
     # Interest accrued in the current (not yet due) period, pro rata by days.
     accrued_interest = 0
     if next_due is not None:
-        k = next(i for i in range(n) if plan[i][0] == next_due)
-        period_start = plan[k - 1][0] if k else loan.disbursement_date.toordinal()
+        period_start = dues[upto - 1] if upto else loan.disbursement_date.toordinal()
         length = next_due - period_start
         if length > 0 and as_ord > period_start:
-            scheduled = plan[k][2]
             accrued_interest = min(
-                out[_INT][k], round_div(scheduled * (as_ord - period_start), length, rounding)
+                int_out[upto],
+                round_div(int_col[upto] * (as_ord - period_start), length, rounding),
             )
     payoff = max(
         0,
         outstanding_principal
-        + overdue[1]
-        + overdue[2]
-        + (sum(out[_INT][i] + out[_FEES][i] for i in range(n) if plan[i][0] == as_ord))
+        + overdue_i
+        + overdue_f
+        + today_i
+        + today_f
         + penalty
         + comp_total
         + accrued_interest
@@ -688,8 +753,7 @@ def assess(
 
     dpd = as_ord - oldest if oldest is not None else 0
     delinquent = 0
-    if dpd:
-        assert oldest is not None
+    if oldest is not None:
         paused = 0
         for rng in pauses:
             lo = max(rng.start.toordinal(), oldest + 1)
@@ -697,20 +761,6 @@ def assess(
             if hi >= lo:
                 paused += hi - lo + 1
         delinquent = max(0, dpd - loan.grace_days - paused)
-    minor = (
-        overdue[0],
-        overdue[1],
-        overdue[2],
-        penalty,
-        comp_total,
-        outstanding_principal,
-        payoff,
-        credit,
-        received,
-        due_today,
-        waived[0],
-        excess[0],
-    )
     return Assessment(
         loan_id=loan.id,
         as_of=as_of,
@@ -720,9 +770,142 @@ def assess(
         oldest_unpaid_due_date=dt.date.fromordinal(oldest) if oldest is not None else None,
         bucket=config.buckets.bucket(dpd),
         risk_class=config.risk_thresholds.classify(dpd),
-        minor=minor,
-        rows=tuple(rows),
+        minor=(
+            overdue_p,
+            overdue_i,
+            overdue_f,
+            penalty,
+            comp_total,
+            outstanding_principal,
+            payoff,
+            credit,
+            received,
+            due_today,
+            waived,
+            excess,
+        ),
+        columns=(
+            tuple(dues),
+            tuple(prin_out),
+            tuple(int_out),
+            tuple(fee_out),
+            tuple(pen_out),
+            tuple(comp_out),
+            tuple(paid_total),
+        ),
         allocation_rows=tuple(allocation_rows),
         next_due_date=dt.date.fromordinal(next_due) if next_due is not None else None,
         penalty_capped=capped,
+        tolerance_minor=tol,
+    )
+
+
+def _assess_lean(
+    loan: Loan,
+    payments: Sequence[Payment],
+    as_of: dt.date,
+    config: AssessmentConfig,
+    terms: tuple[int, int, bool],
+) -> Assessment:
+    """:func:`assess` for the common case, with the same results and less overhead.
+
+    Taken when the loan's penalty terms are simple (see ``Loan.simple_penalty``),
+    the waterfall is the default horizontal one and there are no adjustments,
+    pauses or holds. A property test checks it against the general path.
+    """
+    num, pen_den, compound = terms
+    den2 = 2 * pen_den
+    dues, prin_col, int_col, fee_col = loan.columns
+    n = len(dues)
+    as_ord = as_of.toordinal()
+    pen_out = [0] * n
+    comp_out = [0] * n
+    fee_out = list(fee_col)
+    int_out = list(int_col)
+    prin_out = list(prin_col)
+    paid_total = [0] * n
+    columns = ((pen_out, 0), (comp_out, 1), (fee_out, 2), (int_out, 3), (prin_out, 4))
+    accrued_to = list(dues)
+    allocation_rows: list[tuple[int, int, int, int, int]] = []
+    credit = received = 0
+
+    # Timeline as in ``assess``: payments, then due dates after the first payment
+    # (where a credit balance may settle them), and a final accrual to ``as_of``.
+    events: list[tuple[int, int, int]] = []
+    first_money = as_ord + 1
+    same_day = False
+    for k, pay in enumerate(payments):
+        day = pay.value_date.toordinal()
+        if day <= as_ord:
+            if day < first_money:
+                first_money = day
+            elif not same_day:
+                same_day = any(e[0] == day for e in events)
+            events.append((day, 2, k))
+    if events:
+        events.extend((d, 0, k) for k, d in enumerate(dues) if first_money < d <= as_ord)
+        if same_day:
+            events.sort(
+                key=lambda e: (e[0], e[1], payments[e[2]].received_at if e[1] == 2 else 0, e[2])
+            )
+        else:
+            events.sort()
+    events.append((as_ord, 3, 0))
+
+    for t, kind, k in events:
+        if kind == 0 and not credit:
+            continue
+        if num:
+            for i in range(n):
+                start = accrued_to[i]
+                if start >= t:
+                    break
+                accrued_to[i] = t
+                p = prin_out[i]
+                if p:
+                    pen_out[i] += (2 * p * num * (t - start) + pen_den) // den2
+                if compound:
+                    it = int_out[i]
+                    if it:
+                        comp_out[i] += (2 * it * num * (t - start) + pen_den) // den2
+        if kind == 3:
+            break
+        if kind == 2:
+            amount = payments[k].minor
+            received += amount
+        else:
+            amount, credit, k = credit, 0, -1
+        for i in range(n):
+            if dues[i] > t:
+                break
+            for col, c in columns:
+                owed = col[i]
+                if owed:
+                    take = owed if owed < amount else amount
+                    col[i] = owed - take
+                    paid_total[i] += take
+                    amount -= take
+                    allocation_rows.append((k, i + 1, c, take, owed - take))
+                    if not amount:
+                        break
+            if not amount:
+                break
+        credit += amount
+
+    tol = loan.tolerance.minor_units if loan.tolerance is not None else 0
+    return _finish(
+        loan,
+        as_of,
+        as_ord,
+        config,
+        tol,
+        Rounding.HALF_UP,
+        (),
+        (dues, prin_out, int_out, fee_out, pen_out, comp_out, paid_total),
+        credit,
+        received,
+        0,
+        0,
+        False,
+        allocation_rows,
     )
