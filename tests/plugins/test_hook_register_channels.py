@@ -54,7 +54,9 @@ def test_a_duplicate_of_a_built_in_names_its_distribution(plugin_manager, regist
             return [_spec("recording")]
 
     register(Clash(), "clash")
-    with pytest.raises(ConfigurationError, match=r"'loancollect\.builtin\.recording' \(loancollect"):
+    with pytest.raises(
+        ConfigurationError, match=r"'loancollect\.builtin\.recording' \(loancollect"
+    ):
         channel_specs(plugin_manager)
 
 
@@ -65,7 +67,9 @@ def test_a_wrong_record_type_names_the_plugin(plugin_manager, register):
             return ["sms"]
 
     register(Wrong(), "wrong")
-    with pytest.raises(ConfigurationError, match=r"'undo-wrong'.*returned str; expected ChannelSpec"):
+    with pytest.raises(
+        ConfigurationError, match=r"'undo-wrong'.*returned str; expected ChannelSpec"
+    ):
         channel_specs(plugin_manager)
 
 

@@ -17,9 +17,12 @@ def test_the_example_scores_late_loans_only(plugin_manager, register, example, i
 
     current = inputs_on(as_of=inputs.loan.disbursement_date)
     assert current.assessment.dpd == 0
-    assert plugin_manager.hook.loancollect_score(
-        **current.for_hook("loan", "case", "assessment", "as_of")
-    ) == []
+    assert (
+        plugin_manager.hook.loancollect_score(
+            **current.for_hook("loan", "case", "assessment", "as_of")
+        )
+        == []
+    )
 
 
 def test_contributions_are_combined_with_the_heuristic(plugin_manager, register, example, inputs):

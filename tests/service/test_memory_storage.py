@@ -6,8 +6,8 @@ import pytest
 
 from loancollect.builtin.memory import MemoryStore
 from loancollect.domain.events import EventKind
-from loancollect.ports import UnitOfWorkFactory
 from loancollect.plugins import make_plugin_manager
+from loancollect.ports import UnitOfWorkFactory
 from loancollect.registry import open_storage
 from loancollect.testing import StorageContract, make_event
 
