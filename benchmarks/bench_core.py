@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         for loan, pays in zip(loans, payment_lists, strict=True):
             assess(loan, pays, AS_OF)
 
-    t_assess = timed(assess_all)
+    t_assess = best_of(3, assess_all)
 
     schedules = n / t_create
     assessments = n / t_assess

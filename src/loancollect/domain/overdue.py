@@ -28,6 +28,7 @@ import itertools
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from decimal import Decimal
+from heapq import heappop, heappush
 
 import attrs
 
@@ -463,8 +464,6 @@ def assess(
     """
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise ValidationError("as_of", as_of, "expected a date")
-    if payments:
-        check_payments(loan, payments)
     if (
         loan.simple_penalty is not None
         and config.waterfall is HORIZONTAL
@@ -473,6 +472,8 @@ def assess(
         and not penalty_holds
     ):
         return _assess_lean(loan, payments, as_of, config, loan.simple_penalty)
+    if payments:
+        check_payments(loan, payments)
     cur = loan.currency
     dues, prin_col, int_col, fee_col = loan.columns
     n = len(dues)
@@ -829,30 +830,25 @@ def _assess_lean(
     allocation_rows: list[tuple[int, int, int, int, int]] = []
     credit = received = 0
 
-    # Timeline as in ``assess``: payments, then due dates after the first payment
-    # (where a credit balance may settle them), and a final accrual to ``as_of``.
-    events: list[tuple[int, int, int]] = []
-    first_money = as_ord + 1
-    same_day = False
+    # Timeline as in ``assess``: payments in (value date, received at) order and a final
+    # accrual to ``as_of``; due dates join (before payments of the same day) only once
+    # a credit balance exists that could settle them.
+    order = []
+    loan_id, currency, disbursed = loan.id, loan.currency, loan.disbursement_date
     for k, pay in enumerate(payments):
-        day = pay.value_date.toordinal()
-        if day <= as_ord:
-            if day < first_money:
-                first_money = day
-            elif not same_day:
-                same_day = any(e[0] == day for e in events)
-            events.append((day, 2, k))
-    if events:
-        events.extend((d, 0, k) for k, d in enumerate(dues) if first_money < d <= as_ord)
-        if same_day:
-            events.sort(
-                key=lambda e: (e[0], e[1], payments[e[2]].received_at if e[1] == 2 else 0, e[2])
-            )
-        else:
-            events.sort()
-    events.append((as_ord, 3, 0))
+        day = pay.value_date
+        if pay.loan_id != loan_id or pay.amount.currency != currency or day < disbursed:
+            check_payments(loan, payments)  # raises the precise error
+        if day <= as_of:
+            order.append(k)
+    if len(order) > 1:
+        order.sort(key=lambda k: (payments[k].value_date, payments[k].received_at, k))
+    heap = [(payments[k].value_date.toordinal(), 2, r) for r, k in enumerate(order)]
+    heap.append((as_ord, 3, 0))
+    dues_queued = False
 
-    for t, kind, k in events:
+    while heap:
+        t, kind, r = heappop(heap)
         if kind == 0 and not credit:
             continue
         if num:
@@ -871,6 +867,7 @@ def _assess_lean(
         if kind == 3:
             break
         if kind == 2:
+            k = order[r]
             amount = payments[k].minor
             received += amount
         else:
@@ -891,6 +888,12 @@ def _assess_lean(
             if not amount:
                 break
         credit += amount
+        if credit and not dues_queued:
+            dues_queued = True
+            for j in range(bisect_right(dues, t), n):
+                if dues[j] > as_ord:
+                    break
+                heappush(heap, (dues[j], 0, j))
 
     tol = loan.tolerance.minor_units if loan.tolerance is not None else 0
     return _finish(
