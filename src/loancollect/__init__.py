@@ -18,6 +18,16 @@ from loancollect.domain.allocation import (
     allocate,
     waterfall,
 )
+from loancollect.domain.arrangements import (
+    ApprovalAuthority,
+    ArrangementStatus,
+    GracePeriod,
+    InstallmentPlan,
+    PromiseToPay,
+    Settlement,
+    Waiver,
+    make_plan,
+)
 from loancollect.domain.calendar import (
     BusinessCalendar,
     DayCount,
@@ -25,6 +35,11 @@ from loancollect.domain.calendar import (
     add_months,
     business_calendar,
 )
+from loancollect.domain.case import Case, ContactOutcome, Hold, HoldKind, OutcomeKind
+from loancollect.domain.compliance import RulePack, Verdict
+from loancollect.domain.decision import Decision, decide
+from loancollect.domain.defaults import DEFAULT_POLICY, DEFAULT_STRATEGY
+from loancollect.domain.events import Event, EventKind
 from loancollect.domain.loans import (
     NO_PENALTY,
     Borrower,
@@ -52,7 +67,19 @@ from loancollect.domain.overdue import (
     RiskClassThresholds,
     assess,
 )
+from loancollect.domain.policy import CatchUp, Condition, Stage, StagePolicy
+from loancollect.domain.policy_file import PolicyBundle, PolicyFileError, loads_policy
 from loancollect.domain.schedule import annuity_payment, build_schedule, due_dates
+from loancollect.domain.strategy import (
+    ActionRule,
+    Experiment,
+    Offer,
+    OfferRule,
+    PlannedAction,
+    Strategy,
+    Tone,
+    Variant,
+)
 from loancollect.errors import (
     ConfigurationError,
     CurrencyMismatchError,
@@ -61,51 +88,105 @@ from loancollect.errors import (
     UnknownCurrencyError,
     ValidationError,
 )
+from loancollect.hookspecs import hookimpl
+from loancollect.plugins import make_plugin_manager, plugin_info
+from loancollect.ports import DeliveryResult, DeliveryStatus, RenderedMessage
+from loancollect.registry import (
+    ChannelSpec,
+    ContactViolation,
+    CycleSummary,
+    StorageBackendSpec,
+    TemplateSpec,
+)
+from loancollect.templates import LenderInfo, TemplateCatalog
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CN_ONE_YEAR_LPR",
+    "DEFAULT_POLICY",
+    "DEFAULT_STRATEGY",
     "HORIZONTAL",
     "NO_PENALTY",
     "PRINCIPAL_FIRST",
     "VERTICAL",
+    "ActionRule",
     "Adjustment",
     "AgingBuckets",
     "AllocationLine",
     "AllocationResult",
+    "ApprovalAuthority",
+    "ArrangementStatus",
     "Assessment",
     "AssessmentConfig",
     "Borrower",
     "BusinessCalendar",
+    "Case",
+    "CatchUp",
+    "ChannelSpec",
     "Component",
+    "Condition",
     "ConfigurationError",
     "ContactKind",
+    "ContactOutcome",
     "ContactPoint",
+    "ContactViolation",
     "CurrencyMismatchError",
+    "CycleSummary",
     "DateRange",
     "DayCount",
+    "Decision",
+    "DeliveryResult",
+    "DeliveryStatus",
     "DueItem",
     "DueState",
+    "Event",
+    "EventKind",
+    "Experiment",
     "FloatNotAllowedError",
     "Frequency",
+    "GracePeriod",
+    "Hold",
+    "HoldKind",
     "Installment",
+    "InstallmentPlan",
     "InstallmentState",
     "InstallmentStatus",
+    "LenderInfo",
     "Loan",
     "LoanCollectError",
     "LprTable",
     "Money",
+    "Offer",
+    "OfferRule",
+    "OutcomeKind",
     "PartyKind",
     "Payment",
     "PenaltyTerms",
+    "PlannedAction",
+    "PolicyBundle",
+    "PolicyFileError",
+    "PromiseToPay",
+    "RenderedMessage",
     "RepaymentMethod",
     "RiskClass",
     "RiskClassThresholds",
     "RollConvention",
     "Rounding",
+    "RulePack",
+    "Settlement",
+    "Stage",
+    "StagePolicy",
+    "StorageBackendSpec",
+    "Strategy",
+    "TemplateCatalog",
+    "TemplateSpec",
+    "Tone",
     "UnknownCurrencyError",
     "ValidationError",
+    "Variant",
+    "Verdict",
+    "Waiver",
     "Waterfall",
     "WaterfallStep",
     "__version__",
@@ -115,6 +196,12 @@ __all__ = [
     "assess",
     "build_schedule",
     "business_calendar",
+    "decide",
     "due_dates",
+    "hookimpl",
+    "loads_policy",
+    "make_plan",
+    "make_plugin_manager",
+    "plugin_info",
     "waterfall",
 ]

@@ -156,7 +156,7 @@ def promise_kept_rate(events: Iterable[Event]) -> Decimal | None:
 
 
 def right_party_contact_rate(events: Iterable[Event]) -> Decimal | None:
-    """Contact outcomes that reached the debtor (right-party contact or promise) over all outcomes."""
+    """Outcomes that reached the debtor (right-party contact, promise) over all outcomes."""
     total = rpc = 0
     for e in events:
         if e.kind is EventKind.CONTACT_OUTCOME:
