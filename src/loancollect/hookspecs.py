@@ -442,7 +442,12 @@ def loancollect_offer_arrangements(
 
 @hookspec
 def loancollect_check_contact(
-    action: PlannedAction, loan: Loan, case: Case, as_of: dt.date, at: dt.datetime
+    action: PlannedAction,
+    loan: Loan,
+    case: Case,
+    as_of: dt.date,
+    at: dt.datetime,
+    history: tuple[Event, ...],
 ) -> Iterable[ContactViolation]:
     """Object to a proposed contact.
 
@@ -457,6 +462,8 @@ def loancollect_check_contact(
     :param case: the case after today's decision.
     :param as_of: the business date of the run.
     :param at: the instant the contact would happen, time-zone aware.
+    :param history: the loan's stored events, oldest first (contacts sent,
+        outcomes, opt-outs, holds …): what frequency caps and stops count.
     :return: :class:`~loancollect.registry.ContactViolation` records (empty: allowed).
 
     .. versionadded:: 0.1
