@@ -56,6 +56,7 @@ from loancollect.domain.strategy import (
     plan_actions,
 )
 from loancollect.ports import (
+    CAP_STATEMENT,
     Channel,
     Clock,
     DeliveryResult,
@@ -65,7 +66,13 @@ from loancollect.ports import (
     UnitOfWorkFactory,
 )
 from loancollect.registry import CycleSummary
-from loancollect.templates import LenderInfo, TemplateCatalog, message_context, required_keys
+from loancollect.templates import (
+    LenderInfo,
+    TemplateCatalog,
+    message_context,
+    required_keys,
+    statement_of_account,
+)
 
 __all__ = [
     "ClaimingCases",
@@ -613,6 +620,9 @@ class CollectionEngine:
                 action, message_context(loan, assessment, action, self.config.lender)
             )
             channel = self.channel(action.channel)
+            if CAP_STATEMENT in channel.capabilities:
+                statement = statement_of_account(loan, assessment, self.config.lender)
+                message = attrs.evolve(message, statement=statement)
         except LoanCollectError as exc:
             return entry, _failing(str(exc)), None
         key = entry.key
@@ -689,6 +699,7 @@ class CollectionEngine:
                             **base,
                             "provider_id": result.provider_id or "",
                             "attempts": attempts,
+                            **{f"evidence.{k}": v for k, v in result.evidence},
                         },
                     )
                 )
@@ -842,6 +853,41 @@ class CollectionEngine:
             make_event(EventKind.OPT_OUT, loan_id, on, at=at, data={"channel": channel}),
         )
 
+    def record_delivery_receipt(
+        self,
+        key: str,
+        status: DeliveryStatus,
+        on: dt.date,
+        *,
+        at: dt.datetime | None = None,
+        detail: str = "",
+        provider_id: str | None = None,
+    ) -> None:
+        """Record a provider's delivery receipt for the action sent under ``key``.
+
+        Appends a ``DELIVERY_RECEIPT`` event (key, channel, status, detail,
+        provider id) to the loan's stream; the outbox entry keeps its result.
+
+        :raises ValidationError: if no action was planned under ``key``.
+        """
+        with self.storage() as uow:
+            entry = uow.outbox.get(key)
+        if entry is None:
+            raise ValidationError("outbox.key", key, "no action was planned under this key")
+        action = entry.action
+        data = {
+            "key": key,
+            "channel": action.channel,
+            "status": status.value,
+            "detail": detail,
+            "provider_id": provider_id or "",
+        }
+        self._ingest(
+            action.loan_id,
+            lambda uow, case: case,
+            make_event(EventKind.DELIVERY_RECEIPT, action.loan_id, on, at=at, data=data),
+        )
+
     def place_hold(self, loan_id: str, hold: Hold) -> None:
         """Hold escalation and contact (dispute, bankruptcy, breathing space …)."""
         data: dict[str, object] = {"hold": hold.kind, "start": hold.start, "reason": hold.reason}
@@ -854,14 +900,18 @@ class CollectionEngine:
         )
 
     def release_hold(self, loan_id: str, kind: Any, on: dt.date) -> None:
-        """End the open holds of ``kind`` on ``on``."""
+        """Lift the holds of ``kind`` from ``on``: contact and escalation resume that day."""
 
         def change(uow: UnitOfWork, case: Case) -> Case:
-            holds = tuple(
-                attrs.evolve(h, end=on) if h.kind is kind and (h.end is None or h.end > on) else h
-                for h in case.holds
-            )
-            return attrs.evolve(case, holds=holds).reviewed_by(on)
+            # Lifted on ``on``: the hold's last day is the day before (a hold released
+            # on or before its first day never took effect and is dropped).
+            holds = []
+            for h in case.holds:
+                if h.kind is not kind or (h.end is not None and h.end < on):
+                    holds.append(h)
+                elif h.start < on:
+                    holds.append(attrs.evolve(h, end=on - dt.timedelta(days=1)))
+            return attrs.evolve(case, holds=tuple(holds)).reviewed_by(on)
 
         self._ingest(
             loan_id, change, make_event(EventKind.HOLD_RELEASED, loan_id, on, data={"hold": kind})
