@@ -393,7 +393,7 @@ def test_a_failing_channel_is_isolated_retried_and_falls_back(portfolio: Portfol
     sms = RecordingChannel("sms")
     sms.fail_always(FailureMode.RETRYABLE)
     channels = {name: RecordingChannel(name) for name in CHANNELS if name != "sms"}
-    store, clock, engine = run(
+    store, _clock, _engine = run(
         portfolio, 60, engine_factory=lambda s, c: make_engine(s, c, sms=sms, **channels)
     )
     with store() as uow:
