@@ -52,7 +52,9 @@ HOOK_PREFIX = "loancollect_"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "loancollect.builtin.memory",
     "loancollect.builtin.recording",
+    "loancollect.builtin.files",
     "loancollect.builtin.templates",
+    "loancollect.builtin.compliance",
 )
 """The in-tree plug-ins, registered under their module names like any other plug-in."""
 

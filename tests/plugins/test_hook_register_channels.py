@@ -18,7 +18,7 @@ def _spec(name: str) -> ChannelSpec:
 def test_the_example_registers_a_channel(plugin_manager, register, example):
     register(example("loancollect_register_channels"), "acme")
     specs = channel_specs(plugin_manager)
-    assert sorted(specs) == ["acme-sms", "recording"]
+    assert sorted(specs) == ["acme-sms", "file", "recording"]
     assert specs["acme-sms"].contact_kind is ContactKind.PHONE
     assert channel_contact_kinds(plugin_manager)["acme-sms"] is ContactKind.PHONE
     channel = make_channel(plugin_manager, "ACME-SMS", {"token": "t"})
@@ -102,11 +102,11 @@ def test_none_means_nothing_to_register(plugin_manager, register):
             return None
 
     register(Nothing(), "nothing")
-    assert sorted(channel_specs(plugin_manager)) == ["recording"]
+    assert sorted(channel_specs(plugin_manager)) == ["file", "recording"]
 
 
 def test_unknown_channel_lists_the_known_ones(plugin_manager):
-    with pytest.raises(ConfigurationError, match=r"'fax'.*known: \['recording'\]"):
+    with pytest.raises(ConfigurationError, match=r"'fax'.*known: \['file', 'recording'\]"):
         make_channel(plugin_manager, "fax")
 
 

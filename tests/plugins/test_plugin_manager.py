@@ -84,7 +84,7 @@ def test_managers_share_no_state():
 def test_a_built_in_can_be_blocked():
     pm = make_plugin_manager(block=["loancollect.builtin.templates"])
     assert template_specs(pm) == ()
-    assert sorted(channel_specs(pm)) == ["recording"]
+    assert sorted(channel_specs(pm)) == ["file", "recording"]
 
 
 def test_trace_logs_every_hook_call(caplog):
