@@ -38,6 +38,7 @@ __all__ = [
     "CAP_HTML",
     "CAP_IDEMPOTENT",
     "CAP_POLL",
+    "CAP_STATEMENT",
     "CAP_SUBJECT",
     "CaseRepository",
     "Channel",
@@ -51,6 +52,8 @@ __all__ = [
     "OutboxStatus",
     "PollingChannel",
     "RenderedMessage",
+    "Statement",
+    "StatementLine",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -82,6 +85,9 @@ CAP_HTML = "html"
 """Capability: the channel can deliver the HTML part of a message."""
 CAP_SUBJECT = "subject"
 """Capability: the channel uses a subject line (e-mail, letters)."""
+CAP_STATEMENT = "statement"
+"""Capability: the channel prints a statement of account; the engine attaches
+:attr:`RenderedMessage.statement` to the messages it sends through it."""
 
 
 class DeliveryStatus(enum.Enum):
@@ -152,6 +158,58 @@ class DeliveryResult:
         return cls(status=DeliveryStatus.REJECTED, detail=detail)
 
 
+@attrs.frozen(kw_only=True)
+class StatementLine:
+    """One installment in arrears on a statement of account (amounts formatted).
+
+    :param status: ``"overdue"``, ``"partly_paid"`` or ``"due_today"``.
+    :param penalty: penalty and compound interest outstanding on the installment.
+    :param outstanding: everything outstanding on it.
+    """
+
+    number: int
+    due_date: dt.date
+    status: str
+    principal: str
+    interest: str
+    fees: str
+    penalty: str
+    paid: str
+    outstanding: str
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Statement:
+    """The statement of account a letter prints, built by the engine for channels
+    with :data:`CAP_STATEMENT` (see :func:`loancollect.templates.statement_of_account`).
+
+    Amounts are formatted the way the message templates show them (``¥1,234.56``),
+    so the letter and its text always agree.
+
+    :param lines: the installments in arrears (past due or due today, not paid).
+    :param amount_due: what the message asks for (as ``amount_due`` in templates).
+    :param due_date: the date that amount was due (as ``due_date`` in templates).
+    """
+
+    reference: str
+    as_of: dt.date
+    currency: str
+    lines: tuple[StatementLine, ...]
+    overdue_amount: str
+    penalty: str
+    amount_due: str
+    payoff_amount: str
+    due_date: dt.date
+    dpd: int
+    how_to_pay: str
+    lender_name: str
+    lender_phone: str
+    lender_address: str = ""
+
+    def __repr__(self) -> str:
+        return f"Statement({self.reference!r}, as_of={self.as_of}, lines={len(self.lines)})"
+
+
 @attrs.frozen(kw_only=True, repr=False)
 class RenderedMessage:
     """A message ready to send, rendered from a template.
@@ -165,6 +223,8 @@ class RenderedMessage:
     :param text: the plain-text body (SMS text, call script, letter text).
     :param subject: subject line, for channels that use one.
     :param html: HTML body (autoescaped), for channels that support it.
+    :param statement: the statement of account, for channels with
+        :data:`CAP_STATEMENT` (letters); ``None`` otherwise.
     """
 
     template: str
@@ -173,6 +233,7 @@ class RenderedMessage:
     text: str
     subject: str | None = None
     html: str | None = None
+    statement: Statement | None = None
 
     @property
     def key(self) -> str:

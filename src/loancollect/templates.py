@@ -31,9 +31,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.loans import Loan
 from loancollect.domain.money import Money
-from loancollect.domain.overdue import Assessment
+from loancollect.domain.overdue import Assessment, InstallmentStatus
 from loancollect.domain.strategy import ActionRule, PlannedAction, Tone
-from loancollect.ports import RenderedMessage
+from loancollect.ports import RenderedMessage, Statement, StatementLine
 from loancollect.registry import TemplateSpec, template_specs
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "message_context",
     "required_keys",
     "sample_context",
+    "statement_of_account",
 ]
 
 CONTEXT_KEYS: tuple[str, ...] = (
@@ -206,6 +207,50 @@ def message_context(
             )
         context[key] = value
     return context
+
+
+_ARREARS = (InstallmentStatus.OVERDUE, InstallmentStatus.PARTLY_PAID, InstallmentStatus.DUE_TODAY)
+
+
+def statement_of_account(loan: Loan, assessment: Assessment, lender: LenderInfo) -> Statement:
+    """The statement of account for ``loan`` on ``assessment.as_of``.
+
+    Lists the installments past due or due today that are not paid, with the
+    totals and the amount and date a message asks for (the same values as
+    :func:`message_context`), the lender's details and how to pay.
+    """
+    amount, day = _amount_and_date(assessment)
+    lines = tuple(
+        StatementLine(
+            number=s.number,
+            due_date=s.due_date,
+            status=s.status.value,
+            principal=s.principal.format(),
+            interest=s.interest.format(),
+            fees=s.fees.format(),
+            penalty=(s.penalty + s.compound).format(),
+            paid=s.paid.format(),
+            outstanding=s.total.format(),
+        )
+        for s in assessment.installments
+        if s.status in _ARREARS
+    )
+    return Statement(
+        reference=loan.id,
+        as_of=assessment.as_of,
+        currency=loan.currency,
+        lines=lines,
+        overdue_amount=assessment.overdue_amount.format(),
+        penalty=(assessment.penalty + assessment.compound_interest).format(),
+        amount_due=amount.format(),
+        payoff_amount=assessment.payoff_amount.format(),
+        due_date=day,
+        dpd=assessment.dpd,
+        how_to_pay=lender.how_to_pay,
+        lender_name=lender.name,
+        lender_phone=lender.phone,
+        lender_address=lender.address,
+    )
 
 
 def sample_context(locale: str, channel: str = "sms", stage: str = "early") -> dict[str, Any]:

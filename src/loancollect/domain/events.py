@@ -43,6 +43,7 @@ class EventKind(enum.Enum):
     ACTION_FAILED = "action_failed"
     ACTION_BLOCKED = "action_blocked"
     ACTION_RESCHEDULED = "action_rescheduled"
+    DELIVERY_RECEIPT = "delivery_receipt"  # a provider's later report on a sent action
     PAYMENT_RECEIVED = "payment_received"
     PROMISE_MADE = "promise_made"
     PROMISE_KEPT = "promise_kept"

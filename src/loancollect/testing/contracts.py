@@ -28,6 +28,10 @@ Channels::
 
         def deliveries(self, channel):
             return len(fake_gateway.requests)
+
+The actions carry the builder's mobile number; a channel that needs another
+kind of contact point (an e-mail address, a postal address) overrides the
+``contact`` fixture, and the ``message`` fixture for a message that suits it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import pytest
 from loancollect.builtin.recording import FailureMode
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import GENESIS, EventKind
+from loancollect.domain.loans import ContactPoint
 from loancollect.domain.money import Money
 from loancollect.ports import (
     CAP_POLL,
@@ -508,6 +513,12 @@ class ChannelContract:
         """The message sent in the tests (override to suit the channel)."""
         return make_message()
 
+    @pytest.fixture
+    def contact(self) -> ContactPoint | None:
+        """The contact point of the actions sent in the tests (override to suit the
+        channel: an e-mail address for e-mail, a postal address for letters)."""
+        return make_action().contact
+
     def _arrange_failure(self, channel: Channel, mode: FailureMode) -> None:
         if mode in self.unsupported_failures:
             pytest.skip(f"channel cannot simulate {mode.value} failures")
@@ -521,17 +532,17 @@ class ChannelContract:
         assert all(isinstance(c, str) for c in channel.capabilities)
 
     def test_send_returns_a_classified_result(
-        self, channel: Channel, message: RenderedMessage
+        self, channel: Channel, message: RenderedMessage, contact: ContactPoint | None
     ) -> None:
-        action = make_action(channel=channel.name)
+        action = make_action(channel=channel.name, contact=contact)
         result = channel.send(action, message, action.idempotency_key)
         assert isinstance(result, DeliveryResult)
         assert result.status is DeliveryStatus.SENT
 
     def test_a_repeated_key_is_not_delivered_twice(
-        self, channel: Channel, message: RenderedMessage
+        self, channel: Channel, message: RenderedMessage, contact: ContactPoint | None
     ) -> None:
-        action = make_action(channel=channel.name)
+        action = make_action(channel=channel.name, contact=contact)
         first = channel.send(action, message, action.idempotency_key)
         before = self.deliveries(channel)
         second = channel.send(action, message, action.idempotency_key)
@@ -540,10 +551,10 @@ class ChannelContract:
             assert self.deliveries(channel) == before
 
     def test_distinct_keys_are_both_delivered(
-        self, channel: Channel, message: RenderedMessage
+        self, channel: Channel, message: RenderedMessage, contact: ContactPoint | None
     ) -> None:
-        a = make_action(channel=channel.name, rule_id="a")
-        b = make_action(channel=channel.name, rule_id="b")
+        a = make_action(channel=channel.name, contact=contact, rule_id="a")
+        b = make_action(channel=channel.name, contact=contact, rule_id="b")
         assert channel.send(a, message, a.idempotency_key).ok
         assert channel.send(b, message, b.idempotency_key).ok
         if self.deliveries(channel) is not None:
@@ -560,39 +571,40 @@ class ChannelContract:
     def test_failures_are_classified(
         self,
         channel: Channel,
+        contact: ContactPoint | None,
         message: RenderedMessage,
         mode: FailureMode,
         status: DeliveryStatus,
     ) -> None:
         self._arrange_failure(channel, mode)
-        action = make_action(channel=channel.name)
+        action = make_action(channel=channel.name, contact=contact)
         result = channel.send(action, message, action.idempotency_key)
         assert result.status is status
         assert result.detail, "a failure must say what went wrong"
 
     def test_a_retryable_failure_may_be_retried_with_the_same_key(
-        self, channel: Channel, message: RenderedMessage
+        self, channel: Channel, message: RenderedMessage, contact: ContactPoint | None
     ) -> None:
         self._arrange_failure(channel, FailureMode.RETRYABLE)
-        action = make_action(channel=channel.name)
+        action = make_action(channel=channel.name, contact=contact)
         assert channel.send(action, message, action.idempotency_key).retryable
         assert channel.send(action, message, action.idempotency_key).ok
 
     def test_a_permanent_failure_is_final_for_its_key(
-        self, channel: Channel, message: RenderedMessage
+        self, channel: Channel, message: RenderedMessage, contact: ContactPoint | None
     ) -> None:
         self._arrange_failure(channel, FailureMode.PERMANENT)
-        action = make_action(channel=channel.name)
+        action = make_action(channel=channel.name, contact=contact)
         first = channel.send(action, message, action.idempotency_key)
         assert channel.send(action, message, action.idempotency_key) == first
 
     def test_poll_reports_the_status_when_supported(
-        self, channel: Channel, message: RenderedMessage
+        self, channel: Channel, message: RenderedMessage, contact: ContactPoint | None
     ) -> None:
         if CAP_POLL not in channel.capabilities:
             pytest.skip("channel does not poll")
         assert isinstance(channel, PollingChannel)
-        action = make_action(channel=channel.name)
+        action = make_action(channel=channel.name, contact=contact)
         assert channel.poll(action.idempotency_key) is None
         channel.send(action, message, action.idempotency_key)
         polled = channel.poll(action.idempotency_key)
