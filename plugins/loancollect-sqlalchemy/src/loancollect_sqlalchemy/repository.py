@@ -1,0 +1,909 @@
+"""Repositories and the unit of work over SQLAlchemy Core (SQLite and PostgreSQL).
+
+:class:`SqlStore` holds the engine; calling it gives a :class:`SqlUnitOfWork`
+(one connection, one transaction; commit as you go). The semantics copy the
+in-memory reference backend (:mod:`loancollect.builtin.memory`) and are checked by
+:class:`loancollect.testing.StorageContract`.
+
+The hot path of the daily cycle is kept lean without changing the engine:
+
+- **prefetch**: when :meth:`SqlCaseRepository.due_for_review` (or ``claim_due``)
+  hands out a batch of cases, the unit of work loads those loans with their
+  borrowers, their payments, their event streams and their outbox keys with four
+  ``IN`` queries, so the per-case ``get`` / ``payments_for`` / ``stream`` calls
+  that follow cost no round trip (no N+1);
+- **write-behind**: case saves and new outbox entries are buffered and written with
+  one ``executemany`` per table before the next statement that could read them and
+  at commit; events of a batch are inserted with one ``executemany``.
+
+On PostgreSQL the case repository also offers ``claim_due`` and the outbox
+``claim_pending`` (``FOR UPDATE SKIP LOCKED``), which the engine uses to let several
+worker processes share one day's work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from loancollect.domain.case import Case
+from loancollect.domain.errors import ConfigurationError, ValidationError
+from loancollect.domain.events import GENESIS, Event, chain, verify_chain
+from loancollect.domain.loans import Borrower, Loan, Payment
+from loancollect.domain.strategy import PlannedAction
+from loancollect.ports import DeliveryResult, OutboxEntry, OutboxStatus, UnitOfWork
+from loancollect_sqlalchemy import mapping as m
+from loancollect_sqlalchemy import tables as t
+
+__all__ = [
+    "PgCaseRepository",
+    "PgOutboxRepository",
+    "SqlCaseRepository",
+    "SqlEventRepository",
+    "SqlLoanRepository",
+    "SqlOutboxRepository",
+    "SqlStore",
+    "SqlUnitOfWork",
+    "make_engine",
+    "normalise_url",
+]
+
+_OPEN = (OutboxStatus.PENDING.value, OutboxStatus.RETRY.value)
+
+
+def normalise_url(url: str) -> str:
+    """The SQLAlchemy URL for a storage URL.
+
+    ``postgresql://`` and ``postgres://`` mean psycopg 3 (``postgresql+psycopg://``);
+    ``sqlite:///path`` is a file. An in-memory SQLite database cannot be shared by
+    the several connections a unit of work and its readers use, so it is refused.
+
+    :raises ConfigurationError: for an unsupported scheme or an in-memory SQLite URL.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigurationError(f"storage url {url!r}: expected '<scheme>://...'")
+    scheme = scheme.lower()
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return "postgresql+psycopg://" + rest
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        path = rest[1:] if rest.startswith("/") else rest
+        if not path or path == ":memory:" or "mode=memory" in path:
+            raise ConfigurationError(
+                f"storage url {url!r}: an in-memory SQLite database is not supported; "
+                "use sqlite:///path/to/file.db (or the 'memory:' backend)"
+            )
+        return "sqlite:///" + path
+    raise ConfigurationError(
+        f"storage url scheme {scheme!r}: the sqlalchemy backend opens sqlite:/// and "
+        "postgresql+psycopg:// urls"
+    )
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` set up the way the repositories expect.
+
+    SQLite: write-ahead log (readers never block the writer), foreign keys on, and
+    real ``BEGIN`` statements so a unit of work reads one snapshot. PostgreSQL:
+    psycopg 3, READ COMMITTED, pre-ping.
+    """
+    sa_url = normalise_url(url)
+    if sa_url.startswith("sqlite"):
+        engine = sa.create_engine(sa_url, connect_args={"timeout": 60}, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.isolation_level = None  # transactions are begun below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(sa_url, **kwargs)
+
+
+class SqlStore:
+    """An opened SQL storage; call it to get a unit of work.
+
+    :param url: ``sqlite:///file.db`` or ``postgresql+psycopg://user@host/db``.
+    :param migrate: bring the schema to the newest revision on open (the default).
+    :param lease: how long a claimed outbox entry stays with its worker
+        (PostgreSQL); after that another worker may take it over.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        migrate: bool = True,
+        lease: dt.timedelta = dt.timedelta(minutes=5),
+        engine: Engine | None = None,
+    ) -> None:
+        self.url = url
+        self.engine = engine if engine is not None else make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self.lease = lease
+        self.claims = self.dialect == "postgresql"
+        self._cursors: dict[dt.date, str] = {}
+        self._cursor_lock = threading.Lock()
+        if migrate:
+            from loancollect_sqlalchemy.migrate import upgrade
+
+            upgrade(self.engine)
+
+    def _cursor(self, as_of: dt.date) -> str | None:
+        with self._cursor_lock:
+            return self._cursors.get(as_of)
+
+    def _advance_cursor(self, as_of: dt.date, last: str) -> None:
+        with self._cursor_lock:
+            current = self._cursors.get(as_of)
+            if current is None or last > current:
+                self._cursors[as_of] = last
+
+    def _reset_cursor(self, as_of: dt.date) -> None:
+        with self._cursor_lock:
+            self._cursors.pop(as_of, None)
+
+    def __call__(self) -> SqlUnitOfWork:
+        """A new unit of work over this storage."""
+        return SqlUnitOfWork(self)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlUnitOfWork:
+    """A unit of work: one connection and its transaction (see the ports module).
+
+    Use it as a context manager; leaving without :meth:`commit` rolls back. The
+    repositories are ``loans``, ``cases``, ``outbox`` and ``events``.
+    """
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self._conn: Connection | None = None
+        self._entered = False
+        # write-behind buffers
+        self._case_writes: dict[str, Case] = {}
+        self._outbox_writes: dict[str, dict[str, Any]] = {}
+        # prefetched state (valid within the current transaction)
+        self._loan_rows: dict[str, Any] = {}
+        self._loans: dict[str, Loan] = {}
+        self._payments: dict[str, tuple[Payment, ...]] = {}
+        self._streams: dict[str, tuple[Event, ...]] = {}
+        self._stream_rows: dict[str, list[Any]] = {}
+        self._outbox_keys: dict[str, set[str]] = {}
+        self._claim_cursor: tuple[dt.date, str] | None = None
+        self.loans = SqlLoanRepository(self)
+        self.cases: SqlCaseRepository = (
+            PgCaseRepository(self) if store.claims else SqlCaseRepository(self)
+        )
+        self.outbox: SqlOutboxRepository = (
+            PgOutboxRepository(self) if store.claims else SqlOutboxRepository(self)
+        )
+        self.events = SqlEventRepository(self)
+
+    # -- context ---------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        if self._entered:
+            raise RuntimeError("this unit of work is already in use; make a new one")
+        self._entered = True
+        self._conn = self.store.engine.connect()
+        self._conn.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            self._entered = False
+
+    @property
+    def conn(self) -> Connection:
+        """The connection of the open transaction."""
+        if self._conn is None:
+            raise RuntimeError("use the unit of work in a 'with' block")
+        return self._conn
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.store.dialect
+
+    # -- transaction -----------------------------------------------------------------
+    def commit(self) -> None:
+        """Write buffered changes and commit the transaction."""
+        self.flush()
+        self.conn.commit()
+        self._forget()
+        if self._claim_cursor is not None:
+            as_of, last = self._claim_cursor
+            self.store._advance_cursor(as_of, last)
+            self._claim_cursor = None
+
+    def rollback(self) -> None:
+        """Discard every change since the last commit."""
+        self._case_writes.clear()
+        self._outbox_writes.clear()
+        self._forget()
+        self._claim_cursor = None
+        if self._conn is not None:
+            self._conn.rollback()
+
+    def _forget(self) -> None:
+        self._loan_rows.clear()
+        self._loans.clear()
+        self._payments.clear()
+        self._streams.clear()
+        self._stream_rows.clear()
+        self._outbox_keys.clear()
+
+    def flush(self) -> None:
+        """Write the buffered case saves and outbox entries now (one statement each)."""
+        if self._case_writes:
+            rows = [m.case_to_row(c) for c in self._case_writes.values()]
+            self._case_writes.clear()
+            self.conn.execute(self._upsert(t.cases, ["loan_id"]), rows)
+        if self._outbox_writes:
+            rows = list(self._outbox_writes.values())
+            self._outbox_writes.clear()
+            self.conn.execute(self._insert_ignore(t.outbox, ["key"]), rows)
+
+    def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
+        """Run ``statement`` after writing what is buffered (reads see own writes)."""
+        self.flush()
+        return self.conn.execute(statement, params)
+
+    # -- dialect helpers -------------------------------------------------------------
+    def _upsert(self, table: sa.Table, keys: list[str]) -> Any:
+        ins: Any = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        changes = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys}
+        return ins.on_conflict_do_update(index_elements=keys, set_=changes)
+
+    def _insert_ignore(self, table: sa.Table, keys: list[str]) -> Any:
+        ins: Any = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        return ins.on_conflict_do_nothing(index_elements=keys)
+
+    # -- prefetch --------------------------------------------------------------------
+    def prefetch(self, loan_ids: Sequence[str]) -> None:
+        """Load loans, payments, event streams and outbox keys of ``loan_ids`` at once.
+
+        The repositories then answer ``get``, ``payments_for``, ``stream`` and the
+        outbox's "is this key new" for these loans without a query. Called by
+        ``due_for_review`` and ``claim_due``; host code may call it too.
+        """
+        ids = [i for i in dict.fromkeys(loan_ids) if i not in self._loan_rows]
+        if not ids:
+            return
+        self.flush()
+        conn = self.conn
+        for part in _chunks(ids):
+            q = (
+                sa.select(t.loans, t.borrowers)
+                .join(t.borrowers, t.borrowers.c.id == t.loans.c.borrower_id)
+                .where(t.loans.c.id.in_(part))
+            )
+            for row in conn.execute(q):
+                self._loan_rows[row[0]] = row
+            pays: dict[str, list[Payment]] = {i: [] for i in part}
+            q2 = (
+                sa.select(t.payments)
+                .where(t.payments.c.loan_id.in_(part))
+                .order_by(t.payments.c.loan_id, t.payments.c.value_date, t.payments.c.id)
+            )
+            for prow in conn.execute(q2).mappings():
+                pays[prow["loan_id"]].append(m.row_to_payment(prow))
+            for loan_id, found in pays.items():
+                self._payments[loan_id] = tuple(found)
+            streams: dict[str, list[Any]] = {i: [] for i in part}
+            q3 = (
+                sa.select(t.events)
+                .where(t.events.c.loan_id.in_(part))
+                .order_by(t.events.c.loan_id, t.events.c.seq)
+            )
+            for erow in conn.execute(q3).mappings():
+                streams[erow["loan_id"]].append(erow)
+            self._stream_rows.update(streams)
+            keys: dict[str, set[str]] = {i: set() for i in part}
+            q4 = sa.select(t.outbox.c.loan_id, t.outbox.c.key).where(t.outbox.c.loan_id.in_(part))
+            for loan_id, key in conn.execute(q4):
+                keys[loan_id].add(key)
+            self._outbox_keys.update(keys)
+            for i in part:
+                self._loan_rows.setdefault(i, None)
+
+    def _cached_loan(self, loan_id: str) -> tuple[bool, Loan | None]:
+        if loan_id in self._loans:
+            return True, self._loans[loan_id]
+        if loan_id not in self._loan_rows:
+            return False, None
+        row = self._loan_rows[loan_id]
+        if row is None:
+            return True, None
+        n = len(t.loans.columns)
+        loan_part = dict(zip(t.loans.columns.keys(), row[:n], strict=True))
+        borrower_part = dict(zip(t.borrowers.columns.keys(), row[n:], strict=True))
+        loan = m.row_to_loan(loan_part, m.row_to_borrower(borrower_part))
+        self._loans[loan_id] = loan
+        return True, loan
+
+
+# -- loans -------------------------------------------------------------------------------
+
+
+class SqlLoanRepository:
+    """Loans (with borrowers) and payments of one unit of work."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, loan: Loan) -> None:
+        """Store ``loan`` (and its borrower), replacing a stored loan with the same id.
+
+        The borrower is one record shared by that borrower's loans: the newest
+        details written win.
+        """
+        if not isinstance(loan, Loan):
+            raise ValidationError("loan", type(loan).__name__, "expected a Loan")
+        uow = self._uow
+        uow.execute(uow._upsert(t.borrowers, ["id"]), m.borrower_to_row(loan.borrower))
+        uow.execute(uow._upsert(t.loans, ["id"]), m.loan_to_row(loan))
+        uow._loans[loan.id] = loan
+
+    def get(self, loan_id: str) -> Loan | None:
+        """The loan with ``loan_id``, or ``None``."""
+        known, loan = self._uow._cached_loan(loan_id)
+        if known:
+            return loan
+        q = (
+            sa.select(t.loans, t.borrowers)
+            .join(t.borrowers, t.borrowers.c.id == t.loans.c.borrower_id)
+            .where(t.loans.c.id == loan_id)
+        )
+        row = self._uow.execute(q).first()
+        if row is None:
+            return None
+        n = len(t.loans.columns)
+        loan = m.row_to_loan(
+            dict(zip(t.loans.columns.keys(), row[:n], strict=True)),
+            m.row_to_borrower(dict(zip(t.borrowers.columns.keys(), row[n:], strict=True))),
+        )
+        return loan
+
+    def get_borrower(self, borrower_id: str) -> Borrower | None:
+        """The stored borrower with ``borrower_id``, or ``None``."""
+        row = self._uow.execute(sa.select(t.borrowers).where(t.borrowers.c.id == borrower_id))
+        found = row.mappings().first()
+        return None if found is None else m.row_to_borrower(found)
+
+    def list_ids(self, *, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Loan ids in ascending order, strictly after ``after``, at most ``limit``."""
+        q = sa.select(t.loans.c.id).order_by(t.loans.c.id)
+        if after is not None:
+            q = q.where(t.loans.c.id > after)
+        if limit is not None:
+            q = q.limit(limit)
+        return list(self._uow.execute(q).scalars())
+
+    def _exists(self, loan_id: str) -> bool:
+        known, loan = self._uow._cached_loan(loan_id)
+        if known:
+            return loan is not None
+        q = sa.select(t.loans.c.id).where(t.loans.c.id == loan_id)
+        return self._uow.execute(q).first() is not None
+
+    def add_payment(self, payment: Payment) -> None:
+        """Record ``payment`` (an identical repeat is a no-op)."""
+        if not isinstance(payment, Payment):
+            raise ValidationError("payment", type(payment).__name__, "expected a Payment")
+        if not self._exists(payment.loan_id):
+            raise ValidationError("payment.loan_id", payment.loan_id, "no such loan")
+        found = self._uow.execute(sa.select(t.payments).where(t.payments.c.id == payment.id))
+        row = found.mappings().first()
+        if row is not None:
+            if m.row_to_payment(row) != payment:
+                raise ValidationError(
+                    "payment.id", payment.id, "already recorded with different content"
+                )
+            return
+        self._uow.execute(sa.insert(t.payments), m.payment_to_row(payment))
+        cached = self._uow._payments.get(payment.loan_id)
+        if cached is not None:
+            self._uow._payments[payment.loan_id] = tuple(
+                sorted((*cached, payment), key=lambda p: (p.value_date, p.id))
+            )
+
+    def payments_for(self, loan_id: str) -> tuple[Payment, ...]:
+        """Payments of ``loan_id`` ordered by ``(value_date, id)``."""
+        cached = self._uow._payments.get(loan_id)
+        if cached is not None:
+            return cached
+        q = (
+            sa.select(t.payments)
+            .where(t.payments.c.loan_id == loan_id)
+            .order_by(t.payments.c.value_date, t.payments.c.id)
+        )
+        return tuple(m.row_to_payment(r) for r in self._uow.execute(q).mappings())
+
+    def loans_with_payments(
+        self, loan_ids: Sequence[str]
+    ) -> dict[str, tuple[Loan, tuple[Payment, ...]]]:
+        """Batch load: ``{loan id: (loan, payments)}`` for the stored ones of ``loan_ids``."""
+        self._uow.prefetch(loan_ids)
+        out: dict[str, tuple[Loan, tuple[Payment, ...]]] = {}
+        for loan_id in loan_ids:
+            loan = self.get(loan_id)
+            if loan is not None:
+                out[loan_id] = (loan, self.payments_for(loan_id))
+        return out
+
+
+# -- cases -------------------------------------------------------------------------------
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValidationError("limit", limit, "must be >= 1")
+
+
+class SqlCaseRepository:
+    """Cases of one unit of work; saves are written behind (see the module notes)."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, loan_id: str) -> Case | None:
+        """The case of ``loan_id``, or ``None``."""
+        staged = self._uow._case_writes.get(loan_id)
+        if staged is not None:
+            return staged
+        q = sa.select(t.cases).where(t.cases.c.loan_id == loan_id)
+        row = self._uow.execute(q).mappings().first()
+        return None if row is None else m.row_to_case(row)
+
+    def save(self, case: Case) -> None:
+        """Insert or replace the case of ``case.loan_id`` (written at the next flush)."""
+        if not isinstance(case, Case):
+            raise ValidationError("case", type(case).__name__, "expected a Case")
+        self._uow._case_writes[case.loan_id] = case
+
+    def _due(self, as_of: dt.date) -> Any:
+        c = t.cases.c
+        return (
+            sa.select(t.cases)
+            .where(c.closed_on.is_(None), c.next_review_date <= as_of)
+            .order_by(c.loan_id)
+        )
+
+    def due_for_review(
+        self, as_of: dt.date, *, limit: int, after_loan_id: str | None = None
+    ) -> list[Case]:
+        """Open cases with ``next_review_date <= as_of``, by loan id, after ``after_loan_id``.
+
+        Uses the partial index on ``(next_review_date, loan_id)``; the batch's loans,
+        payments, event streams and outbox keys are prefetched.
+        """
+        _check_limit(limit)
+        q = self._due(as_of).limit(limit)
+        if after_loan_id is not None:
+            q = q.where(t.cases.c.loan_id > after_loan_id)
+        found = [m.row_to_case(r) for r in self._uow.execute(q).mappings()]
+        if found:
+            self._uow.prefetch([c.loan_id for c in found])
+        return found
+
+    def count_due(self, as_of: dt.date) -> int:
+        """How many open cases are due for review on ``as_of``."""
+        c = t.cases.c
+        q = (
+            sa.select(sa.func.count())
+            .select_from(t.cases)
+            .where(c.closed_on.is_(None), c.next_review_date <= as_of)
+        )
+        return int(self._uow.execute(q).scalar_one())
+
+
+class PgCaseRepository(SqlCaseRepository):
+    """PostgreSQL cases: adds ``claim_due`` for several workers (``FOR UPDATE SKIP LOCKED``)."""
+
+    def claim_due(self, as_of: dt.date, *, limit: int) -> list[Case]:
+        """Lock and return up to ``limit`` due cases no other transaction holds.
+
+        The locks last until this unit of work commits or rolls back. Within one
+        storage object (one worker) each call continues after the last loan id this
+        worker committed for ``as_of``, so a case whose review failed (and that is
+        therefore still due) is not handed out again in the same run; a batch that
+        was rolled back is offered again. When nothing is left the position is
+        reset, so running the day again starts from the beginning.
+        """
+        _check_limit(limit)
+        store = self._uow.store
+        after = store._cursor(as_of)
+        q = self._due(as_of).limit(limit).with_for_update(skip_locked=True)
+        if after is not None:
+            q = q.where(t.cases.c.loan_id > after)
+        found = [m.row_to_case(r) for r in self._uow.execute(q).mappings()]
+        if not found:
+            store._reset_cursor(as_of)
+            return []
+        self._uow._claim_cursor = (as_of, found[-1].loan_id)
+        self._uow.prefetch([c.loan_id for c in found])
+        return found
+
+
+# -- outbox ------------------------------------------------------------------------------
+
+
+def _aware(field: str, value: dt.datetime | None) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValidationError(field, value, "naive datetime; pass a time-zone-aware one")
+
+
+class SqlOutboxRepository:
+    """The outbox of one unit of work; new entries are written behind."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def _known(self, key: str, loan_id: str) -> bool:
+        uow = self._uow
+        if key in uow._outbox_writes:
+            return True
+        keys = uow._outbox_keys.get(loan_id)
+        if keys is not None:
+            return key in keys
+        q = sa.select(t.outbox.c.key).where(t.outbox.c.key == key)
+        return uow.execute(q).first() is not None
+
+    def add(
+        self,
+        action: PlannedAction,
+        *,
+        created_on: dt.date,
+        not_before: dt.datetime | None = None,
+    ) -> bool:
+        """Add ``action`` under its idempotency key; ``False`` if the key is known."""
+        if not isinstance(action, PlannedAction):
+            raise ValidationError("action", type(action).__name__, "expected a PlannedAction")
+        _aware("outbox.not_before", not_before)
+        key = action.idempotency_key
+        if self._known(key, action.loan_id):
+            return False
+        self._uow._outbox_writes[key] = {
+            "key": key,
+            "loan_id": action.loan_id,
+            "action": m.action_to_json(action),
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "last_error": None,
+            "next_attempt_at": not_before,
+            "created_on": created_on,
+            "sent_at": None,
+            "result": None,
+            "lease_until": None,
+        }
+        keys = self._uow._outbox_keys.get(action.loan_id)
+        if keys is not None:
+            keys.add(key)
+        return True
+
+    def get(self, key: str) -> OutboxEntry | None:
+        """The entry with ``key``, or ``None``."""
+        row = self._uow.execute(sa.select(t.outbox).where(t.outbox.c.key == key)).mappings()
+        found = row.first()
+        return None if found is None else m.row_to_outbox(found)
+
+    def _pending_query(self, limit: int, now: dt.datetime | None) -> Any:
+        c = t.outbox.c
+        q = sa.select(t.outbox).where(c.status.in_(_OPEN))
+        if now is not None:
+            q = q.where(sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
+        return q.order_by(c.created_on, c.key).limit(limit)
+
+    def pending(self, *, limit: int, now: dt.datetime | None = None) -> list[OutboxEntry]:
+        """Open entries sendable at ``now``, by ``(created_on, key)``, at most ``limit``.
+
+        The loans (and payments) of the entries are prefetched for rendering.
+        """
+        _check_limit(limit)
+        _aware("now", now)
+        rows = self._uow.execute(self._pending_query(limit, now)).mappings().all()
+        entries = [m.row_to_outbox(r) for r in rows]
+        if entries:
+            self._uow.prefetch([e.action.loan_id for e in entries])
+        return entries
+
+    def _entry(self, key: str) -> OutboxEntry:
+        entry = self.get(key)
+        if entry is None:
+            raise ValidationError("outbox.key", key, "no such outbox entry")
+        return entry
+
+    def _update(self, key: str, values: Mapping[str, Any]) -> None:
+        stmt = sa.update(t.outbox).where(t.outbox.c.key == key).values(**values)
+        self._uow.execute(stmt)
+
+    def mark_sent(self, key: str, result: DeliveryResult, *, at: dt.datetime) -> OutboxEntry:
+        """Record a successful send; an already sent entry is returned unchanged."""
+        _aware("outbox.sent_at", at)
+        c = t.outbox.c
+        stmt = (
+            sa.update(t.outbox)
+            .where(c.key == key, c.status.in_(_OPEN))
+            .values(
+                status=OutboxStatus.SENT.value,
+                attempts=c.attempts + 1,
+                sent_at=at,
+                result=m.result_to_json(result),
+                next_attempt_at=None,
+                lease_until=None,
+            )
+            .returning(*t.outbox.columns)
+        )
+        row = self._uow.execute(stmt).mappings().first()
+        if row is not None:
+            return m.row_to_outbox(row)
+        entry = self._entry(key)
+        if entry.status is OutboxStatus.SENT:
+            return entry
+        raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
+
+    def mark_failed(
+        self,
+        key: str,
+        error: str,
+        *,
+        retry_at: dt.datetime | None,
+        attempts: int,
+        result: DeliveryResult | None = None,
+    ) -> OutboxEntry:
+        """Record a failed send: ``RETRY`` at ``retry_at``, or ``FAILED`` without one."""
+        _aware("outbox.retry_at", retry_at)
+        entry = self._entry(key)
+        if not entry.status.is_open:
+            raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
+        if attempts < entry.attempts:
+            raise ValidationError(
+                "outbox.attempts", attempts, f"fewer than the {entry.attempts} already recorded"
+            )
+        status = OutboxStatus.RETRY if retry_at is not None else OutboxStatus.FAILED
+        kept = result if result is not None else entry.result
+        self._update(
+            key,
+            {
+                "status": status.value,
+                "attempts": attempts,
+                "last_error": error,
+                "next_attempt_at": retry_at,
+                "result": m.result_to_json(kept),
+                "lease_until": None,
+            },
+        )
+        return OutboxEntry(
+            key=key,
+            action=entry.action,
+            status=status,
+            attempts=attempts,
+            last_error=error,
+            next_attempt_at=retry_at,
+            created_on=entry.created_on,
+            sent_at=entry.sent_at,
+            result=kept,
+        )
+
+    def cancel(self, key: str, reason: str) -> OutboxEntry:
+        """Withdraw an open entry; a cancelled one is returned unchanged."""
+        entry = self._entry(key)
+        if entry.status is OutboxStatus.CANCELLED:
+            return entry
+        if not entry.status.is_open:
+            raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
+        self._update(
+            key,
+            {
+                "status": OutboxStatus.CANCELLED.value,
+                "last_error": reason,
+                "next_attempt_at": None,
+                "lease_until": None,
+            },
+        )
+        return OutboxEntry(
+            key=key,
+            action=entry.action,
+            status=OutboxStatus.CANCELLED,
+            attempts=entry.attempts,
+            last_error=reason,
+            next_attempt_at=None,
+            created_on=entry.created_on,
+            sent_at=entry.sent_at,
+            result=entry.result,
+        )
+
+
+class PgOutboxRepository(SqlOutboxRepository):
+    """PostgreSQL outbox: adds ``claim_pending`` for several dispatching workers."""
+
+    def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
+        """Lease and return up to ``limit`` sendable entries no other worker holds.
+
+        The entries are picked with ``FOR UPDATE SKIP LOCKED`` and leased until
+        ``now + lease`` in a short transaction of their own, committed at once: the
+        lease outlives this unit of work (the engine sends in a second one) and is
+        cleared when the entry is marked sent, failed or cancelled. An entry whose
+        worker died becomes claimable again when its lease runs out.
+        """
+        _check_limit(limit)
+        _aware("now", now)
+        store = self._uow.store
+        c = t.outbox.c
+        pick = (
+            self._pending_query(limit, now)
+            .with_only_columns(c.key)
+            .where(sa.or_(c.lease_until.is_(None), c.lease_until < now))
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            sa.update(t.outbox)
+            .where(c.key.in_(pick.scalar_subquery()))
+            .values(lease_until=now + store.lease)
+            .returning(*t.outbox.columns)
+        )
+        with store.engine.begin() as lease_conn:
+            rows = lease_conn.execute(stmt).mappings().all()
+        entries = sorted((m.row_to_outbox(r) for r in rows), key=lambda e: (e.created_on, e.key))
+        if entries:
+            self._uow.prefetch([e.action.loan_id for e in entries])
+        return entries
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+class SqlEventRepository:
+    """The hash-chained event streams of one unit of work."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def _tails(self, loan_ids: Sequence[str], *, fresh: bool) -> dict[str, tuple[int, str]]:
+        uow = self._uow
+        tails: dict[str, tuple[int, str]] = {}
+        missing: list[str] = []
+        for loan_id in loan_ids:
+            if not fresh and loan_id in uow._streams:
+                s = uow._streams[loan_id]
+                if s:
+                    tails[loan_id] = (s[-1].seq, s[-1].hash)
+            elif not fresh and loan_id in uow._stream_rows:
+                rows = uow._stream_rows[loan_id]
+                if rows:
+                    tails[loan_id] = (rows[-1]["seq"], rows[-1]["hash"])
+            else:
+                missing.append(loan_id)
+        e = t.events.c
+        for part in _chunks(missing):
+            last = (
+                sa.select(e.loan_id, sa.func.max(e.seq).label("seq"))
+                .where(e.loan_id.in_(part))
+                .group_by(e.loan_id)
+                .subquery()
+            )
+            q = sa.select(e.loan_id, e.seq, e.hash).join(
+                last, sa.and_(e.loan_id == last.c.loan_id, e.seq == last.c.seq)
+            )
+            for loan_id, seq, digest in uow.execute(q):
+                tails[loan_id] = (seq, digest)
+        return tails
+
+    def append(self, events: Iterable[Event]) -> tuple[Event, ...]:
+        """Chain ``events`` onto their loans' streams; return them as stored.
+
+        On PostgreSQL each stream is locked (a transaction-scoped advisory lock, in
+        loan-id order) before its tail is read, so concurrent writers chain one
+        after the other instead of forking the stream.
+        """
+        items = list(events)
+        for i, ev in enumerate(items):
+            if not isinstance(ev, Event):
+                raise ValidationError(f"events[{i}]", type(ev).__name__, "expected an Event")
+        if not items:
+            return ()
+        uow = self._uow
+        by_loan: dict[str, list[int]] = {}
+        for index, ev in enumerate(items):
+            by_loan.setdefault(ev.loan_id, []).append(index)
+        fresh = uow.dialect == "postgresql"
+        if fresh:
+            uow.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(:ids) AS k"),
+                {"ids": sorted(by_loan)},
+            )
+        tails = self._tails(list(by_loan), fresh=fresh)
+        stored: list[Event | None] = [None] * len(items)
+        rows: list[dict[str, Any]] = []
+        for loan_id, indexes in by_loan.items():
+            tail = tails.get(loan_id)
+            prev, start = (tail[1], tail[0] + 1) if tail else (GENESIS, 0)
+            chained = chain((items[i] for i in indexes), prev_hash=prev, start_seq=start)
+            for index, ev in zip(indexes, chained, strict=True):
+                stored[index] = ev
+                rows.append(m.event_to_row(ev))
+            cached = uow._streams.get(loan_id)
+            if cached is not None:
+                uow._streams[loan_id] = cached + chained
+            elif loan_id in uow._stream_rows:
+                uow._streams[loan_id] = self._decode(loan_id) + chained
+        uow.execute(sa.insert(t.events), rows)
+        return tuple(ev for ev in stored if ev is not None)
+
+    def _decode(self, loan_id: str) -> tuple[Event, ...]:
+        rows = self._uow._stream_rows.pop(loan_id, [])
+        return tuple(m.row_to_event(r) for r in rows)
+
+    def stream(self, loan_id: str) -> tuple[Event, ...]:
+        """Every stored event of ``loan_id`` in sequence order."""
+        uow = self._uow
+        cached = uow._streams.get(loan_id)
+        if cached is not None:
+            return cached
+        if loan_id in uow._stream_rows:
+            decoded = self._decode(loan_id)
+            uow._streams[loan_id] = decoded
+            return decoded
+        q = sa.select(t.events).where(t.events.c.loan_id == loan_id).order_by(t.events.c.seq)
+        return tuple(m.row_to_event(r) for r in uow.execute(q).mappings())
+
+    def last(self, loan_id: str) -> Event | None:
+        """The last stored event of ``loan_id``."""
+        q = (
+            sa.select(t.events)
+            .where(t.events.c.loan_id == loan_id)
+            .order_by(t.events.c.seq.desc())
+            .limit(1)
+        )
+        row = self._uow.execute(q).mappings().first()
+        return None if row is None else m.row_to_event(row)
+
+    def verify(self, loan_id: str) -> int | None:
+        """Index of the first broken event of the stream, or ``None``."""
+        return verify_chain(self.stream(loan_id))
+
+
+def _is_unit_of_work(uow: SqlUnitOfWork) -> UnitOfWork:
+    return uow  # static check: SqlUnitOfWork satisfies the protocol
+
+
+def _is_factory(store: SqlStore) -> Callable[[], UnitOfWork]:
+    return store
