@@ -847,7 +847,10 @@ class SqlEventRepository:
         fresh = uow.dialect == "postgresql"
         if fresh:
             uow.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(:ids) AS k"),
+                sa.text(
+                    "SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM "
+                    "(SELECT k FROM unnest(CAST(:ids AS text[])) AS k ORDER BY k) AS s"
+                ),
                 {"ids": sorted(by_loan)},
             )
         tails = self._tails(list(by_loan), fresh=fresh)
