@@ -268,6 +268,10 @@ class CollectionEngine:
         if validate_templates:
             rules = _strategy_rules(self.config.strategy)
             self.templates.validate(required_keys(rules, locales))
+        from loancollect.builtin.compliance import install
+
+        # The rule packs' guard for loancollect_check_contact; lints the templates.
+        self.compliance = install(pm, self.templates, lint=validate_templates)
         self._limiter = _Limiter(
             self.config.channel_concurrency, self.config.channel_rate, monotonic, sleep
         )
@@ -699,6 +703,9 @@ class CollectionEngine:
                             **base,
                             "provider_id": result.provider_id or "",
                             "attempts": attempts,
+                            # what the compliance history counts: number (masked) and place
+                            "contact": action.contact.masked if action.contact else "",
+                            "place": action.contact.label if action.contact else "",
                             **{f"evidence.{k}": v for k, v in result.evidence},
                         },
                     )

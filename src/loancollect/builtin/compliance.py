@@ -1,0 +1,670 @@
+"""The compliance bridge: every planned contact of the cycle goes through the rule packs.
+
+The pure engine (:func:`loancollect.domain.compliance.check`) judges a
+:class:`~loancollect.domain.compliance.ProposedContact` against rule packs, given
+what is known about the borrower, the debt and the contact history. This module
+translates the cycle's world into those inputs and the verdict back into
+:class:`~loancollect.registry.ContactViolation` records:
+
+- the planned action becomes the proposed contact: its channel (``sms``, ``phone``,
+  ``email``, ``letter``, ``visit`` … mapped to a compliance
+  :class:`~loancollect.domain.compliance.Channel`), the borrower as the target, the
+  contact point (masked) and its label as the place, and the content tags of the
+  action's template (:func:`template_tags`) and tone;
+- the loan and the case become :class:`~loancollect.domain.compliance.BorrowerFacts`
+  (zones from the borrower, flags from holds and case flags, :func:`borrower_flags`)
+  and :class:`~loancollect.domain.compliance.DebtFacts` (:func:`debt_facts`);
+- the loan's stored events become the contact history (:func:`contact_events`):
+  ``ACTION_SENT`` is an outbound attempt at the instant it was sent,
+  ``CONTACT_OUTCOME`` says whether that attempt connected and was a conversation,
+  ``OPT_OUT`` is the borrower's opt-out of a channel.
+
+The packs are those registered through ``loancollect_register_rules`` that cover
+the borrower's jurisdiction. A borrower whose jurisdiction no registered pack
+covers is allowed (there is nothing to check against); the guard logs that once
+per jurisdiction.
+
+How the guard gets the packs without global state: the module is a default
+plug-in (``loancollect.builtin.compliance``, block it to switch the bridge off);
+:func:`install`, which :class:`~loancollect.cycle.CollectionEngine` calls at
+start-up, collects the registered packs from *that* plug-in manager, lints the
+engine's templates against them and registers a :class:`ComplianceGuard`
+instance on the same manager. Each manager has its own guard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import pendulum
+import pluggy
+
+from loancollect import registry
+from loancollect.domain.case import Case, HoldKind, OutcomeKind
+from loancollect.domain.compliance import (
+    Bankruptcy,
+    BorrowerFacts,
+    Channel,
+    ContactEvent,
+    DebtFacts,
+    Deceased,
+    Direction,
+    Dispute,
+    Flags,
+    Moratorium,
+    MoratoriumKind,
+    OptOut,
+    Outcome,
+    ProposedContact,
+    Purpose,
+    RulePack,
+    Tag,
+    Template,
+    Verdict,
+    check,
+    lint_templates,
+    select_packs,
+)
+from loancollect.domain.errors import ConfigurationError
+from loancollect.domain.events import Event, EventKind
+from loancollect.domain.loans import Loan
+from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
+from loancollect.domain.strategy import PlannedAction, Tone
+from loancollect.hookspecs import hookimpl
+from loancollect.registry import ContactViolation, TemplateSpec
+from loancollect.templates import TemplateCatalog
+
+__all__ = [
+    "BORROWER_FLAGS",
+    "CEASE_FLAG",
+    "CONFIG_CHANNELS",
+    "DEBT_FLAGS",
+    "DEFAULT_CHANNELS",
+    "GUARD_NAME",
+    "IDENTITY_FIRST",
+    "PLUGIN_NAME",
+    "REFUSAL_FLAG",
+    "ComplianceGuard",
+    "borrower_flags",
+    "channel_for",
+    "contact_events",
+    "debt_facts",
+    "install",
+    "lint_catalog",
+    "proposed_contact",
+    "template_tags",
+    "violations",
+]
+
+_LOG = logging.getLogger("loancollect.compliance")
+
+PLUGIN_NAME = "loancollect.builtin.compliance"
+"""The name this module is registered under (a default plug-in); block it to switch off."""
+
+GUARD_NAME = "loancollect.builtin.compliance.guard"
+"""The name :func:`install` registers the :class:`ComplianceGuard` under."""
+
+CONFIG_CHANNELS = "compliance.channels"
+"""Configuration key: ``{channel name: compliance channel}``, e.g. ``{"acme-sms": "sms"}``."""
+
+DEFAULT_CHANNELS: Mapping[str, Channel] = MappingProxyType(
+    {
+        "sms": Channel.SMS,
+        "phone": Channel.CALL,
+        "call": Channel.CALL,
+        "voice": Channel.CALL,
+        "dialer": Channel.CALL,
+        "voicemail": Channel.VOICEMAIL,
+        "email": Channel.EMAIL,
+        "mail": Channel.EMAIL,
+        "letter": Channel.LETTER,
+        "letters": Channel.LETTER,
+        "visit": Channel.VISIT,
+        "visits": Channel.VISIT,
+        "push": Channel.APP_PUSH,
+        "app_push": Channel.APP_PUSH,
+        "im": Channel.INSTANT_MESSAGE,
+        "instant_message": Channel.INSTANT_MESSAGE,
+        "social": Channel.SOCIAL,
+    }
+)
+"""Cycle channel names and the compliance channel each one is.
+
+A name not listed is matched by its parts (``acme-sms`` is ``sms``); a name that
+matches nothing (``crm``) is not a contact with the borrower and is not checked.
+"""
+
+CEASE_FLAG = "cease_communication"
+"""Case flag: the borrower asked us to stop communicating (``cease_communication`` or
+``cease_communication:YYYY-MM-DD`` with the date the notice was received)."""
+
+REFUSAL_FLAG = "refused_to_pay"
+"""Case flag: the borrower refused to pay in writing (optionally ``:YYYY-MM-DD``)."""
+
+BORROWER_FLAGS = ("lost_contact", "incapacitated", "vulnerable", "employer_prohibits_contact")
+"""Case flags copied to :class:`~loancollect.domain.compliance.Flags` booleans."""
+
+DEBT_FLAGS = ("time_barred", "forbearance_assessed", "financial_difficulty", "debt_advice_referred")
+"""Case flags copied to :class:`~loancollect.domain.compliance.DebtFacts` booleans."""
+
+IDENTITY_FIRST = "identity_check_first"
+"""Template content tag: the script establishes the person's identity before any debt
+detail (a call script), so the proposed contact counts as ``identity_verified``."""
+
+_DECLARATION = re.compile(r"\{#-?\s*content:(.*?)-?#\}", re.S)
+_VARIABLE = re.compile(r"\{\{-?\s*([a-z_]+)")
+_PARTS = re.compile(r"[-_.+:/ ]+")
+
+# What a template variable tells about the content of the message.
+_VARIABLE_TAGS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "amount_due": frozenset({Tag.DEBT_DETAILS, Tag.BALANCE}),
+        "overdue_amount": frozenset({Tag.DEBT_DETAILS, Tag.BALANCE}),
+        "payoff_amount": frozenset({Tag.DEBT_DETAILS, Tag.BALANCE}),
+        "penalty": frozenset({Tag.DEBT_DETAILS}),
+        "dpd": frozenset({Tag.DEBT_DETAILS}),
+        "borrower_name": frozenset({Tag.BORROWER_NAME}),
+        "lender_name": frozenset({Tag.CALLER_IDENTITY}),
+        "lender_phone": frozenset({Tag.ISSUER_CONTACT}),
+        "lender_address": frozenset({Tag.ISSUER_CONTACT}),
+    }
+)
+
+_TONE_TAGS: Mapping[Tone, frozenset[str]] = MappingProxyType(
+    {Tone.LEGAL_WARNING: frozenset({Tag.LEGAL_ACTION})}
+)
+
+# CONTACT_OUTCOME -> (connected, conversation with the borrower).
+_OUTCOMES: Mapping[str, tuple[bool, bool]] = MappingProxyType(
+    {
+        OutcomeKind.RIGHT_PARTY_CONTACT.value: (True, True),
+        OutcomeKind.PROMISE.value: (True, True),
+        OutcomeKind.REFUSED.value: (True, True),
+        OutcomeKind.DISPUTE_RAISED.value: (True, True),
+        OutcomeKind.HARDSHIP_STATED.value: (True, True),
+        OutcomeKind.NO_ANSWER.value: (True, False),
+        OutcomeKind.WRONG_NUMBER.value: (True, False),
+        OutcomeKind.THIRD_PARTY.value: (True, False),
+    }
+)
+
+_NOT_IN_COLLECTION = frozenset({"current", "pre_delinquency", "cured", "closed", "settled"})
+
+
+# -- channels and templates -----------------------------------------------------
+
+
+def channel_for(name: str, channels: Mapping[str, Channel] = DEFAULT_CHANNELS) -> Channel | None:
+    """The compliance channel of cycle channel ``name``, or ``None`` if it is no contact.
+
+    An exact entry of ``channels`` wins; otherwise the first part of the name
+    (split on ``- _ . + : /``) that is an entry (``acme-sms`` → ``sms``).
+    """
+    key = name.strip().lower()
+    found = channels.get(key)
+    if found is not None:
+        return found
+    for part in _PARTS.split(key):
+        if part in channels:
+            return channels[part]
+    return None
+
+
+def template_tags(spec: TemplateSpec) -> frozenset[str]:
+    """The content tags of a template, for the lint and for the proposed contact.
+
+    Two sources: tags the template declares in a Jinja comment, which is never
+    rendered (``{# content: debt_collector_disclosure, opt_out_instructions #}``,
+    in any of its parts), and tags implied by the variables it prints
+    (``amount_due`` → ``debt_details`` and ``balance``, ``borrower_name`` →
+    ``borrower_name``, ``lender_name`` → ``caller_identity``, ``lender_phone`` /
+    ``lender_address`` → ``issuer_contact``). A template ``tone`` of
+    ``legal_warning`` adds ``legal_action``.
+    """
+    tags: set[str] = set()
+    for part in (spec.source, spec.subject, spec.html):
+        if not part:
+            continue
+        for declared in _DECLARATION.findall(part):
+            tags.update(t.strip() for t in declared.replace("\n", ",").split(",") if t.strip())
+        for variable in _VARIABLE.findall(part):
+            tags.update(_VARIABLE_TAGS.get(variable, ()))
+    if spec.tone is not None:
+        tags.update(_TONE_TAGS.get(spec.tone, ()))
+    return frozenset(tags)
+
+
+def _label(spec: TemplateSpec) -> str:
+    label = f"{spec.channel}/{spec.name}/{spec.locale}"
+    if spec.stage is not None:
+        label += f" stage={spec.stage}"
+    if spec.tone is not None:
+        label += f" tone={spec.tone.value}"
+    return label
+
+
+def lint_catalog(
+    packs: Iterable[RulePack],
+    specs: Iterable[TemplateSpec],
+    channels: Mapping[str, Channel] = DEFAULT_CHANNELS,
+) -> None:
+    """Check every template against every pack's content rules.
+
+    Every template is checked against every pack, whatever its locale: a locale is
+    the borrower's language, not their jurisdiction (a Chinese-speaking borrower in
+    New York gets the ``zh_CN`` texts under US rules). Templates of channels that
+    are no contact (``crm``) are skipped.
+
+    :raises ConfigurationError: naming every template and rule that do not agree.
+    """
+    templates = []
+    for spec in specs:
+        channel = channel_for(spec.channel, channels)
+        if channel is None:
+            continue
+        templates.append(
+            Template(
+                name=_label(spec),
+                channel=channel,
+                content_tags=template_tags(spec),
+                purpose=Purpose.COLLECTION,
+            )
+        )
+    chosen = tuple(packs)
+    if not chosen or not templates:
+        return
+    try:
+        lint_templates(chosen, templates)
+    except ConfigurationError as exc:
+        raise ConfigurationError(
+            f"message templates break the registered rule packs "
+            f"({', '.join(p.name for p in chosen)}): {exc}"
+        ) from exc
+
+
+# -- facts ------------------------------------------------------------------------
+
+
+def _day_start(day: dt.date, zone: str) -> pendulum.DateTime:
+    return pendulum.datetime(day.year, day.month, day.day, tz=zone).in_timezone("UTC")
+
+
+def _flag_instant(
+    flags: frozenset[str], name: str, zone: str, at: dt.datetime
+) -> pendulum.DateTime | None:
+    """``name`` or ``name:YYYY-MM-DD`` among case flags, as an instant (no later than ``at``)."""
+    now = pendulum.instance(at).in_timezone("UTC")
+    found: pendulum.DateTime | None = None
+    for flag in flags:
+        if flag == name:
+            when = now
+        elif flag.startswith(name + ":"):
+            try:
+                when = min(_day_start(dt.date.fromisoformat(flag[len(name) + 1 :]), zone), now)
+            except ValueError:
+                raise ConfigurationError(
+                    f"case flag {flag!r}: expected {name!r} or '{name}:YYYY-MM-DD'"
+                ) from None
+        else:
+            continue
+        found = when if found is None else min(found, when)
+    return found
+
+
+def borrower_flags(case: Case, zone: str, as_of: dt.date, at: dt.datetime) -> Flags:
+    """Stops and restrictions from the case: its holds active on ``as_of`` and its flags.
+
+    - holds: ``dispute`` → a dispute pending (resolved the day after the hold's end,
+      if it has one); ``bankruptcy`` → a petition (stay lifted after the end);
+      ``deceased`` → death on the start date; ``breathing_space`` → a standard
+      moratorium (ending after the hold's end). Instants are the start of those
+      dates in ``zone``. ``legal`` and ``manual`` holds are not compliance facts
+      (the core plans no contact while any hold is active).
+    - flags: :data:`CEASE_FLAG`, :data:`REFUSAL_FLAG` and :data:`BORROWER_FLAGS`.
+    """
+    now = pendulum.instance(at).in_timezone("UTC")
+    values: dict[str, Any] = {}
+    for hold in case.holds:
+        if not hold.active_on(as_of):
+            continue
+        start = min(_day_start(hold.start, zone), now)
+        end = None if hold.end is None else _day_start(hold.end + dt.timedelta(days=1), zone)
+        if hold.kind is HoldKind.DISPUTE:
+            values["dispute"] = Dispute(received_at=start, resolved_at=end)
+        elif hold.kind is HoldKind.BANKRUPTCY:
+            values["bankruptcy"] = Bankruptcy(filed_at=start, stay_lifted_at=end)
+        elif hold.kind is HoldKind.DECEASED:
+            values["deceased"] = Deceased(date=hold.start)
+        elif hold.kind is HoldKind.BREATHING_SPACE:
+            values["moratorium"] = Moratorium(kind=MoratoriumKind.STANDARD, start=start, end=end)
+    values["cease_received_at"] = _flag_instant(case.flags, CEASE_FLAG, zone, at)
+    values["refusal_received_at"] = _flag_instant(case.flags, REFUSAL_FLAG, zone, at)
+    for name in BORROWER_FLAGS:
+        values[name] = name in case.flags
+    return Flags(**values)
+
+
+def debt_facts(loan: Loan, case: Case, zone: str, lpr: LprTable = CN_ONE_YEAR_LPR) -> DebtFacts:
+    """What the rules know about the debt: the loan's contract rate, private lending and
+    the one-year LPR at the contract date (for the 4 × LPR cap), when the case entered
+    collection, and the :data:`DEBT_FLAGS` of the case."""
+    lpr_at_contract = None
+    if loan.private_lending:
+        try:
+            lpr_at_contract = lpr.rate_on(loan.contract_date or loan.disbursement_date)
+        except ConfigurationError:
+            lpr_at_contract = None
+    since = None
+    if case.stage not in _NOT_IN_COLLECTION and case.stage_since is not None:
+        since = _day_start(case.stage_since, zone)
+    return DebtFacts(
+        id=loan.id,
+        contract_rate=loan.annual_rate,
+        lpr_at_contract=lpr_at_contract,
+        private_lending=loan.private_lending,
+        in_collection_since=since,
+        time_barred="time_barred" in case.flags,
+        forbearance_assessed="forbearance_assessed" in case.flags,
+        financial_difficulty="financial_difficulty" in case.flags,
+        debt_advice_referred="debt_advice_referred" in case.flags,
+    )
+
+
+def contact_events(
+    history: Sequence[Event],
+    zone: str,
+    channels: Mapping[str, Channel] = DEFAULT_CHANNELS,
+) -> tuple[ContactEvent, ...]:
+    """The contact history the rules count, from a loan's stored events.
+
+    - ``ACTION_SENT``: an outbound attempt on its channel at the instant it was
+      sent, to the contact point recorded with it (``contact``, masked) at its
+      ``place``; connected until an outcome says otherwise, no conversation.
+    - ``CONTACT_OUTCOME``: completes the latest attempt on the same channel and
+      business day that has no outcome yet (connected, conversation); without such
+      an attempt (an agent's own call) it is an attempt of its own.
+    - ``OPT_OUT``: the borrower's inbound request not to use the channel.
+
+    Events without an instant count at the start of their business day in ``zone``.
+    Events on channels that are no contact (``crm``) are left out.
+    """
+    out: list[ContactEvent] = []
+    open_attempts: dict[tuple[Channel, dt.date], list[int]] = {}
+    for event in history:
+        name = event.get("channel")
+        if not name:
+            continue
+        channel = channel_for(name, channels)
+        if channel is None:
+            continue
+        at = (
+            pendulum.instance(event.at).in_timezone("UTC")
+            if event.at is not None
+            else _day_start(event.on, zone)
+        )
+        debt_ids = frozenset({event.loan_id})
+        if event.kind is EventKind.ACTION_SENT:
+            open_attempts.setdefault((channel, event.on), []).append(len(out))
+            out.append(
+                ContactEvent(
+                    at=at,
+                    channel=channel,
+                    debt_ids=debt_ids,
+                    address=event.get("contact") or None,
+                    place=event.get("place") or None,
+                )
+            )
+        elif event.kind is EventKind.CONTACT_OUTCOME:
+            connected, conversation = _OUTCOMES.get(event.get("outcome") or "", (True, False))
+            waiting = open_attempts.get((channel, event.on), [])
+            match = next(
+                (i for i in reversed(waiting) if event.at is None or out[i].at <= at), None
+            )
+            if match is not None:
+                waiting.remove(match)
+                out[match] = attrs.evolve(
+                    out[match], connected=connected, conversation=conversation
+                )
+            else:
+                out.append(
+                    ContactEvent(
+                        at=at,
+                        channel=channel,
+                        debt_ids=debt_ids,
+                        connected=connected,
+                        conversation=conversation,
+                    )
+                )
+        elif event.kind is EventKind.OPT_OUT:
+            out.append(
+                ContactEvent(
+                    at=at,
+                    channel=channel,
+                    direction=Direction.INBOUND,
+                    debt_ids=debt_ids,
+                    connected=False,
+                    opt_out=OptOut(channel=channel),
+                )
+            )
+    return tuple(out)
+
+
+def proposed_contact(
+    action: PlannedAction, at: dt.datetime, channel: Channel, tags: frozenset[str]
+) -> ProposedContact:
+    """The planned action as the engine's proposed contact (to the borrower, for collection).
+
+    The address is the contact point's masked value (what ``ACTION_SENT`` records),
+    the place its label (``"mobile"``, ``"work"``); a template tagged
+    :data:`IDENTITY_FIRST` counts as establishing identity before debt details.
+    """
+    point = action.contact
+    return ProposedContact(
+        at=pendulum.instance(at),
+        channel=channel,
+        address=None if point is None else point.masked,
+        place=(point.label or None) if point is not None else None,
+        debt_ids=frozenset({action.loan_id}),
+        purpose=Purpose.COLLECTION,
+        content_tags=tags,
+        identity_verified=IDENTITY_FIRST in tags,
+    )
+
+
+def violations(verdict: Verdict) -> list[ContactViolation]:
+    """One violation per failing rule: all with the earliest allowed instant when the
+    verdict is ``RESCHEDULED``, all without one when it is ``BLOCKED``."""
+    if verdict.allowed:
+        return []
+    when = verdict.earliest if verdict.outcome is Outcome.RESCHEDULED else None
+    return [
+        ContactViolation(
+            rule_id=r.rule_id, citation=r.citation, detail=r.detail, reschedule_at=when
+        )
+        for r in verdict.reasons
+    ]
+
+
+# -- the guard --------------------------------------------------------------------
+
+
+class ComplianceGuard:
+    """The plug-in object that checks planned contacts against the registered packs.
+
+    Built and registered by :func:`install`; one per plug-in manager. It reads the
+    configuration key :data:`CONFIG_CHANNELS` (``loancollect_configure`` is
+    historic, so the host's configuration reaches it when it is registered).
+
+    :param packs: the registered rule packs.
+    :param templates: the engine's templates, for the content tags of each action.
+    :param channels: cycle channel names → compliance channels.
+    :param lpr: the one-year LPR table for the private-lending cap.
+    """
+
+    def __init__(
+        self,
+        packs: Iterable[RulePack],
+        *,
+        templates: TemplateCatalog | None = None,
+        channels: Mapping[str, Channel] = DEFAULT_CHANNELS,
+        lpr: LprTable = CN_ONE_YEAR_LPR,
+    ) -> None:
+        self.packs: tuple[RulePack, ...] = tuple(packs)
+        self.templates = templates
+        self.channels: Mapping[str, Channel] = MappingProxyType(dict(channels))
+        self.lpr = lpr
+        self._tags = (
+            {spec.key: template_tags(spec) for spec in templates.specs} if templates else {}
+        )
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ComplianceGuard(packs={[p.name for p in self.packs]})"
+
+    @hookimpl
+    def loancollect_configure(self, config: Mapping[str, object]) -> None:
+        """Read extra channel names from ``config["compliance.channels"]``."""
+        extra = config.get(CONFIG_CHANNELS)
+        if extra is None:
+            return
+        if not isinstance(extra, Mapping):
+            raise ConfigurationError(
+                f"configuration {CONFIG_CHANNELS!r}: expected a mapping of channel names "
+                f"to one of {sorted(c.value for c in Channel)}"
+            )
+        merged = dict(self.channels)
+        for name, value in extra.items():
+            try:
+                merged[str(name).strip().lower()] = (
+                    value if isinstance(value, Channel) else Channel(str(value))
+                )
+            except ValueError:
+                raise ConfigurationError(
+                    f"configuration {CONFIG_CHANNELS!r}: channel {name!r} maps to {value!r}, "
+                    f"not one of {sorted(c.value for c in Channel)}"
+                ) from None
+        self.channels = MappingProxyType(merged)
+
+    def lint(self, specs: Iterable[TemplateSpec]) -> None:
+        """Check templates against the packs (:func:`lint_catalog`).
+
+        :raises ConfigurationError: for a template that breaks a pack's content rules.
+        """
+        lint_catalog(self.packs, specs, self.channels)
+
+    def _warn_once(self, key: str, message: str, *args: object) -> None:
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        _LOG.warning(message, *args)
+
+    def _content(self, action: PlannedAction) -> frozenset[str]:
+        tags: set[str] = set(_TONE_TAGS.get(action.tone, ()))
+        if self.templates is not None:
+            spec = self.templates.find(
+                action.template,
+                action.channel,
+                action.locale,
+                stage=action.stage,
+                tone=action.tone,
+            )
+            if spec is not None:
+                tags |= self._tags.get(spec.key) or template_tags(spec)
+        return frozenset(tags)
+
+    def verdict(
+        self,
+        *,
+        action: PlannedAction,
+        loan: Loan,
+        case: Case,
+        as_of: dt.date,
+        at: dt.datetime,
+        history: Sequence[Event],
+    ) -> Verdict | None:
+        """The engine's verdict on ``action``, or ``None`` when nothing applies.
+
+        ``None`` means the channel is no contact with the borrower, or no registered
+        pack covers the borrower's jurisdiction (logged once per jurisdiction).
+        """
+        channel = channel_for(action.channel, self.channels)
+        if channel is None:
+            return None
+        borrower = loan.borrower
+        try:
+            packs = select_packs(self.packs, borrower.jurisdiction)
+        except ConfigurationError:
+            self._warn_once(
+                f"jurisdiction:{borrower.jurisdiction}",
+                "no registered rule pack covers jurisdiction %s; contacts there are not "
+                "checked (registered: %s)",
+                borrower.jurisdiction,
+                ", ".join(p.name for p in self.packs) or "none",
+            )
+            return None
+        zone = borrower.time_zone
+        facts = BorrowerFacts.from_borrower(borrower, flags=borrower_flags(case, zone, as_of, at))
+        return check(
+            proposed_contact(action, at, channel, self._content(action)),
+            facts,
+            debt_facts(loan, case, zone, self.lpr),
+            contact_events(history, zone, self.channels),
+            packs,
+        )
+
+    @hookimpl
+    def loancollect_check_contact(
+        self,
+        action: PlannedAction,
+        loan: Loan,
+        case: Case,
+        as_of: dt.date,
+        at: dt.datetime,
+        history: tuple[Event, ...],
+    ) -> list[ContactViolation]:
+        """Object to the action when the packs block or reschedule it."""
+        verdict = self.verdict(
+            action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+        )
+        return [] if verdict is None else violations(verdict)
+
+
+def install(
+    pm: pluggy.PluginManager, templates: TemplateCatalog | None = None, *, lint: bool = True
+) -> ComplianceGuard | None:
+    """Build the guard for ``pm`` from its registered packs and register it.
+
+    Called by the engine at start-up. Replaces a guard registered earlier on the
+    same manager (a second engine). With ``lint``, the templates are checked
+    against the packs first.
+
+    :returns: the guard, or ``None`` when the host blocked (or never registered) the
+        plug-in :data:`PLUGIN_NAME`.
+    :raises ConfigurationError: when a template breaks a pack's content rules, or
+        the registered packs conflict.
+    """
+    if pm.is_blocked(PLUGIN_NAME) or not pm.has_plugin(PLUGIN_NAME):
+        return None
+    guard = ComplianceGuard(registry.rule_packs(pm).values(), templates=templates)
+    previous = pm.get_plugin(GUARD_NAME)
+    if previous is not None:
+        pm.unregister(previous)
+    pm.register(guard, name=GUARD_NAME)  # historic loancollect_configure reaches it here
+    if lint and templates is not None:
+        try:
+            guard.lint(templates.specs)
+        except ConfigurationError:
+            pm.unregister(guard)
+            if previous is not None:
+                pm.register(previous, name=GUARD_NAME)
+            raise
+    return guard
