@@ -12,9 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-
 from loancollect_sqlalchemy import SqlStore
-from loancollect_sqlalchemy.pgcluster import PostgresNotFound, TemporaryPostgres
+from loancollect_sqlalchemy.pgcluster import PostgresNotFoundError, TemporaryPostgres
 from loancollect_sqlalchemy.tables import metadata
 
 _names = itertools.count()
@@ -25,7 +24,7 @@ def postgres() -> Iterator[TemporaryPostgres]:
     """The session's PostgreSQL cluster (started on first use, stopped at the end)."""
     try:
         cluster = TemporaryPostgres()
-    except PostgresNotFound as exc:
+    except PostgresNotFoundError as exc:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI=true and PostgreSQL is missing: {exc}")
         pytest.skip(str(exc))

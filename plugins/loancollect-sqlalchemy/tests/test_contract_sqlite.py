@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from loancollect_sqlalchemy import SqlStore
+
 from loancollect.plugins import make_plugin_manager
 from loancollect.ports import UnitOfWorkFactory
 from loancollect.registry import open_storage
 from loancollect.testing import StorageContract
-
-from loancollect_sqlalchemy import SqlStore
 
 
 class TestSqliteStorage(StorageContract):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from loancollect import hookimpl
 from loancollect.registry import StorageBackendSpec
-
 from loancollect_sqlalchemy.repository import SqlStore
 
 

@@ -78,7 +78,7 @@ __all__ = [
     "row_to_payment",
 ]
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 _DEFAULT_PENALTY = PenaltyTerms()
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-__all__ = ["INSTALL_HINT", "PostgresNotFound", "TemporaryPostgres", "find_bindir"]
+__all__ = ["INSTALL_HINT", "PostgresNotFoundError", "TemporaryPostgres", "find_bindir"]
 
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found; install them "
@@ -35,7 +35,7 @@ INSTALL_HINT = (
 )
 
 
-class PostgresNotFound(RuntimeError):
+class PostgresNotFoundError(RuntimeError):
     """No PostgreSQL server binaries on this machine."""
 
 
@@ -47,7 +47,7 @@ def _has_server(bindir: str | Path) -> bool:
 def find_bindir() -> Path:
     """The directory of ``initdb``/``pg_ctl``/``postgres``.
 
-    :raises PostgresNotFound: if there is none.
+    :raises PostgresNotFoundError: if there is none.
     """
     env = os.environ.get("LOANCOLLECT_PG_BIN")
     if env and _has_server(env):
@@ -73,7 +73,7 @@ def find_bindir() -> Path:
     initdb = shutil.which("initdb")
     if initdb and _has_server(Path(initdb).parent):
         return Path(initdb).parent
-    raise PostgresNotFound(INSTALL_HINT)
+    raise PostgresNotFoundError(INSTALL_HINT)
 
 
 def _free_port() -> int:
@@ -155,7 +155,12 @@ class TemporaryPostgres:
             return
         with contextlib.suppress(RuntimeError):
             self._run(
-                str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                "-m",
+                "immediate",
+                "stop",
             )
         shutil.rmtree(self.root, ignore_errors=True)
         self.root = None
@@ -171,7 +176,7 @@ class TemporaryPostgres:
         with psycopg.connect(
             f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
         ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def __enter__(self) -> Self:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -56,6 +56,62 @@ __all__ = [
 ]
 
 _OPEN = (OutboxStatus.PENDING.value, OutboxStatus.RETRY.value)
+
+# Statements of the hot path, built once (SQLAlchemy then reuses their compiled form).
+_OB = t.outbox.c
+_GET_OUTBOX = sa.select(t.outbox).where(_OB.key == sa.bindparam("k"))
+_OUTBOX_KEY = sa.select(_OB.key).where(_OB.key == sa.bindparam("k"))
+_MARK_SENT = (
+    sa.update(t.outbox)
+    .where(_OB.key == sa.bindparam("k"), _OB.status.in_(_OPEN))
+    .values(
+        status=OutboxStatus.SENT.value,
+        attempts=_OB.attempts + 1,
+        sent_at=sa.bindparam("at", type_=t.UtcDateTime()),
+        result=sa.bindparam("res", type_=t.JSON),
+        next_attempt_at=None,
+        lease_until=None,
+    )
+    .returning(*t.outbox.columns)
+)
+_MARK_FAILED = (
+    sa.update(t.outbox)
+    .where(_OB.key == sa.bindparam("k"))
+    .values(
+        status=sa.bindparam("st"),
+        attempts=sa.bindparam("n"),
+        last_error=sa.bindparam("err"),
+        next_attempt_at=sa.bindparam("retry", type_=t.UtcDateTime()),
+        result=sa.bindparam("res", type_=t.JSON),
+        lease_until=None,
+    )
+)
+_CANCEL = (
+    sa.update(t.outbox)
+    .where(_OB.key == sa.bindparam("k"))
+    .values(
+        status=OutboxStatus.CANCELLED.value,
+        last_error=sa.bindparam("err"),
+        next_attempt_at=None,
+        lease_until=None,
+    )
+)
+_GET_CASE = sa.select(t.cases).where(t.cases.c.loan_id == sa.bindparam("k"))
+_GET_LOAN = (
+    sa.select(t.loans, t.borrowers)
+    .join(t.borrowers, t.borrowers.c.id == t.loans.c.borrower_id)
+    .where(t.loans.c.id == sa.bindparam("k"))
+)
+_LOAN_KEYS = tuple(t.loans.columns.keys())
+_BORROWER_KEYS = tuple(t.borrowers.columns.keys())
+_N_LOAN = len(_LOAN_KEYS)
+
+
+def _loan_from(row: Sequence[Any]) -> Loan:
+    return m.row_to_loan(
+        dict(zip(_LOAN_KEYS, row[:_N_LOAN], strict=True)),
+        m.row_to_borrower(dict(zip(_BORROWER_KEYS, row[_N_LOAN:], strict=True))),
+    )
 
 
 def normalise_url(url: str) -> str:
@@ -352,10 +408,7 @@ class SqlUnitOfWork:
         row = self._loan_rows[loan_id]
         if row is None:
             return True, None
-        n = len(t.loans.columns)
-        loan_part = dict(zip(t.loans.columns.keys(), row[:n], strict=True))
-        borrower_part = dict(zip(t.borrowers.columns.keys(), row[n:], strict=True))
-        loan = m.row_to_loan(loan_part, m.row_to_borrower(borrower_part))
+        loan = _loan_from(row)
         self._loans[loan_id] = loan
         return True, loan
 
@@ -387,20 +440,8 @@ class SqlLoanRepository:
         known, loan = self._uow._cached_loan(loan_id)
         if known:
             return loan
-        q = (
-            sa.select(t.loans, t.borrowers)
-            .join(t.borrowers, t.borrowers.c.id == t.loans.c.borrower_id)
-            .where(t.loans.c.id == loan_id)
-        )
-        row = self._uow.execute(q).first()
-        if row is None:
-            return None
-        n = len(t.loans.columns)
-        loan = m.row_to_loan(
-            dict(zip(t.loans.columns.keys(), row[:n], strict=True)),
-            m.row_to_borrower(dict(zip(t.borrowers.columns.keys(), row[n:], strict=True))),
-        )
-        return loan
+        row = self._uow.execute(_GET_LOAN, {"k": loan_id}).first()
+        return None if row is None else _loan_from(row)
 
     def get_borrower(self, borrower_id: str) -> Borrower | None:
         """The stored borrower with ``borrower_id``, or ``None``."""
@@ -489,8 +530,7 @@ class SqlCaseRepository:
         staged = self._uow._case_writes.get(loan_id)
         if staged is not None:
             return staged
-        q = sa.select(t.cases).where(t.cases.c.loan_id == loan_id)
-        row = self._uow.execute(q).mappings().first()
+        row = self._uow.execute(_GET_CASE, {"k": loan_id}).mappings().first()
         return None if row is None else m.row_to_case(row)
 
     def save(self, case: Case) -> None:
@@ -584,8 +624,7 @@ class SqlOutboxRepository:
         keys = uow._outbox_keys.get(loan_id)
         if keys is not None:
             return key in keys
-        q = sa.select(t.outbox.c.key).where(t.outbox.c.key == key)
-        return uow.execute(q).first() is not None
+        return uow.execute(_OUTBOX_KEY, {"k": key}).first() is not None
 
     def add(
         self,
@@ -621,8 +660,7 @@ class SqlOutboxRepository:
 
     def get(self, key: str) -> OutboxEntry | None:
         """The entry with ``key``, or ``None``."""
-        row = self._uow.execute(sa.select(t.outbox).where(t.outbox.c.key == key)).mappings()
-        found = row.first()
+        found = self._uow.execute(_GET_OUTBOX, {"k": key}).mappings().first()
         return None if found is None else m.row_to_outbox(found)
 
     def _pending_query(self, limit: int, now: dt.datetime | None) -> Any:
@@ -651,28 +689,11 @@ class SqlOutboxRepository:
             raise ValidationError("outbox.key", key, "no such outbox entry")
         return entry
 
-    def _update(self, key: str, values: Mapping[str, Any]) -> None:
-        stmt = sa.update(t.outbox).where(t.outbox.c.key == key).values(**values)
-        self._uow.execute(stmt)
-
     def mark_sent(self, key: str, result: DeliveryResult, *, at: dt.datetime) -> OutboxEntry:
         """Record a successful send; an already sent entry is returned unchanged."""
         _aware("outbox.sent_at", at)
-        c = t.outbox.c
-        stmt = (
-            sa.update(t.outbox)
-            .where(c.key == key, c.status.in_(_OPEN))
-            .values(
-                status=OutboxStatus.SENT.value,
-                attempts=c.attempts + 1,
-                sent_at=at,
-                result=m.result_to_json(result),
-                next_attempt_at=None,
-                lease_until=None,
-            )
-            .returning(*t.outbox.columns)
-        )
-        row = self._uow.execute(stmt).mappings().first()
+        params = {"k": key, "at": at, "res": m.result_to_json(result)}
+        row = self._uow.execute(_MARK_SENT, params).mappings().first()
         if row is not None:
             return m.row_to_outbox(row)
         entry = self._entry(key)
@@ -700,15 +721,15 @@ class SqlOutboxRepository:
             )
         status = OutboxStatus.RETRY if retry_at is not None else OutboxStatus.FAILED
         kept = result if result is not None else entry.result
-        self._update(
-            key,
+        self._uow.execute(
+            _MARK_FAILED,
             {
-                "status": status.value,
-                "attempts": attempts,
-                "last_error": error,
-                "next_attempt_at": retry_at,
-                "result": m.result_to_json(kept),
-                "lease_until": None,
+                "k": key,
+                "st": status.value,
+                "n": attempts,
+                "err": error,
+                "retry": retry_at,
+                "res": m.result_to_json(kept),
             },
         )
         return OutboxEntry(
@@ -730,15 +751,7 @@ class SqlOutboxRepository:
             return entry
         if not entry.status.is_open:
             raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
-        self._update(
-            key,
-            {
-                "status": OutboxStatus.CANCELLED.value,
-                "last_error": reason,
-                "next_attempt_at": None,
-                "lease_until": None,
-            },
-        )
+        self._uow.execute(_CANCEL, {"k": key, "err": reason})
         return OutboxEntry(
             key=key,
             action=entry.action,
@@ -823,7 +836,8 @@ class SqlEventRepository:
             q = sa.select(e.loan_id, e.seq, e.hash).join(
                 last, sa.and_(e.loan_id == last.c.loan_id, e.seq == last.c.seq)
             )
-            for loan_id, seq, digest in uow.execute(q):
+            for row in uow.execute(q):
+                loan_id, seq, digest = tuple(row)
                 tails[loan_id] = (seq, digest)
         return tails
 

@@ -1,0 +1,639 @@
+"""Bulk import of borrowers, loans (with their schedules) and payments.
+
+Rows go in batches, one transaction per batch: ``executemany`` on SQLite, ``COPY``
+into a temporary table then one ``INSERT ... ON CONFLICT`` on PostgreSQL. Every
+row is validated before its batch is written; a bad row is reported with its
+position (0-based, counted per kind over the whole import), the field and the
+value (personal data masked), and **nothing of that batch is written**. Other
+batches go on (or, with ``stop_on_error=True``, the import stops with a
+:class:`BulkImportError`).
+
+Rows are plain mappings (no domain objects are built, so a million loans import
+in seconds). Importing a loan opens its case (stage ``current``) when it has none,
+due for review on the row's ``next_review_date`` (or ``review_on``).
+
+Row shapes::
+
+    borrower: id, kind ("individual"|"company"), name, jurisdiction, time_zone, locale,
+              [contact_points: [[kind, value, label?], ...]], [national_id]
+    loan:     id, borrower_id, currency, principal_minor, annual_rate (decimal text),
+              disbursement_date, installments: [[due_date, principal_minor,
+              interest_minor, fees_minor?], ...], [method, frequency, day_count,
+              grace_days, tolerance_minor, private_lending, contract_date, product,
+              next_review_date]
+    payment:  id, loan_id, amount_minor, currency, value_date, received_at (aware),
+              [reference]
+
+Domain objects convert with :func:`loan_rows` / :func:`payment_row`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from loancollect.domain.calendar import DayCount
+from loancollect.domain.errors import ValidationError
+from loancollect.domain.loans import Frequency, Loan, Payment, RepaymentMethod
+from loancollect.domain.money import CURRENCIES
+from loancollect.domain.privacy import mask_id_number, mask_phone, mask_text
+from loancollect_sqlalchemy import mapping as m
+from loancollect_sqlalchemy import tables as t
+from loancollect_sqlalchemy.repository import SqlStore
+
+__all__ = [
+    "BulkImportError",
+    "BulkImporter",
+    "ImportProblem",
+    "ImportReport",
+    "import_rows",
+    "loan_rows",
+    "payment_row",
+]
+
+_METHODS = frozenset(x.value for x in RepaymentMethod)
+_FREQUENCIES = frozenset(x.value for x in Frequency)
+_DAY_COUNTS = frozenset(x.value for x in DayCount)
+_KINDS = frozenset(("individual", "company"))
+_CONTACT_KINDS = frozenset(("phone", "email", "address"))
+_EMPTY = "[]"
+_EMPTY_CASE = (_EMPTY,) * 5
+
+
+@attrs.frozen
+class ImportProblem:
+    """One bad row: which kind, where, which field, the (masked) value and why."""
+
+    kind: str
+    position: int
+    field: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}s[{self.position}].{self.field}: {self.reason} (got {self.value})"
+
+
+@attrs.frozen
+class ImportReport:
+    """Counts of rows written, and the problems of rejected batches."""
+
+    borrowers: int = 0
+    loans: int = 0
+    payments: int = 0
+    cases_opened: int = 0
+    batches: int = 0
+    rejected_batches: int = 0
+    problems: tuple[ImportProblem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True if every row was written."""
+        return not self.problems
+
+
+class BulkImportError(ValidationError):
+    """A batch was rejected and ``stop_on_error`` was set."""
+
+    def __init__(self, problem: ImportProblem) -> None:
+        super().__init__(
+            f"{problem.kind}s[{problem.position}].{problem.field}", problem.value, problem.reason
+        )
+        self.problem = problem
+
+
+class _BadRowError(Exception):
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(field)
+        self.field, self.value, self.reason = field, value, reason
+
+
+# -- value checks ----------------------------------------------------------------------
+
+
+def _text(row: Mapping[str, Any], field: str, *, optional: bool = False) -> str | None:
+    value = row.get(field)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _BadRowError(field, value, "must be a non-empty string")
+    return value
+
+
+def _int(value: object, field: str, lo: int = 0) -> int:
+    if type(value) is not int:
+        raise _BadRowError(field, value, "must be an integer (minor units); floats are refused")
+    if value < lo:
+        raise _BadRowError(field, value, f"must be >= {lo}")
+    return value
+
+
+def _date(value: object, field: str) -> dt.date:
+    if type(value) is not dt.date:
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise _BadRowError(field, value, "must be a date (or ISO 'YYYY-MM-DD')")
+    return value
+
+
+def _currency(value: object, field: str = "currency") -> str:
+    if not isinstance(value, str) or value not in CURRENCIES:
+        raise _BadRowError(field, value, "unknown ISO 4217 currency")
+    return value
+
+
+def _choice(row: Mapping[str, Any], field: str, allowed: frozenset[str], default: str) -> str:
+    value = row.get(field, default)
+    if value not in allowed:
+        raise _BadRowError(field, value, f"expected one of {sorted(allowed)}")
+    return str(value)
+
+
+def _rate(value: object, field: str) -> str:
+    if isinstance(value, float | bool):
+        raise _BadRowError(field, value, "must be a decimal string or Decimal; floats are refused")
+    try:
+        dec = Decimal(str(value))
+    except InvalidOperation:
+        raise _BadRowError(field, value, "not a decimal number") from None
+    if not dec.is_finite() or not (0 <= dec <= 1):
+        raise _BadRowError(field, value, "must be a fraction between 0 and 1 ('0.06' for 6 %)")
+    return str(dec)
+
+
+# -- row preparation (validated, encoded for the database) --------------------------------
+
+
+@attrs.frozen
+class _Plan:
+    table: sa.Table
+    columns: tuple[str, ...]
+    keys: tuple[str, ...]
+    update: bool
+
+
+_BORROWER = _Plan(
+    t.borrowers,
+    ("id", "kind", "name", "jurisdiction", "time_zone", "locale", "contact_points", "national_id"),
+    ("id",),
+    True,
+)
+_LOAN = _Plan(
+    t.loans,
+    (
+        "id",
+        "borrower_id",
+        "currency",
+        "principal_minor",
+        "annual_rate",
+        "disbursement_date",
+        "installments",
+        "method",
+        "frequency",
+        "day_count",
+        "grace_days",
+        "tolerance_minor",
+        "private_lending",
+        "contract_date",
+        "product",
+    ),
+    ("id",),
+    True,
+)
+_CASE = _Plan(
+    t.cases,
+    (
+        "loan_id",
+        "stage",
+        "arrangements",
+        "holds",
+        "contacts",
+        "flags",
+        "last_actions",
+        "next_review_date",
+    ),
+    ("loan_id",),
+    False,
+)
+_PAYMENT = _Plan(
+    t.payments,
+    ("id", "loan_id", "amount_minor", "currency", "value_date", "received_at", "reference"),
+    ("id",),
+    False,
+)
+
+
+class _Encoder:
+    """Dialect-specific encodings of dates, instants and booleans."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+
+    def date(self, value: dt.date | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        return value.isoformat()
+
+    def instant(self, value: dt.datetime) -> Any:
+        utc = value.astimezone(dt.UTC)
+        if not self.sqlite:
+            return utc
+        return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def flag(self, value: bool) -> Any:
+        return int(value) if self.sqlite else value
+
+
+def _borrower(row: Mapping[str, Any], enc: _Encoder) -> tuple[Any, ...]:
+    bid = _text(row, "id")
+    kind = _choice(row, "kind", _KINDS, "individual")
+    name = row.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _BadRowError("name", "***" if name else name, "must be a non-empty string")
+    jur = _text(row, "jurisdiction")
+    tz = _text(row, "time_zone")
+    locale = _text(row, "locale")
+    points = []
+    for i, cp in enumerate(row.get("contact_points") or ()):
+        if not isinstance(cp, Sequence) or len(cp) < 2 or cp[0] not in _CONTACT_KINDS:
+            raise _BadRowError(f"contact_points[{i}]", "***", "expected [kind, value, label?]")
+        value = cp[1]
+        if not isinstance(value, str) or not value.strip():
+            raise _BadRowError(f"contact_points[{i}].value", "***", "must be a non-empty string")
+        if cp[0] == "phone" and sum(c.isdigit() for c in value) < 5:
+            raise _BadRowError(
+                f"contact_points[{i}].value", mask_phone(value), "not a phone number"
+            )
+        if cp[0] == "email" and "@" not in value:
+            raise _BadRowError(
+                f"contact_points[{i}].value", mask_text(value), "not an e-mail address"
+            )
+        doc: dict[str, Any] = {"kind": cp[0], "value": value}
+        if len(cp) > 2 and cp[2]:
+            doc["label"] = str(cp[2])
+        points.append(doc)
+    nid = row.get("national_id")
+    if nid is not None and not isinstance(nid, str):
+        raise _BadRowError("national_id", mask_id_number(str(nid)), "must be a string")
+    return (bid, kind, name, jur, tz, locale, json.dumps(points, ensure_ascii=False), nid)
+
+
+def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.date | None]:
+    lid = _text(row, "id")
+    bid = _text(row, "borrower_id")
+    cur = _currency(row.get("currency"))
+    principal = _int(row.get("principal_minor"), "principal_minor", 1)
+    rate = _rate(row.get("annual_rate"), "annual_rate")
+    disbursed = _date(row.get("disbursement_date"), "disbursement_date")
+    items = row.get("installments")
+    if not isinstance(items, Sequence) or isinstance(items, str) or not items:
+        raise _BadRowError("installments", items, "a loan needs at least one installment")
+    previous = disbursed
+    total = 0
+    encoded = []
+    for i, inst in enumerate(items):
+        if (type(inst) is not list and type(inst) is not tuple) or not 3 <= len(inst) <= 4:
+            raise _BadRowError(
+                f"installments[{i}]", inst, "expected [due_date, principal, interest, fees?]"
+            )
+        due = inst[0]
+        if type(due) is not dt.date:
+            due = _date(due, f"installments[{i}].due_date")
+        if due <= previous:
+            raise _BadRowError(
+                f"installments[{i}].due_date",
+                due.isoformat(),
+                f"must be after {previous.isoformat()}",
+            )
+        previous = due
+        p, interest = inst[1], inst[2]
+        if type(p) is not int or p < 0:
+            _int(p, f"installments[{i}].principal_minor")
+        if type(interest) is not int or interest < 0:
+            _int(interest, f"installments[{i}].interest_minor")
+        fees = inst[3] if len(inst) > 3 else None
+        if fees is not None:
+            _int(fees, f"installments[{i}].fees_minor")
+        total += p
+        encoded.append([i + 1, due.isoformat(), p, interest, fees, None, None])
+    if total != principal:
+        raise _BadRowError(
+            "installments", total, f"principal must sum to principal_minor {principal}"
+        )
+    method = _choice(row, "method", _METHODS, "equal_installment")
+    frequency = _choice(row, "frequency", _FREQUENCIES, "monthly")
+    day_count = row.get("day_count")
+    if day_count is not None and day_count not in _DAY_COUNTS:
+        raise _BadRowError("day_count", day_count, f"expected one of {sorted(_DAY_COUNTS)}")
+    grace = row.get("grace_days", 0)
+    if type(grace) is not int or not 0 <= grace <= 366:
+        raise _BadRowError("grace_days", grace, "must be an int from 0 to 366")
+    tolerance = row.get("tolerance_minor")
+    if tolerance is not None:
+        _int(tolerance, "tolerance_minor")
+    private = row.get("private_lending", False)
+    if not isinstance(private, bool):
+        raise _BadRowError("private_lending", private, "must be a bool")
+    contract = row.get("contract_date")
+    if contract is not None:
+        contract = _date(contract, "contract_date")
+    product = row.get("product", "default")
+    if not isinstance(product, str) or not product:
+        raise _BadRowError("product", product, "must be a non-empty string")
+    review = row.get("next_review_date")
+    if review is not None:
+        review = _date(review, "next_review_date")
+    values = (
+        lid,
+        bid,
+        cur,
+        principal,
+        rate,
+        enc.date(disbursed),
+        json.dumps(encoded, separators=(",", ":")),
+        method,
+        frequency,
+        day_count,
+        grace,
+        tolerance,
+        enc.flag(private),
+        enc.date(contract),
+        product,
+    )
+    return values, review
+
+
+def _payment(row: Mapping[str, Any], enc: _Encoder) -> tuple[Any, ...]:
+    pid = _text(row, "id")
+    lid = _text(row, "loan_id")
+    amount = _int(row.get("amount_minor"), "amount_minor", 1)
+    cur = _currency(row.get("currency"))
+    value_date = _date(row.get("value_date"), "value_date")
+    at = row.get("received_at")
+    if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise _BadRowError("received_at", at, "must be a time-zone-aware datetime")
+    reference = row.get("reference", "")
+    if not isinstance(reference, str):
+        raise _BadRowError("reference", "***", "must be a string")
+    return (pid, lid, amount, cur, enc.date(value_date), enc.instant(at), reference)
+
+
+# -- domain objects to rows ---------------------------------------------------------------
+
+
+def loan_rows(loan: Loan, next_review_date: dt.date | None = None) -> tuple[dict[str, Any], ...]:
+    """``(borrower row, loan row)`` for a domain :class:`Loan`."""
+    b = loan.borrower
+    borrower = {
+        "id": b.id,
+        "kind": b.kind.value,
+        "name": b.name,
+        "jurisdiction": b.jurisdiction,
+        "time_zone": b.time_zone,
+        "locale": b.locale,
+        "contact_points": [[cp.kind.value, cp.value, cp.label] for cp in b.contact_points],
+        "national_id": b.national_id,
+    }
+    row = m.loan_to_row(loan)
+    row["installments"] = [
+        [i.due_date, i.principal.minor_units, i.interest.minor_units]
+        + ([i.fees.minor_units] if i.fees is not None else [])
+        for i in loan.installments
+    ]
+    row["next_review_date"] = next_review_date
+    return borrower, row
+
+
+def payment_row(payment: Payment) -> dict[str, Any]:
+    """A payment row for a domain :class:`Payment`."""
+    return m.payment_to_row(payment)
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+class BulkImporter:
+    """Imports rows into a :class:`SqlStore` in batches (see the module notes).
+
+    :param batch_size: rows per batch and transaction.
+    :param review_on: review date of newly opened cases when a loan row has none
+        (``None`` and no ``next_review_date``: the case waits for a review date).
+    :param stop_on_error: raise :class:`BulkImportError` at the first bad batch.
+    """
+
+    def __init__(
+        self,
+        store: SqlStore,
+        *,
+        batch_size: int = 10_000,
+        review_on: dt.date | None = None,
+        stop_on_error: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            raise ValidationError("batch_size", batch_size, "must be >= 1")
+        self.store = store
+        self.batch_size = batch_size
+        self.review_on = review_on
+        self.stop_on_error = stop_on_error
+        self._enc = _Encoder(store.dialect)
+        self._pending: dict[str, list[tuple[int, Mapping[str, Any]]]] = {
+            "borrower": [],
+            "loan": [],
+            "payment": [],
+        }
+        self._seen = {"borrower": 0, "loan": 0, "payment": 0}
+        self._counts = {"borrower": 0, "loan": 0, "payment": 0, "case": 0}
+        self._batches = 0
+        self._rejected = 0
+        self._problems: list[ImportProblem] = []
+
+    # -- feeding -------------------------------------------------------------------
+    def add(self, kind: str, row: Mapping[str, Any]) -> None:
+        """Queue one row of ``kind`` (``"borrower"``, ``"loan"``, ``"payment"``)."""
+        if kind not in self._pending:
+            raise ValidationError("kind", kind, "expected 'borrower', 'loan' or 'payment'")
+        queue = self._pending[kind]
+        queue.append((self._seen[kind], row))
+        self._seen[kind] += 1
+        if len(queue) >= self.batch_size:
+            self._flush_upto(kind)
+
+    def add_all(self, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Queue ``(kind, row)`` pairs."""
+        for kind, row in rows:
+            self.add(kind, row)
+
+    def finish(self) -> ImportReport:
+        """Write what is queued and return the report."""
+        self._flush_upto("payment")
+        return ImportReport(
+            borrowers=self._counts["borrower"],
+            loans=self._counts["loan"],
+            payments=self._counts["payment"],
+            cases_opened=self._counts["case"],
+            batches=self._batches,
+            rejected_batches=self._rejected,
+            problems=tuple(self._problems),
+        )
+
+    def _flush_upto(self, kind: str) -> None:
+        # Referenced rows first: borrowers before loans before payments.
+        for k in ("borrower", "loan", "payment"):
+            if self._pending[k]:
+                batch, self._pending[k] = self._pending[k], []
+                self._write(k, batch)
+            if k == kind:
+                break
+
+    # -- one batch -----------------------------------------------------------------
+    def _reject(self, kind: str, position: int, bad: _BadRowError) -> None:
+        problem = ImportProblem(kind, position, bad.field, _shown(bad.value), bad.reason)
+        self._problems.append(problem)
+        self._rejected += 1
+        if self.stop_on_error:
+            raise BulkImportError(problem)
+
+    def _write(self, kind: str, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
+        enc = self._enc
+        seen: set[str] = set()
+        rows: list[tuple[Any, ...]] = []
+        cases: list[tuple[Any, ...]] = []
+        for position, row in batch:
+            try:
+                if not isinstance(row, Mapping):
+                    raise _BadRowError("row", type(row).__name__, "expected a mapping")
+                if kind == "borrower":
+                    values = _borrower(row, enc)
+                elif kind == "loan":
+                    values, review = _loan(row, enc)
+                    review = review if review is not None else self.review_on
+                    cases.append((values[0], "current", *_EMPTY_CASE, enc.date(review)))
+                else:
+                    values = _payment(row, enc)
+                if values[0] in seen:
+                    raise _BadRowError("id", values[0], "appears twice in the batch")
+                seen.add(values[0])
+            except _BadRowError as bad:
+                self._reject(kind, position, bad)
+                return
+            rows.append(values)
+        plan = {"borrower": _BORROWER, "loan": _LOAN, "payment": _PAYMENT}[kind]
+        try:
+            with self.store.engine.begin() as conn:
+                if kind == "payment":
+                    self._check_payments(conn, batch, rows)
+                elif kind == "loan":
+                    self._check_borrowers(conn, batch, rows)
+                self._copy(conn, plan, rows)
+                if cases:
+                    self._copy(conn, _CASE, cases)
+        except _LocatedError as located:
+            self._reject(kind, located.position, located.bad)
+            return
+        self._batches += 1
+        self._counts[kind] += len(rows)
+        self._counts["case"] += len(cases)
+
+    def _missing(self, conn: Connection, column: sa.Column[str], ids: set[str]) -> set[str]:
+        found: set[str] = set()
+        listed = sorted(ids)
+        for start in range(0, len(listed), 900):
+            part = listed[start : start + 900]
+            found.update(conn.execute(sa.select(column).where(column.in_(part))).scalars())
+        return ids - found
+
+    def _check_borrowers(
+        self, conn: Connection, batch: list[tuple[int, Mapping[str, Any]]], rows: list[Any]
+    ) -> None:
+        missing = self._missing(conn, t.borrowers.c.id, {r[1] for r in rows})
+        for (position, _), r in zip(batch, rows, strict=True):
+            if r[1] in missing:
+                raise _LocatedError(position, _BadRowError("borrower_id", r[1], "no such borrower"))
+
+    def _check_payments(
+        self, conn: Connection, batch: list[tuple[int, Mapping[str, Any]]], rows: list[Any]
+    ) -> None:
+        missing = self._missing(conn, t.loans.c.id, {r[1] for r in rows})
+        ids = [r[0] for r in rows]
+        clash: set[str] = set()
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            q = sa.select(t.payments.c.id).where(t.payments.c.id.in_(part))
+            clash.update(conn.execute(q).scalars())
+        for (position, _), r in zip(batch, rows, strict=True):
+            if r[1] in missing:
+                raise _LocatedError(position, _BadRowError("loan_id", r[1], "no such loan"))
+            if r[0] in clash:
+                raise _LocatedError(position, _BadRowError("id", r[0], "payment already recorded"))
+
+    def _copy(self, conn: Connection, plan: _Plan, rows: list[tuple[Any, ...]]) -> None:
+        cols = plan.columns
+        name = plan.table.name
+        col_sql = ", ".join(f'"{c}"' for c in cols)
+        keys = ", ".join(plan.keys)
+        if plan.update:
+            sets = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in plan.keys)
+            conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+        else:
+            conflict = f"ON CONFLICT ({keys}) DO NOTHING"
+        if self.store.dialect == "sqlite":
+            marks = ", ".join("?" for _ in cols)
+            conn.exec_driver_sql(
+                f"INSERT INTO {name} ({col_sql}) VALUES ({marks}) {conflict}",
+                rows,
+            )
+            return
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        tmp = f"tmp_{name}"
+        with raw.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {name} INCLUDING DEFAULTS) "
+                "ON COMMIT DELETE ROWS"
+            )
+            with cur.copy(f"COPY {tmp} ({col_sql}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row(r)
+            cur.execute(f"INSERT INTO {name} ({col_sql}) SELECT {col_sql} FROM {tmp} {conflict}")
+            cur.execute(f"TRUNCATE {tmp}")
+
+
+class _LocatedError(Exception):
+    def __init__(self, position: int, bad: _BadRowError) -> None:
+        super().__init__(bad.field)
+        self.position, self.bad = position, bad
+
+
+def _shown(value: object) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def import_rows(
+    store: SqlStore,
+    rows: Iterable[tuple[str, Mapping[str, Any]]],
+    *,
+    batch_size: int = 10_000,
+    review_on: dt.date | None = None,
+    stop_on_error: bool = False,
+    progress: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Import ``(kind, row)`` pairs (see the module notes); return the report."""
+    importer = BulkImporter(
+        store, batch_size=batch_size, review_on=review_on, stop_on_error=stop_on_error
+    )
+    importer.add_all(rows)
+    report = importer.finish()
+    if progress is not None:
+        progress(report)
+    return report
