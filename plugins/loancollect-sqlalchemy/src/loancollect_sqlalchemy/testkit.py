@@ -1,0 +1,80 @@
+"""Helpers for multi-process tests and benchmarks (importable in spawned workers).
+
+- :class:`SendLog`: a channel that records every send in a database table
+  ``lc_test_sends`` (no unique key, so a duplicate send across processes shows
+  up as two rows) and answers a repeated key in the same process like an
+  idempotent channel would;
+- :func:`channels_from_env` / :func:`clock_from_env`: worker factories reading
+  ``LOANCOLLECT_SENDS_URL`` and ``LOANCOLLECT_NOW`` (ISO instant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+
+import sqlalchemy as sa
+from loancollect.domain.strategy import PlannedAction
+from loancollect.ports import DeliveryResult, RenderedMessage
+from loancollect.testing.clock import FixedClock
+
+from loancollect_sqlalchemy.repository import make_engine
+
+__all__ = ["CHANNELS", "SendLog", "channels_from_env", "clock_from_env", "sends_table"]
+
+CHANNELS = ("sms", "email", "phone", "letter", "visit")
+"""The channel names the default strategy uses."""
+
+_meta = sa.MetaData()
+sends_table = sa.Table(
+    "lc_test_sends",
+    _meta,
+    sa.Column("key", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+)
+"""Every send recorded by :class:`SendLog`."""
+
+
+class SendLog:
+    """A channel recording each send as a row of :data:`sends_table`."""
+
+    def __init__(self, name: str, engine: sa.Engine) -> None:
+        self._name = name
+        self._engine = engine
+        self._lock = threading.Lock()
+        _meta.create_all(engine, checkfirst=True)
+
+    @property
+    def name(self) -> str:
+        """The channel name."""
+        return self._name
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """None beyond sending."""
+        return frozenset()
+
+    def send(
+        self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
+    ) -> DeliveryResult:
+        """Record the send; report it sent."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                sends_table.insert(),
+                {"key": idempotency_key, "channel": self._name, "pid": os.getpid()},
+            )
+        return DeliveryResult.sent(provider_id=idempotency_key)
+
+
+def channels_from_env() -> dict[str, SendLog]:
+    """One :class:`SendLog` per name in :data:`CHANNELS`, on ``$LOANCOLLECT_SENDS_URL``."""
+    engine = make_engine(os.environ["LOANCOLLECT_SENDS_URL"], pool_size=8)
+    return {name: SendLog(name, engine) for name in CHANNELS}
+
+
+def clock_from_env() -> FixedClock:
+    """A clock fixed at ``$LOANCOLLECT_NOW`` (default 2025-10-31T10:00+08:00)."""
+    now = os.environ.get("LOANCOLLECT_NOW", "2025-10-31T10:00:00+08:00")
+    return FixedClock(dt.datetime.fromisoformat(now))
