@@ -18,8 +18,8 @@ Row shapes::
               [contact_points: [[kind, value, label?], ...]], [national_id]
     loan:     id, borrower_id, currency, principal_minor, annual_rate (decimal text),
               disbursement_date, installments: [[due_date, principal_minor,
-              interest_minor, fees_minor?], ...], [method, frequency, day_count,
-              grace_days, tolerance_minor, private_lending, contract_date, product,
+              interest_minor, fees_minor?, accrual_start?, accrual_days?], ...], [method, frequency, day_count,
+              penalty (as mapping.penalty_to_json), grace_days, tolerance_minor, private_lending, contract_date, product,
               next_review_date]
     payment:  id, loan_id, amount_minor, currency, value_date, received_at (aware),
               [reference]
@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from loancollect.domain.calendar import DayCount
-from loancollect.domain.errors import ValidationError
+from loancollect.domain.errors import LoanCollectError, ValidationError
 from loancollect.domain.loans import Frequency, Loan, Payment, RepaymentMethod
 from loancollect.domain.money import CURRENCIES
 from loancollect.domain.privacy import mask_id_number, mask_phone, mask_text
@@ -201,6 +201,7 @@ _LOAN = _Plan(
         "method",
         "frequency",
         "day_count",
+        "penalty",
         "grace_days",
         "tolerance_minor",
         "private_lending",
@@ -302,9 +303,12 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
     total = 0
     encoded = []
     for i, inst in enumerate(items):
-        if (type(inst) is not list and type(inst) is not tuple) or not 3 <= len(inst) <= 4:
+        size = len(inst) if type(inst) is list or type(inst) is tuple else 0
+        if not 3 <= size <= 6:
             raise _BadRowError(
-                f"installments[{i}]", inst, "expected [due_date, principal, interest, fees?]"
+                f"installments[{i}]",
+                inst,
+                "expected [due_date, principal, interest, fees?, accrual_start?, accrual_days?]",
             )
         due = inst[0]
         if type(due) is not dt.date:
@@ -321,11 +325,21 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
             _int(p, f"installments[{i}].principal_minor")
         if type(interest) is not int or interest < 0:
             _int(interest, f"installments[{i}].interest_minor")
-        fees = inst[3] if len(inst) > 3 else None
+        fees = inst[3] if size > 3 else None
         if fees is not None:
             _int(fees, f"installments[{i}].fees_minor")
+        start = days = None
+        if size > 4:
+            start = (
+                inst[4]
+                if inst[4] is None
+                else _date(inst[4], f"installments[{i}].accrual_start").isoformat()
+            )
+            days = inst[5] if size > 5 else None
+            if days is not None:
+                _int(days, f"installments[{i}].accrual_days")
         total += p
-        encoded.append([i + 1, due.isoformat(), p, interest, fees, None, None])
+        encoded.append([i + 1, due.isoformat(), p, interest, fees, start, days])
     if total != principal:
         raise _BadRowError(
             "installments", total, f"principal must sum to principal_minor {principal}"
@@ -335,6 +349,13 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
     day_count = row.get("day_count")
     if day_count is not None and day_count not in _DAY_COUNTS:
         raise _BadRowError("day_count", day_count, f"expected one of {sorted(_DAY_COUNTS)}")
+    penalty = row.get("penalty")
+    if penalty is not None:
+        try:
+            m.penalty_from_json(penalty)
+        except (LoanCollectError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
+            raise _BadRowError("penalty", penalty, f"not valid penalty terms: {exc}") from None
+        penalty = json.dumps(penalty)
     grace = row.get("grace_days", 0)
     if type(grace) is not int or not 0 <= grace <= 366:
         raise _BadRowError("grace_days", grace, "must be an int from 0 to 366")
@@ -364,6 +385,7 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
         method,
         frequency,
         day_count,
+        penalty,
         grace,
         tolerance,
         enc.flag(private),
@@ -406,8 +428,14 @@ def loan_rows(loan: Loan, next_review_date: dt.date | None = None) -> tuple[dict
     }
     row = m.loan_to_row(loan)
     row["installments"] = [
-        [i.due_date, i.principal.minor_units, i.interest.minor_units]
-        + ([i.fees.minor_units] if i.fees is not None else [])
+        [
+            i.due_date,
+            i.principal.minor_units,
+            i.interest.minor_units,
+            None if i.fees is None else i.fees.minor_units,
+            i.accrual_start,
+            i.accrual_days,
+        ]
         for i in loan.installments
     ]
     row["next_review_date"] = next_review_date

@@ -1,0 +1,53 @@
+"""``loancollect-sqlalchemy``: migrate a database, import rows, run workers.
+
+loancollect-sqlalchemy migrate sqlite:///collect.db            # to the newest revision
+loancollect-sqlalchemy migrate sqlite:///collect.db --to base  # downgrade to empty
+loancollect-sqlalchemy current sqlite:///collect.db
+loancollect-sqlalchemy heads
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from loancollect.domain.errors import LoanCollectError
+
+from loancollect_sqlalchemy import migrate
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="loancollect-sqlalchemy", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("migrate", help="upgrade (or downgrade) the schema")
+    up.add_argument("url")
+    up.add_argument("--to", default="head", help="target revision (head, base, 0001, ...)")
+    cur = sub.add_parser("current", help="print the database's revision")
+    cur.add_argument("url")
+    sub.add_parser("heads", help="print the newest shipped revision")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "heads":
+            print(migrate.head())
+        elif args.command == "current":
+            print(migrate.current(args.url) or "base")
+        else:
+            before = migrate.current(args.url)
+            target = migrate.head() if args.to == "head" else args.to
+            if target == "base" or (before is not None and target < before):
+                migrate.downgrade(args.url, target)
+            else:
+                migrate.upgrade(args.url, target)
+            print(f"{before or 'base'} -> {migrate.current(args.url) or 'base'}")
+    except LoanCollectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
