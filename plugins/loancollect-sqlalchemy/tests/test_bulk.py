@@ -4,16 +4,12 @@ batch is not written; SQLite (executemany) and PostgreSQL (COPY) alike."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from loancollect.domain.loans import PenaltyTerms
-from loancollect.domain.money import Money
-from loancollect.testing import make_loan, make_payment
-
 from loancollect_sqlalchemy import SqlStore
 from loancollect_sqlalchemy.bulk import (
     BulkImportError,
@@ -22,6 +18,10 @@ from loancollect_sqlalchemy.bulk import (
     payment_row,
 )
 from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
+
+from loancollect.domain.loans import PenaltyTerms
+from loancollect.domain.money import Money
+from loancollect.testing import make_loan, make_payment
 
 AS_OF = dt.date(2025, 10, 31)
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import pendulum
 import pytest
 import sqlalchemy as sa
+from loancollect_sqlalchemy import SqlStore, SqlUnitOfWork
+from loancollect_sqlalchemy.bulk import import_rows
+from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
+from loancollect_sqlalchemy.testkit import CHANNELS
+
 from loancollect.builtin.recording import RecordingChannel
 from loancollect.cycle import CollectionEngine, CycleConfig
 from loancollect.domain.events import EventKind
 from loancollect.plugins import make_plugin_manager
 from loancollect.testing.clock import FixedClock
-
-from loancollect_sqlalchemy import SqlStore, SqlUnitOfWork
-from loancollect_sqlalchemy.bulk import import_rows
-from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
-from loancollect_sqlalchemy.testkit import CHANNELS
 
 AS_OF = dt.date(2025, 10, 31)
 
@@ -65,7 +65,7 @@ def loaded(url: str) -> Iterator[str]:
     store = SqlStore(url)
     assert import_rows(store, portfolio(Portfolio(loans=60, as_of=AS_OF, due_share=0.5))).ok
     store.dispose()
-    yield url
+    return url
 
 
 def _consistent(store: SqlStore) -> dict[str, int]:

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-
 from loancollect_sqlalchemy import cli, migrate
 from loancollect_sqlalchemy.repository import make_engine
 from loancollect_sqlalchemy.tables import metadata

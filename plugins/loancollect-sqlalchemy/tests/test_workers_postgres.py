@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-
 from loancollect_sqlalchemy import SqlStore
 from loancollect_sqlalchemy.bulk import import_rows
 from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
@@ -23,7 +22,8 @@ def test_four_workers_process_each_due_case_and_key_exactly_once(
     spec = Portfolio(loans=LOANS, as_of=AS_OF, due_share=0.25, seed=11)
     store = SqlStore(pg_url, migrate=False)
     report = import_rows(store, portfolio(spec))
-    assert report.ok and report.loans == LOANS
+    assert report.ok
+    assert report.loans == LOANS
     with store() as uow:
         due = uow.cases.count_due(AS_OF)
     assert due == LOANS // 4

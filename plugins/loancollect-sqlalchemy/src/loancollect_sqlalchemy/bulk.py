@@ -18,8 +18,9 @@ Row shapes::
               [contact_points: [[kind, value, label?], ...]], [national_id]
     loan:     id, borrower_id, currency, principal_minor, annual_rate (decimal text),
               disbursement_date, installments: [[due_date, principal_minor,
-              interest_minor, fees_minor?, accrual_start?, accrual_days?], ...], [method, frequency, day_count,
-              penalty (as mapping.penalty_to_json), grace_days, tolerance_minor, private_lending, contract_date, product,
+              interest_minor, fees_minor?, accrual_start?, accrual_days?], ...],
+              [method, frequency, day_count, penalty (as mapping.penalty_to_json),
+              grace_days, tolerance_minor, private_lending, contract_date, product,
               next_review_date]
     payment:  id, loan_id, amount_minor, currency, value_date, received_at (aware),
               [reference]

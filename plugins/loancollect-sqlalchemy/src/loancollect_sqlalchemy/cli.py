@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 
 from loancollect.domain.errors import LoanCollectError
-
 from loancollect_sqlalchemy import migrate
 
 __all__ = ["main"]

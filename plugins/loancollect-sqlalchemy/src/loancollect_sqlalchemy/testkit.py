@@ -15,10 +15,10 @@ import os
 import threading
 
 import sqlalchemy as sa
+
 from loancollect.domain.strategy import PlannedAction
 from loancollect.ports import DeliveryResult, RenderedMessage
 from loancollect.testing.clock import FixedClock
-
 from loancollect_sqlalchemy.repository import make_engine
 
 __all__ = ["CHANNELS", "SendLog", "channels_from_env", "clock_from_env", "sends_table"]

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+
 from loancollect.ports import Channel, Clock
 from loancollect.registry import CycleSummary
 
@@ -77,7 +78,6 @@ def run_worker(spec: WorkerSpec, worker: int = 0) -> WorkerResult:
     """Run the cycle once in this process (what each spawned worker does)."""
     from loancollect.cycle import CollectionEngine, CycleConfig
     from loancollect.plugins import make_plugin_manager
-
     from loancollect_sqlalchemy.repository import SqlStore
 
     pm = make_plugin_manager(load_entrypoints=spec.load_entrypoints)

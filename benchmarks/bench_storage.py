@@ -1,0 +1,257 @@
+"""Benchmark of the SQL storage plug-in, each figure beside a floor measured in the same run.
+
+1. import of N loans (12 installments, one borrower each, ~1.5 % with a payment) into
+   SQLite through ``loancollect_sqlalchemy.bulk`` vs the same encoded rows written
+   with plain ``sqlite3.executemany`` (goal <= 2x);
+2. a daily cycle (review + dispatch to recording channels) on that portfolio where
+   ``--due-share`` need review vs merely reading the same rows (cases, loans with
+   borrowers, payments) with the raw driver (goal <= 10x; goal <= 10 s wall);
+3. the same due count on a portfolio of ``--small`` loans: the ratio of the two cycle
+   times shows whether cost follows the work (goal <= 1.3);
+4. peak RSS of each cycle (each runs in a fresh process);
+5. on PostgreSQL (a throwaway cluster), cycle throughput with 1, 2 and 4 workers.
+
+Usage::
+
+    python benchmarks/bench_storage.py [--loans 1000000] [--small 100000]
+        [--due-share 0.05] [--pg-loans 40000] [--workers 1,2,4] [--skip-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import os
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+AS_OF = dt.date(2025, 10, 31)
+CHUNK = 50_000
+
+
+def _import(path: Path, loans: int, due_share: float) -> dict[str, float]:
+    from loancollect_sqlalchemy import SqlStore, bulk
+    from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
+
+    spec = Portfolio(loans=loans, as_of=AS_OF, due_share=due_share)
+    store = SqlStore(f"sqlite:///{path}")
+    floor_path = path.with_suffix(".raw.db")
+    floor_store = SqlStore(f"sqlite:///{floor_path}")
+    floor_store.dispose()
+    raw = sqlite3.connect(floor_path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    enc = bulk._Encoder("sqlite")
+    importer = bulk.BulkImporter(store, batch_size=10_000)
+    timed = floor = 0.0
+    rows = portfolio(spec)
+    while True:
+        chunk = [r for _, r in zip(range(CHUNK * 2), rows, strict=False)]
+        if not chunk:
+            break
+        started = time.perf_counter()
+        importer.add_all(chunk)
+        timed += time.perf_counter() - started
+        tables: dict[str, list[tuple[Any, ...]]] = {"b": [], "l": [], "c": [], "p": []}
+        for kind, row in chunk:
+            if kind == "borrower":
+                tables["b"].append(bulk._borrower(row, enc))
+            elif kind == "loan":
+                values, review = bulk._loan(row, enc)
+                tables["l"].append(values)
+                tables["c"].append((values[0], "current", *bulk._EMPTY_CASE, enc.date(review)))
+            else:
+                tables["p"].append(bulk._payment(row, enc))
+        started = time.perf_counter()
+        raw.execute("BEGIN")
+        for key, plan in (
+            ("b", bulk._BORROWER),
+            ("l", bulk._LOAN),
+            ("c", bulk._CASE),
+            ("p", bulk._PAYMENT),
+        ):
+            if tables[key]:
+                cols = ", ".join(f'"{c}"' for c in plan.columns)
+                marks = ", ".join("?" for _ in plan.columns)
+                raw.executemany(
+                    f"INSERT INTO {plan.table.name} ({cols}) VALUES ({marks})", tables[key]
+                )
+        raw.execute("COMMIT")
+        floor += time.perf_counter() - started
+    started = time.perf_counter()
+    report = importer.finish()
+    timed += time.perf_counter() - started
+    assert report.ok, report.problems[:3]
+    raw.close()
+    store.dispose()
+    floor_path.unlink()
+    return {"import_s": timed, "floor_s": floor, "loans": report.loans}
+
+
+def _cycle_child(url: str, queue: Any) -> None:
+    import pendulum
+    from loancollect_sqlalchemy import SqlStore
+    from loancollect_sqlalchemy.testkit import CHANNELS
+
+    from loancollect.builtin.recording import RecordingChannel
+    from loancollect.cycle import CollectionEngine
+    from loancollect.plugins import make_plugin_manager
+    from loancollect.testing.clock import FixedClock
+
+    store = SqlStore(url, migrate=False)
+    engine = CollectionEngine(
+        pm=make_plugin_manager(),
+        storage=store,
+        clock=FixedClock(pendulum.datetime(2025, 10, 31, 10, tz="Asia/Shanghai")),
+        channels={c: RecordingChannel(name=c) for c in CHANNELS},
+    )
+    started = time.perf_counter()
+    report = engine.run_cycle(AS_OF)
+    seconds = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(
+        {
+            "cycle_s": seconds,
+            "reviewed": report.summary.reviewed,
+            "sent": report.summary.sent,
+            "rss_mb": rss,
+        }
+    )
+
+
+def _read_floor(path: Path) -> float:
+    """Read the due cases with their loans, borrowers and payments, raw, in batches."""
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    after = ""
+    while True:
+        cases = conn.execute(
+            "SELECT * FROM lc_cases WHERE closed_on IS NULL AND next_review_date <= ? "
+            "AND loan_id > ? ORDER BY loan_id LIMIT 500",
+            (AS_OF.isoformat(), after),
+        ).fetchall()
+        if not cases:
+            break
+        ids = [c[0] for c in cases]
+        marks = ",".join("?" * len(ids))
+        conn.execute(
+            f"SELECT * FROM lc_loans JOIN lc_borrowers ON lc_borrowers.id = lc_loans.borrower_id "
+            f"WHERE lc_loans.id IN ({marks})",
+            ids,
+        ).fetchall()
+        conn.execute(f"SELECT * FROM lc_payments WHERE loan_id IN ({marks})", ids).fetchall()
+        after = ids[-1]
+    seconds = time.perf_counter() - started
+    conn.close()
+    return seconds
+
+
+def _cycle(path: Path) -> dict[str, float]:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_cycle_child, args=(f"sqlite:///{path}", queue))
+    proc.start()
+    result: dict[str, float] = queue.get()
+    proc.join()
+    return result
+
+
+def _postgres(loans: int, due_share: float, workers: list[int]) -> list[dict[str, float]]:
+    from loancollect_sqlalchemy import SqlStore
+    from loancollect_sqlalchemy.bulk import import_rows
+    from loancollect_sqlalchemy.pgcluster import TemporaryPostgres
+    from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
+    from loancollect_sqlalchemy.workers import WorkerSpec, run_workers
+
+    out = []
+    with TemporaryPostgres() as pg:
+        for n in workers:
+            url = pg.create_database(f"bench_{n}")
+            store = SqlStore(url)
+            import_rows(store, portfolio(Portfolio(loans=loans, as_of=AS_OF, due_share=due_share)))
+            store.dispose()
+            os.environ["LOANCOLLECT_SENDS_URL"] = url
+            started = time.perf_counter()
+            results = run_workers(
+                WorkerSpec(
+                    url=url,
+                    as_of=AS_OF,
+                    channels="loancollect_sqlalchemy.testkit:channels_from_env",
+                    clock="loancollect_sqlalchemy.testkit:clock_from_env",
+                ),
+                n,
+            )
+            wall = time.perf_counter() - started
+            reviewed = sum(r.summary.reviewed for r in results)
+            out.append(
+                {"workers": n, "wall_s": wall, "reviewed": reviewed, "per_s": reviewed / wall}
+            )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the figures."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--loans", type=int, default=1_000_000)
+    p.add_argument("--small", type=int, default=100_000)
+    p.add_argument("--due-share", type=float, default=0.05)
+    p.add_argument("--pg-loans", type=int, default=40_000)
+    p.add_argument("--workers", default="1,2,4")
+    p.add_argument("--skip-pg", action="store_true")
+    p.add_argument("--dir", default=None, help="where the SQLite files go (default: a temp dir)")
+    p.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    args = p.parse_args(argv)
+    due = int(args.loans * args.due_share)
+    small_share = due / args.small
+    figures: dict[str, Any] = {"loans": args.loans, "small": args.small, "due": due}
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        big, small = Path(tmp) / "big.db", Path(tmp) / "small.db"
+        imp = _import(big, args.loans, args.due_share)
+        print(
+            f"import {args.loans:,} loans x12: {imp['import_s']:.1f} s vs raw executemany "
+            f"{imp['floor_s']:.1f} s = {imp['import_s'] / imp['floor_s']:.2f}x (goal <= 2x)"
+        )
+        figures["import"] = imp
+        big_cycle = _cycle(big)
+        floor = _read_floor(big)
+        print(
+            f"cycle, {args.loans:,} loans, {big_cycle['reviewed']:,} reviewed, "
+            f"{big_cycle['sent']:,} sent: {big_cycle['cycle_s']:.1f} s (goal <= 10 s) "
+            f"vs raw read {floor:.2f} s = {big_cycle['cycle_s'] / floor:.1f}x (goal <= 10x); "
+            f"peak RSS {big_cycle['rss_mb']:.0f} MB"
+        )
+        _import(small, args.small, small_share)
+        small_cycle = _cycle(small)
+        ratio = big_cycle["cycle_s"] / small_cycle["cycle_s"]
+        print(
+            f"cycle, {args.small:,} loans, {small_cycle['reviewed']:,} reviewed: "
+            f"{small_cycle['cycle_s']:.1f} s; {args.loans:,}/{args.small:,} time ratio "
+            f"{ratio:.2f} (goal <= 1.3); peak RSS {small_cycle['rss_mb']:.0f} MB"
+        )
+        figures.update(
+            big_cycle=big_cycle, read_floor_s=floor, small_cycle=small_cycle, ratio=ratio
+        )
+    if not args.skip_pg:
+        workers = [int(w) for w in args.workers.split(",")]
+        pg = _postgres(args.pg_loans, 0.25, workers)
+        for row in pg:
+            print(
+                f"postgresql, {args.pg_loans:,} loans, {row['reviewed']:,} due, "
+                f"{row['workers']} worker(s): {row['wall_s']:.1f} s, "
+                f"{row['per_s']:.0f} cases/s"
+            )
+        figures["postgresql"] = pg
+    if args.json:
+        print(json.dumps(figures, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
