@@ -16,7 +16,7 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 
-args=(-e ".[dev]")
+args=(-e ".[dev,cli]")
 for plugin in plugins/*/; do
   if [ -f "${plugin}pyproject.toml" ]; then
     if grep -q '^dev = ' "${plugin}pyproject.toml"; then args+=(-e "${plugin}[dev]"); else args+=(-e "${plugin}"); fi

@@ -65,7 +65,7 @@ from loancollect.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from loancollect.registry import CycleSummary
+from loancollect.registry import ContactViolation, CycleSummary
 from loancollect.templates import (
     LenderInfo,
     TemplateCatalog,
@@ -490,23 +490,11 @@ class CollectionEngine:
         allowed: list[tuple[PlannedAction, dt.datetime | None]] = []
         blocked = rescheduled = 0
         for action in decision.actions:
-            violations = [
-                v
-                for result in self.pm.hook.loancollect_check_contact(
-                    action=action,
-                    loan=loan,
-                    case=decision.case,
-                    as_of=as_of,
-                    at=at,
-                    history=history,
-                )
-                for v in (result or ())
-            ]
+            violations = self._violations(action, loan, decision.case, as_of, at, history)
             if not violations:
                 allowed.append((action, None))
                 continue
-            reasons = "; ".join(f"{v.rule_id}: {v.detail}" for v in violations)
-            citations = "; ".join(sorted({v.citation for v in violations if v.citation}))
+            reasons, citations = _reasons(violations)
             if all(v.reschedule_at is not None for v in violations):
                 when = max(v.reschedule_at for v in violations if v.reschedule_at is not None)
                 allowed.append((action, when))
@@ -543,6 +531,24 @@ class CollectionEngine:
                 )
         return decision.case, events, allowed, blocked, rescheduled
 
+    def _violations(
+        self,
+        action: PlannedAction,
+        loan: Loan,
+        case: Case,
+        as_of: dt.date,
+        at: dt.datetime,
+        history: tuple[Event, ...],
+    ) -> list[ContactViolation]:
+        """Every plug-in's objections to sending ``action`` at ``at``."""
+        return [
+            v
+            for result in self.pm.hook.loancollect_check_contact(
+                action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+            )
+            for v in (result or ())
+        ]
+
     # -- dispatch -----------------------------------------------------------------
     def channel(self, name: str) -> Channel:
         """The channel called ``name`` (built from its registered spec on first use)."""
@@ -559,6 +565,8 @@ class CollectionEngine:
         problems: list[CycleProblem] = []
         done = 0
         seen: set[str] = set()
+        # Entries a re-check at send time moved to a later instant: key -> (when, reasons).
+        deferred: dict[str, tuple[dt.datetime, str, str]] = {}
         while limit is None or done < limit:
             size = (
                 self.config.batch_size
@@ -576,20 +584,24 @@ class CollectionEngine:
                     claimed = False
                 if not entries:
                     break
-                prepared = [self._prepare(uow, e, as_of) for e in entries]
+                prepared = [self._prepare(uow, e, as_of, deferred) for e in entries]
                 if not claimed:
                     uow.rollback()
             if claimed:
                 # Keep the claim (locks) while sending: one unit of work for the batch.
                 with self.storage() as uow:
                     results = self._send_all(prepared)
-                    summary, batch_events, batch_problems = self._record(uow, results, as_of)
+                    summary, batch_events, batch_problems = self._record(
+                        uow, results, as_of, deferred
+                    )
                     stored = uow.events.append(batch_events) if batch_events else ()
                     uow.commit()
             else:
                 results = self._send_all(prepared)
                 with self.storage() as uow:
-                    summary, batch_events, batch_problems = self._record(uow, results, as_of)
+                    summary, batch_events, batch_problems = self._record(
+                        uow, results, as_of, deferred
+                    )
                     stored = uow.events.append(batch_events) if batch_events else ()
                     uow.commit()
             self._notify(stored)
@@ -603,9 +615,19 @@ class CollectionEngine:
         return CycleReport("", as_of, total, tuple(problems))
 
     def _prepare(
-        self, uow: UnitOfWork, entry: OutboxEntry, as_of: dt.date
+        self,
+        uow: UnitOfWork,
+        entry: OutboxEntry,
+        as_of: dt.date,
+        deferred: dict[str, tuple[dt.datetime, str, str]],
     ) -> tuple[OutboxEntry, Callable[[], DeliveryResult] | None, str | None]:
-        """Render the message; return a send thunk, or a reason to cancel."""
+        """Render the message; return a send thunk, or a reason to cancel.
+
+        An entry that waited (rescheduled, retried or planned on an earlier day) is
+        checked again against the contact rules at the instant of sending: it is
+        moved to a later instant (recorded in ``deferred``, no thunk, no reason) or
+        cancelled with the reasons.
+        """
         action = entry.action
         loan = uow.loans.get(action.loan_id)
         if loan is None:
@@ -619,6 +641,22 @@ class CollectionEngine:
             and action.stage not in ("in_arrangement", "cured")
         ):
             return entry, None, "nothing due any more"
+        if entry.next_attempt_at is not None or entry.created_on != as_of:
+            violations = self._violations(
+                action,
+                loan,
+                uow.cases.get(loan.id) or Case(loan_id=loan.id),
+                as_of,
+                self.clock.now(),
+                uow.events.stream(loan.id),
+            )
+            if violations:
+                reasons, citations = _reasons(violations)
+                if all(v.reschedule_at is not None for v in violations):
+                    when = max(v.reschedule_at for v in violations if v.reschedule_at)
+                    deferred[entry.key] = (when, reasons, citations)
+                    return entry, None, None
+                return entry, None, f"blocked: {reasons}"
         try:
             message = self.templates.render(
                 action, message_context(loan, assessment, action, self.config.lender)
@@ -678,6 +716,7 @@ class CollectionEngine:
         uow: UnitOfWork,
         results: Sequence[tuple[OutboxEntry, DeliveryResult | None, str | None]],
         as_of: dt.date,
+        deferred: Mapping[str, tuple[dt.datetime, str, str]],
     ) -> tuple[CycleSummary, list[Event], list[CycleProblem]]:
         now = self.clock.now()
         events: list[Event] = []
@@ -687,7 +726,37 @@ class CollectionEngine:
             action = entry.action
             base = {"key": entry.key, "channel": action.channel, "rule": action.rule_id}
             if result is None:
+                if entry.key in deferred:
+                    when, reasons, citations = deferred[entry.key]
+                    uow.outbox.mark_failed(
+                        entry.key, f"rescheduled: {reasons}", retry_at=when, attempts=entry.attempts
+                    )
+                    events.append(
+                        make_event(
+                            EventKind.ACTION_RESCHEDULED,
+                            action.loan_id,
+                            as_of,
+                            at=now,
+                            data={
+                                **base,
+                                "not_before": when.isoformat(),
+                                "reasons": reasons,
+                                "citations": citations,
+                            },
+                        )
+                    )
+                    continue
                 uow.outbox.cancel(entry.key, cancel or "cancelled")
+                if cancel and cancel.startswith("blocked: "):
+                    events.append(
+                        make_event(
+                            EventKind.ACTION_BLOCKED,
+                            action.loan_id,
+                            as_of,
+                            at=now,
+                            data={**base, "reasons": cancel.removeprefix("blocked: ")},
+                        )
+                    )
                 continue
             attempts = entry.attempts + 1
             if result.status is DeliveryStatus.SENT:
@@ -1002,3 +1071,10 @@ def _failing(detail: str) -> Callable[[], DeliveryResult]:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def _reasons(violations: Sequence[ContactViolation]) -> tuple[str, str]:
+    """``(reasons, citations)`` of violations, as recorded in events."""
+    reasons = "; ".join(f"{v.rule_id}: {v.detail}" for v in violations)
+    citations = "; ".join(sorted({v.citation for v in violations if v.citation}))
+    return reasons, citations

@@ -204,26 +204,31 @@ def recovery_by(
 
     A *touch* is any event for which ``key`` returns a group (e.g. a stage
     change → its new stage, an action sent → its channel); it carries the
-    exposure ``amount_due`` (falling back to ``amount``) at that moment. A
-    payment counts for the latest touch of the same loan at most ``window_days``
-    earlier. Exposure is counted once per loan and group (the first touch).
+    exposure in ``amount_due`` (the amount due at that moment). A payment counts
+    for the latest touch of the same loan at most ``window_days`` earlier. Each
+    loan's exposure counts once per group (at its first touch), and what a loan
+    recovers for a group is capped at that exposure — payments of instalments
+    that fall due later are not recoveries.
     """
     latest: dict[str, tuple[str, dt.date]] = {}
-    exposure: dict[str, Decimal] = defaultdict(Decimal)
-    recovered: dict[str, Decimal] = defaultdict(Decimal)
-    members: dict[str, set[str]] = defaultdict(set)
+    exposure: dict[tuple[str, str], Decimal] = {}
+    recovered: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for e in sorted(events, key=lambda ev: (ev.on, ev.seq)):
         group = key(e)
         if group is not None:
             latest[e.loan_id] = (group, e.on)
-            if e.loan_id not in members[group]:
-                members[group].add(e.loan_id)
-                exposure[group] += Decimal(e.get("amount_due") or e.get("amount") or "0")
+            exposure.setdefault((group, e.loan_id), Decimal(e.get("amount_due") or "0"))
         elif e.kind is EventKind.PAYMENT_RECEIVED and e.loan_id in latest:
             group, since = latest[e.loan_id]
             if (e.on - since).days <= window_days:
-                recovered[group] += _amount(e)
-    return {g: GroupRates(g, exposure[g], recovered[g], len(members[g])) for g in sorted(members)}
+                recovered[(group, e.loan_id)] += _amount(e)
+    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+    for (group, loan_id), exposed in exposure.items():
+        row = totals[group]
+        row[0] += exposed
+        row[1] += min(recovered.get((group, loan_id), Decimal(0)), exposed)
+        row[2] += 1
+    return {g: GroupRates(g, v[0], v[1], int(v[2])) for g, v in sorted(totals.items())}
 
 
 def variant_comparison(

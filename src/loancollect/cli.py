@@ -1,0 +1,543 @@
+"""The ``loancollect`` command: the demo, the daily run, imports, reports and checks.
+
+Exit codes: 0 success, 1 a run finished with problems, 2 a usage or input error
+(a message, never a traceback). Needs the ``cli`` extra (click, rich).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+try:
+    import click
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table as RichTable
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise SystemExit(
+        f"the loancollect command needs the 'cli' extra: pip install 'loancollect[cli]' ({exc})"
+    ) from None
+
+from loancollect import registry
+from loancollect.builtin.files import FileChannel
+from loancollect.cycle import CollectionEngine, CycleConfig, CycleReport
+from loancollect.domain.errors import LoanCollectError
+from loancollect.domain.policy_file import loads_policy
+from loancollect.plugins import make_plugin_manager, plugin_info
+from loancollect.ports import Channel, UnitOfWorkFactory
+from loancollect.registry import CycleSummary
+from loancollect.reporting import Table, build_report, load_report_data, write_csv
+from loancollect.templates import LenderInfo, TemplateCatalog
+
+__all__ = ["main"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class UserError(click.ClickException):
+    """A problem with the user's input: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+
+def _fail(message: str) -> NoReturn:
+    raise UserError(message)
+
+
+def _date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _storage(pm: Any, url: str) -> UnitOfWorkFactory:
+    try:
+        return registry.open_storage(pm, url)
+    except LoanCollectError as exc:
+        hint = ""
+        if url.startswith(("sqlite", "postgresql")):
+            hint = " (install the storage plug-in: pip install loancollect-sqlalchemy)"
+        _fail(f"{exc}{hint}")
+
+
+def _migrate(storage: UnitOfWorkFactory) -> str | None:
+    migrate = getattr(storage, "migrate", None)
+    if migrate is None:
+        return None
+    result = migrate()
+    return str(result) if result is not None else "up to date"
+
+
+def _print_tables(tables: Sequence[Table]) -> None:
+    for t in tables:
+        table = RichTable(title=t.title, title_justify="left", show_lines=False)
+        for column in t.columns:
+            table.add_column(column, justify="left" if column == t.columns[0] else "right")
+        for row in t.rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def _print_summary(summary: CycleSummary, elapsed: float) -> None:
+    table = RichTable(title=f"Cycle summary ({elapsed:.1f} s)", title_justify="left")
+    table.add_column("measure")
+    table.add_column("count", justify="right")
+    for name in (
+        "reviewed",
+        "stage_changes",
+        "actions_planned",
+        "sent",
+        "failed",
+        "blocked",
+        "rescheduled",
+        "errors",
+    ):
+        table.add_row(name.replace("_", " "), f"{getattr(summary, name):,}")
+    console.print(table)
+
+
+@click.group()
+@click.version_option(package_name="loancollect")
+def main() -> None:
+    """loancollect: loan collection, from overdue to lawful contact to recovery."""
+
+
+# -- demo -------------------------------------------------------------------------
+@main.command()
+@click.option("--loans", "n_loans", default=1000, show_default=True, help="Loans in the portfolio.")
+@click.option("--days", default=180, show_default=True, help="Simulated days to run.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
+@click.option("--db", default=None, help="Storage URL (default: sqlite in the output directory).")
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where sent messages, letters and the report go.",
+)
+@click.option("--start", default="2025-01-01", show_default=True, help="First simulated day.")
+def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start: str) -> None:
+    """Run a synthetic portfolio through the daily cycle and print the report."""
+    from loancollect.demo import SimulatedClock, World, demo_strategy, generate_portfolio
+
+    if n_loans < 1 or days < 1:
+        _fail("--loans and --days must be at least 1")
+    first = _date(start, "--start")
+    out = Path(out_dir)
+    if out.exists():
+        shutil.rmtree(out)  # the demo is reproducible: start clean
+    out.mkdir(parents=True)
+    pm = make_plugin_manager(load_entrypoints=True)
+    url = db or _default_db(pm, out)
+    storage = _storage(pm, url)
+    _migrate(storage)
+    with storage() as uow:
+        if uow.loans.list_ids(limit=1):
+            _fail(f"{url} already holds loans; the demo needs an empty database")
+    channels = _demo_channels(pm, out)
+    portfolio = generate_portfolio(n_loans, seed=seed, start=first)
+    world = World(portfolio, seed=seed)
+    pm.register(world, name="demo-world")
+    clock = SimulatedClock(dt.datetime(first.year, first.month, first.day, 2, tzinfo=dt.UTC))
+    lender = LenderInfo(
+        name="Demo Lending Co.",
+        phone="400-800-1234",
+        how_to_pay=(
+            "Pay in the Demo Lending app, or transfer to account 6222 0000 1234 5678 "
+            "quoting your loan number."
+        ),
+        address="1 Demo Road, Shanghai",
+    )
+    engine = CollectionEngine(
+        pm=pm,
+        storage=storage,
+        clock=clock,
+        config=CycleConfig(strategy=demo_strategy(), lender=lender, dispatch_workers=4),
+        channels=channels,
+        templates=TemplateCatalog.from_plugins(pm, fallback_locale="en_US"),
+        locales=("zh_CN", "en_US"),
+    )
+    console.print(
+        f"[bold]loancollect demo[/]: {n_loans:,} loans, {days} days from {first}, seed {seed}"
+    )
+    console.print(f"storage: {url}\noutput:  {out}/")
+    engine.add_loans((d.loan for d in portfolio), review_on=first)
+    # History before the first simulated day: the installments already paid.
+    day = min(d.loan.disbursement_date for d in portfolio)
+    while day < first:
+        for payment in world.payments_on(day):
+            engine.record_payment(payment)
+        day += dt.timedelta(days=1)
+    total = CycleSummary()
+    problems = 0
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("simulating days", total=days)
+        for offset in range(days):
+            day = first + dt.timedelta(days=offset)
+            # The borrowers' day: payments arrive, yesterday's calls are answered.
+            clock.set(dt.datetime(day.year, day.month, day.day, 1, tzinfo=dt.UTC))
+            for payment in world.payments_on(day):
+                engine.record_payment(payment)
+            world.answer_calls(engine, day)
+            # The morning run (Asia), then a second dispatch for Europe and the Americas.
+            clock.set(dt.datetime(day.year, day.month, day.day, 2, tzinfo=dt.UTC))
+            report = engine.run_cycle(day)
+            clock.set(dt.datetime(day.year, day.month, day.day, 15, tzinfo=dt.UTC))
+            later = engine.dispatch(day)
+            total = total + report.summary + later.summary
+            problems += len(report.problems) + len(later.problems)
+            progress.advance(task)
+    _print_summary(total, time.perf_counter() - started)
+    last = first + dt.timedelta(days=days - 1)
+    _report(storage, first, last, out / "report")
+    console.print(f"\nSent messages: {out}/messages, e-mails: {out}/email, letters: {out}/letters")
+    if problems:
+        console.print(f"[yellow]{problems} problems were reported during the run[/]")
+
+
+def _default_db(pm: Any, out: Path) -> str:
+    schemes = {s for spec in registry.storage_specs(pm).values() for s in spec.schemes}
+    if "sqlite" in schemes:
+        return f"sqlite:///{(out / 'loancollect.db').as_posix()}"
+    console.print("[yellow]loancollect-sqlalchemy is not installed: using in-memory storage[/]")
+    return "memory:"
+
+
+def _demo_channels(pm: Any, out: Path) -> dict[str, Channel]:
+    """File-based channels: nothing leaves the machine, everything can be opened.
+
+    E-mail goes to ``.eml`` files and letters to PDFs when those plug-ins are
+    installed; SMS, call scripts and visit notices (and any missing plug-in's
+    channel) are written as JSON lines.
+    """
+    specs = registry.channel_specs(pm)
+    channels: dict[str, Channel] = {
+        name: FileChannel(name, out / "messages") for name in ("sms", "phone", "visit")
+    }
+    wanted = {
+        "email": {
+            "mode": "file",
+            "dir": str(out / "email"),
+            "from": "collections@demo-lending.example",
+        },
+        "letter": {"dir": str(out / "letters")},
+    }
+    for name, settings in wanted.items():
+        if name in specs:
+            channels[name] = registry.make_channel(pm, name, settings)
+        else:
+            console.print(f"[yellow]channel {name!r} is not installed: writing it as JSON lines[/]")
+            channels[name] = FileChannel(name, out / "messages")
+    return channels
+
+
+# -- run --------------------------------------------------------------------------
+@main.command()
+@click.option("--db", required=True, help="Storage URL.")
+@click.option("--as-of", "as_of", required=True, help="Business date to run (YYYY-MM-DD).")
+@click.option("--workers", default=1, show_default=True, help="Worker processes (PostgreSQL).")
+@click.option(
+    "--policy",
+    "policy_file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True),
+    help="A TOML policy file.",
+)
+@click.option("--no-dispatch", is_flag=True, help="Review and write the outbox only.")
+def run(db: str, as_of: str, workers: int, policy_file: str | None, no_dispatch: bool) -> None:
+    """Run one day's collection cycle."""
+    day = _date(as_of, "--as-of")
+    if workers < 1:
+        _fail("--workers must be at least 1")
+    pm = make_plugin_manager(load_entrypoints=True)
+    storage = _storage(pm, db)
+    config = _config(policy_file)
+    started = time.perf_counter()
+    if workers == 1:
+        engine = CollectionEngine(pm=pm, storage=storage, config=config)
+        with _progress() as progress:
+            task = progress.add_task("reviewing cases", total=None)
+            review = engine.review(day, on_batch=lambda s: progress.advance(task, s.reviewed))
+        summary = review.summary
+        problems = [f"{p.loan_id}: {p.message}" for p in review.problems]
+        if not no_dispatch:
+            sent = engine.dispatch(day)
+            summary = summary + sent.summary
+            problems += [f"{p.loan_id}: {p.message}" for p in sent.problems]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            results = pool.starmap(
+                _worker, [(db, day.isoformat(), policy_file, no_dispatch)] * workers
+            )
+        summary = CycleSummary()
+        problems = []
+        for counts, found in results:
+            summary = summary + CycleSummary(**counts)
+            problems += found
+    _print_summary(summary, time.perf_counter() - started)
+    for p in problems[:20]:
+        err_console.print(f"[red]problem[/] {p}")
+    if problems:
+        sys.exit(1)
+
+
+def _worker(
+    db: str, as_of: str, policy_file: str | None, no_dispatch: bool
+) -> tuple[dict[str, int], list[str]]:
+    pm = make_plugin_manager(load_entrypoints=True)
+    engine = CollectionEngine(
+        pm=pm, storage=registry.open_storage(pm, db), config=_config(policy_file)
+    )
+    day = dt.date.fromisoformat(as_of)
+    report: CycleReport = engine.review(day)
+    summary, problems = report.summary, [f"{p.loan_id}: {p.message}" for p in report.problems]
+    if not no_dispatch:
+        sent = engine.dispatch(day)
+        summary = summary + sent.summary
+        problems += [f"{p.loan_id}: {p.message}" for p in sent.problems]
+    import attrs
+
+    return attrs.asdict(summary), problems
+
+
+def _config(policy_file: str | None) -> CycleConfig:
+    if policy_file is None:
+        return CycleConfig()
+    bundle = _load_policy(policy_file)
+    return CycleConfig(policy=bundle.policy, strategy=bundle.strategy)
+
+
+def _load_policy(path: str) -> Any:
+    try:
+        return loads_policy(Path(path).read_text(encoding="utf-8"), path)
+    except LoanCollectError as exc:
+        _fail(str(exc))
+
+
+# -- import -----------------------------------------------------------------------
+@main.command(name="import")
+@click.option("--db", required=True, help="Storage URL.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--skip-bad", is_flag=True, help="Import the good rows; write the bad ones to a rejects file."
+)
+@click.option(
+    "--rejects",
+    default="rejects.jsonl",
+    show_default=True,
+    help="Where --skip-bad writes bad rows.",
+)
+@click.option("--review-on", default=None, help="First review date of new cases (default: today).")
+def import_(
+    db: str, files: tuple[str, ...], skip_bad: bool, rejects: str, review_on: str | None
+) -> None:
+    """Import borrowers, loans, schedules and payments from CSV or JSON Lines files."""
+    from loancollect.importing import ImportRejectedError, import_files
+
+    pm = make_plugin_manager(load_entrypoints=True)
+    storage = _storage(pm, db)
+    _migrate(storage)
+    first_review = _date(review_on, "--review-on") if review_on else dt.date.today()
+    try:
+        result = import_files(
+            storage, [Path(f) for f in files], skip_bad=skip_bad, review_on=first_review
+        )
+    except ImportRejectedError as exc:
+        for problem in exc.problems[:50]:
+            err_console.print(f"[red]{problem}[/]")
+        if len(exc.problems) > 50:
+            err_console.print(f"… and {len(exc.problems) - 50} more")
+        _fail(f"nothing imported: {len(exc.problems)} bad row(s); fix them or use --skip-bad")
+    for kind, count in result.counts.items():
+        console.print(f"imported {count:,} {kind}")
+    if result.rejected:
+        path = Path(rejects)
+        with path.open("w", encoding="utf-8") as fh:
+            for problem, row in result.rejected:
+                fh.write(json.dumps({"problem": problem, "row": row}, ensure_ascii=False) + "\n")
+        console.print(f"[yellow]{len(result.rejected)} bad row(s) written to {path}[/]")
+
+
+# -- report -----------------------------------------------------------------------
+@main.command()
+@click.option("--db", required=True, help="Storage URL.")
+@click.option(
+    "--from", "date_from", default=None, help="First day (default: earliest disbursement)."
+)
+@click.option("--to", "date_to", default=None, help="Last day (default: today).")
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Write CSV files (and PNG charts) here.",
+)
+def report(db: str, date_from: str | None, date_to: str | None, out_dir: str | None) -> None:
+    """Print the collection KPIs; optionally write CSV files and charts."""
+    pm = make_plugin_manager(load_entrypoints=True)
+    storage = _storage(pm, db)
+    end = _date(date_to, "--to") if date_to else dt.date.today()
+    start = _date(date_from, "--from") if date_from else _earliest(storage)
+    if start > end:
+        _fail(f"--from {start} is after --to {end}")
+    _report(storage, start, end, Path(out_dir) if out_dir else None)
+
+
+def _earliest(storage: UnitOfWorkFactory) -> dt.date:
+    with storage() as uow:
+        ids = uow.loans.list_ids(limit=None)
+        dates = [loan.disbursement_date for i in ids if (loan := uow.loans.get(i)) is not None]
+    if not dates:
+        _fail("the database holds no loans")
+    return min(dates)
+
+
+def _report(storage: UnitOfWorkFactory, start: dt.date, end: dt.date, out: Path | None) -> None:
+    with storage() as uow:
+        total = len(uow.loans.list_ids(limit=None))
+    with _progress() as progress:
+        task = progress.add_task("building the report", total=total)
+        data = load_report_data(
+            storage, start=start, end=end, progress=lambda n: progress.advance(task, n)
+        )
+    tables = build_report(data)
+    _print_tables(tables)
+    if out is not None:
+        paths = write_csv(tables, out)
+        console.print(f"\nCSV files: {len(paths)} in {out}/")
+        _charts(tables, out)
+
+
+def _charts(tables: Sequence[Table], out: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        console.print("charts: matplotlib is not installed (pip install 'loancollect\\[charts]')")
+        return
+    by_name = {t.name: t for t in tables}
+    vintages = by_name.get("vintages")
+    if vintages is not None and vintages.rows:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for row in vintages.rows:
+            points = [(i, float(v.rstrip("%"))) for i, v in enumerate(row[1:]) if v != "—"]
+            if points:
+                ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=row[0])
+        ax.set_xlabel("months on book")
+        ax.set_ylabel("% of loans ever 30+ DPD")
+        ax.set_title("Vintage curves")
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        fig.savefig(out / "vintages.png", dpi=120)
+        plt.close(fig)
+    stages = by_name.get("stages")
+    if stages is not None and stages.rows:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        ax.barh([r[0] for r in stages.rows], [int(r[1]) for r in stages.rows])
+        ax.set_title("Cases by stage")
+        fig.tight_layout()
+        fig.savefig(out / "stages.png", dpi=120)
+        plt.close(fig)
+    console.print(f"charts: {out}/vintages.png, {out}/stages.png")
+
+
+# -- plugins, check-policy, migrate ----------------------------------------------
+@main.command()
+def plugins() -> None:
+    """List the installed plug-ins, their versions and the hooks each implements."""
+    pm = make_plugin_manager(load_entrypoints=True)
+    table = RichTable(title="Plug-ins", title_justify="left")
+    for column in ("plug-in", "distribution", "version", "hooks"):
+        table.add_column(column)
+    for info in plugin_info(pm):
+        table.add_row(
+            info.name, info.distribution or "(built in)", info.version or "", ", ".join(info.hooks)
+        )
+    console.print(table)
+
+
+@main.command(name="check-policy")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+def check_policy(file: str) -> None:
+    """Validate a TOML policy file and print its stages and strategies."""
+    bundle = _load_policy(file)
+    policy = bundle.policy
+    table = RichTable(
+        title=f"Policy {policy.name!r} (catch-up: {policy.catch_up.value})", title_justify="left"
+    )
+    for column in ("rank", "stage", "label", "min stay", "entry"):
+        table.add_column(column)
+    for s in policy.stages:
+        table.add_row(
+            str(s.rank), s.name, s.label_zh or s.label, str(s.min_stay_days), _condition(s.entry)
+        )
+    console.print(table)
+    for strategy in bundle.strategies:
+        t = RichTable(title=f"Strategy {strategy.name!r}", title_justify="left")
+        for column in ("rule", "stage", "channel", "template", "tone", "cadence"):
+            t.add_column(column)
+        for a in strategy.actions:
+            cadence = (
+                f"every {a.every_days} days"
+                if a.every_days
+                else f"on day {a.on_dpd}"
+                if a.on_dpd
+                else f"{a.days_before_due} days before due"
+                if a.days_before_due
+                else "on entry"
+            )
+            t.add_row(a.id, a.stage, a.channel, a.template, a.tone.value, cadence)
+        console.print(t)
+    console.print("[green]policy OK[/]")
+
+
+def _condition(cond: Any) -> str:
+    parts = []
+    for name in ("min_dpd", "max_dpd", "min_risk", "min_broken_promises", "due_within_days"):
+        value = getattr(cond, name)
+        if value is not None:
+            parts.append(f"{name}={value}")
+    if cond.min_overdue:
+        parts.append("min_overdue=" + "/".join(str(m) for m in cond.min_overdue))
+    if cond.any_of:
+        parts.append("any of (" + " | ".join(_condition(c) for c in cond.any_of) + ")")
+    return ", ".join(parts) or "—"
+
+
+@main.command()
+@click.option("--db", required=True, help="Storage URL.")
+def migrate(db: str) -> None:
+    """Bring the database schema up to date."""
+    pm = make_plugin_manager(load_entrypoints=True)
+    storage = _storage(pm, db)
+    result = _migrate(storage)
+    if result is None:
+        console.print(f"{db}: this storage backend has no migrations")
+    else:
+        console.print(f"{db}: schema {result}")
