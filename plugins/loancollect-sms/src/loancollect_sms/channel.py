@@ -20,7 +20,15 @@ from loancollect.ports import CAP_IDEMPOTENT, DeliveryResult, DeliveryStatus, Re
 from loancollect_sms.ratelimit import RateLimiter
 from loancollect_sms.segments import count_segments
 
-__all__ = ["CAPABILITIES", "SETTINGS", "GatewayMapping", "SmsChannel", "from_settings"]
+__all__ = [
+    "CAPABILITIES",
+    "SETTINGS",
+    "GatewayMapping",
+    "SmsChannel",
+    "from_settings",
+    "mask_numbers",
+    "normalise_number",
+]
 
 _LOG = logging.getLogger("loancollect_sms")
 
