@@ -313,8 +313,9 @@ class World:
         plan = make_plan(
             id=f"{loan.id}-PLAN", made_on=day, amount=due, installments=3, down_payment=down
         )
-        self._plans[loan.id] = [(day, down), *plan.schedule]
+        self._plans[loan.id] = list(plan.schedule)
         engine.record_arrangement(loan.id, plan)
+        engine.record_payment(self._payment(loan, day, down, "DOWN"))  # paid on the call
 
 
 class SimulatedClock:

@@ -77,6 +77,7 @@ from loancollect.domain.events import Event, EventKind
 from loancollect.domain.loans import Loan
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
 from loancollect.domain.strategy import PlannedAction, Tone
+from loancollect.domain.zones import zone as zone_of
 from loancollect.hookspecs import hookimpl
 from loancollect.registry import ContactViolation, TemplateSpec
 from loancollect.templates import TemplateCatalog
@@ -293,14 +294,16 @@ def lint_catalog(
 
 
 def _day_start(day: dt.date, zone: str) -> pendulum.DateTime:
-    return pendulum.datetime(day.year, day.month, day.day, tz=zone).in_timezone("UTC")
+    return pendulum.datetime(day.year, day.month, day.day, tz=zone_of(zone)).in_timezone(
+        pendulum.UTC
+    )
 
 
 def _flag_instant(
     flags: frozenset[str], name: str, zone: str, at: dt.datetime
 ) -> pendulum.DateTime | None:
     """``name`` or ``name:YYYY-MM-DD`` among case flags, as an instant (no later than ``at``)."""
-    now = pendulum.instance(at).in_timezone("UTC")
+    now = pendulum.instance(at).in_timezone(pendulum.UTC)
     found: pendulum.DateTime | None = None
     for flag in flags:
         if flag == name:
@@ -329,7 +332,7 @@ def borrower_flags(case: Case, zone: str, as_of: dt.date, at: dt.datetime) -> Fl
       (the core plans no contact while any hold is active).
     - flags: :data:`CEASE_FLAG`, :data:`REFUSAL_FLAG` and :data:`BORROWER_FLAGS`.
     """
-    now = pendulum.instance(at).in_timezone("UTC")
+    now = pendulum.instance(at).in_timezone(pendulum.UTC)
     values: dict[str, Any] = {}
     for hold in case.holds:
         if not hold.active_on(as_of):
@@ -405,7 +408,7 @@ def contact_events(
         if channel is None:
             continue
         at = (
-            pendulum.instance(event.at).in_timezone("UTC")
+            pendulum.instance(event.at).in_timezone(pendulum.UTC)
             if event.at is not None
             else _day_start(event.on, zone)
         )

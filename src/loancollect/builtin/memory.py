@@ -50,6 +50,8 @@ class MemoryStore:
         self.lock = threading.RLock()
         self.loans: dict[str, Loan] = {}
         self.payments: dict[str, Payment] = {}
+        # loan id -> its payments ordered by (value date, id): an index over ``payments``
+        self.payments_by_loan: dict[str, tuple[Payment, ...]] = {}
         self.cases: dict[str, Case] = {}
         self.outbox: dict[str, OutboxEntry] = {}
         self.events: dict[str, tuple[Event, ...]] = {}
@@ -94,9 +96,15 @@ class _Overlay(MutableMapping[str, V]):
 class MemoryLoanRepository:
     """Loans and payments of one unit of work."""
 
-    def __init__(self, loans: _Overlay[Loan], payments: _Overlay[Payment]) -> None:
+    def __init__(
+        self,
+        loans: _Overlay[Loan],
+        payments: _Overlay[Payment],
+        by_loan: _Overlay[tuple[Payment, ...]],
+    ) -> None:
         self._loans = loans
         self._payments = payments
+        self._by_loan = by_loan
 
     def add(self, loan: Loan) -> None:
         """Store ``loan``, replacing a stored loan with the same id."""
@@ -127,11 +135,12 @@ class MemoryLoanRepository:
                 )
             return
         self._payments[payment.id] = payment
+        found = (*self._by_loan.get(payment.loan_id, ()), payment)
+        self._by_loan[payment.loan_id] = tuple(sorted(found, key=lambda p: (p.value_date, p.id)))
 
     def payments_for(self, loan_id: str) -> tuple[Payment, ...]:
         """Payments of ``loan_id`` ordered by ``(value_date, id)``."""
-        found = [p for p in self._payments.values() if p.loan_id == loan_id]
-        return tuple(sorted(found, key=lambda p: (p.value_date, p.id)))
+        return self._by_loan.get(loan_id, ())
 
 
 class MemoryCaseRepository:
@@ -331,11 +340,12 @@ class MemoryUnitOfWork:
         self.store = store
         self._loans = _Overlay(store.loans)
         self._payments = _Overlay(store.payments)
+        self._by_loan = _Overlay(store.payments_by_loan)
         self._cases = _Overlay(store.cases)
         self._outbox = _Overlay(store.outbox)
         self._events = _Overlay(store.events)
         self._event_base: dict[str, int] = {}
-        self.loans = MemoryLoanRepository(self._loans, self._payments)
+        self.loans = MemoryLoanRepository(self._loans, self._payments, self._by_loan)
         self.cases = MemoryCaseRepository(self._cases)
         self.outbox = MemoryOutboxRepository(self._outbox)
         self.events = _TrackedEvents(self._events, self._event_base)
@@ -357,7 +367,14 @@ class MemoryUnitOfWork:
         self._entered = False
 
     def _overlays(self) -> list[_Overlay[Any]]:
-        return [self._loans, self._payments, self._cases, self._outbox, self._events]
+        return [
+            self._loans,
+            self._payments,
+            self._by_loan,
+            self._cases,
+            self._outbox,
+            self._events,
+        ]
 
     def commit(self) -> None:
         """Apply every staged write to the store, atomically."""

@@ -236,22 +236,31 @@ def variant_comparison(
     snapshots_after: Sequence[Snapshot],
     events: Sequence[Event],
 ) -> dict[str, dict[str, Decimal | None]]:
-    """Champion vs challenger: per variant, cure rate, recovery rate and contacts per 1,000."""
+    """Champion vs challenger: per variant (as assigned at the start), the cure rate,
+    the recovery rate and contacts per 1,000 recovered over the period.
+
+    Recovery counts, for each loan past due at the start, the payments of the
+    period up to its overdue amount at the start, over those amounts.
+    """
     variants = sorted({s.variant for s in snapshots_before if s.variant is not None})
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    for e in events:
+        if e.kind is EventKind.PAYMENT_RECEIVED:
+            paid[e.loan_id] += _amount(e)
     out: dict[str, dict[str, Decimal | None]] = {}
     for v in variants:
         ids = {s.loan_id for s in snapshots_before if s.variant == v}
         before = [s for s in snapshots_before if s.loan_id in ids]
         after = [s for s in snapshots_after if s.loan_id in ids]
-        evs = [e for e in events if e.loan_id in ids]
-        exposure = sum((s.overdue.amount for s in before), Decimal(0))
-        recovered = sum(
-            (_amount(e) for e in evs if e.kind is EventKind.PAYMENT_RECEIVED), Decimal(0)
-        )
+        late = [s for s in before if s.overdue.is_positive()]
+        exposure = sum((s.overdue.amount for s in late), Decimal(0))
+        recovered = sum((min(paid[s.loan_id], s.overdue.amount) for s in late), Decimal(0))
         out[v] = {
             "cure_rate": cure_rate(before, after),
             "recovery_rate": _rate(recovered, exposure),
-            "contacts_per_1000": contacts_per_unit_recovered(evs),
+            "contacts_per_1000": contacts_per_unit_recovered(
+                [e for e in events if e.loan_id in ids]
+            ),
         }
     return out
 

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import pendulum
 
 from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention
 from loancollect.domain.errors import CurrencyMismatchError, ValidationError
@@ -27,6 +26,7 @@ from loancollect.domain.privacy import (
     mask_phone,
     mask_text,
 )
+from loancollect.domain.zones import check_zone
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -163,10 +163,7 @@ class ContactPoint:
 
 
 def _check_zone(field: str, value: str) -> None:
-    try:
-        pendulum.timezone(value)
-    except Exception:
-        raise ValidationError(field, value, "unknown IANA time zone") from None
+    check_zone(field, value)
 
 
 @attrs.frozen(repr=False)

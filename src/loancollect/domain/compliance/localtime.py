@@ -47,7 +47,7 @@ def wall(at: pendulum.DateTime, zone: str) -> dt.time:
 
 
 def _utc(value: dt.datetime) -> pendulum.DateTime:
-    return pendulum.instance(value.astimezone(_UTC)).in_timezone("UTC")
+    return pendulum.instance(value.astimezone(_UTC)).in_timezone(pendulum.UTC)
 
 
 def _wall_of(seconds: int, zone: ZoneInfo) -> dt.datetime:
@@ -81,7 +81,7 @@ def first_at_or_after(day: dt.date, time: dt.time, zone: str) -> pendulum.DateTi
     found = _wall_of(hi, tz)
     if found.date() != day:
         return None
-    return pendulum.from_timestamp(hi, tz="UTC")
+    return pendulum.from_timestamp(hi, tz=pendulum.UTC)
 
 
 def entry_points(day: dt.date, time: dt.time, zone: str) -> list[pendulum.DateTime]:
@@ -127,4 +127,4 @@ def transitions_on(day: dt.date, zone: str) -> Iterator[pendulum.DateTime]:
             a = mid
         else:
             b = mid
-    yield pendulum.from_timestamp(b, tz="UTC")
+    yield pendulum.from_timestamp(b, tz=pendulum.UTC)

@@ -20,6 +20,7 @@ from loancollect.domain.errors import ValidationError
 from loancollect.domain.loans import Borrower, ContactKind
 from loancollect.domain.money import Money, to_decimal
 from loancollect.domain.privacy import mask_text
+from loancollect.domain.zones import check_zone
 
 __all__ = [
     "Attorney",
@@ -57,7 +58,7 @@ def to_utc(value: dt.datetime, field: str) -> pendulum.DateTime:
         raise ValidationError(field, value, "expected a time-zone-aware datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, value, "naive datetime; pass a time-zone-aware one")
-    return pendulum.instance(value).in_timezone("UTC")
+    return pendulum.instance(value).in_timezone(pendulum.UTC)
 
 
 def _instants(obj: Any) -> None:
@@ -74,10 +75,7 @@ def _instants(obj: Any) -> None:
 
 
 def _zone(field: str, value: str) -> None:
-    try:
-        pendulum.timezone(value)
-    except Exception:
-        raise ValidationError(field, value, "unknown IANA time zone") from None
+    check_zone(field, value)
 
 
 def _strs(value: Iterable[str]) -> frozenset[str]:
