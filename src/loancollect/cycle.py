@@ -117,10 +117,15 @@ class ClaimingCases(Protocol):
 
 @runtime_checkable
 class ClaimingOutbox(Protocol):
-    """Optional: an outbox that lets several workers claim disjoint entries to send."""
+    """Optional: an outbox that lets several workers claim disjoint entries to send.
+
+    The claim must outlive the unit of work that makes it (a lease committed with
+    the claim, e.g. ``FOR UPDATE SKIP LOCKED`` then a lease column): the engine
+    sends after that unit of work ends and records the results in a new one.
+    """
 
     def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
-        """Lock and return up to ``limit`` sendable entries not locked by others."""
+        """Lease and return up to ``limit`` sendable entries no other worker holds."""
         ...
 
 
@@ -578,32 +583,18 @@ class CollectionEngine:
                 outbox = uow.outbox
                 if isinstance(outbox, ClaimingOutbox):
                     entries = outbox.claim_pending(limit=size, now=now)
-                    claimed = True
                 else:
                     entries = outbox.pending(limit=size, now=now)
-                    claimed = False
                 if not entries:
                     break
                 prepared = [self._prepare(uow, e, as_of, deferred) for e in entries]
-                if not claimed:
-                    uow.rollback()
-            if claimed:
-                # Keep the claim (locks) while sending: one unit of work for the batch.
-                with self.storage() as uow:
-                    results = self._send_all(prepared)
-                    summary, batch_events, batch_problems = self._record(
-                        uow, results, as_of, deferred
-                    )
-                    stored = uow.events.append(batch_events) if batch_events else ()
-                    uow.commit()
-            else:
-                results = self._send_all(prepared)
-                with self.storage() as uow:
-                    summary, batch_events, batch_problems = self._record(
-                        uow, results, as_of, deferred
-                    )
-                    stored = uow.events.append(batch_events) if batch_events else ()
-                    uow.commit()
+            # Sends happen outside any transaction (no locks held during network I/O);
+            # a claiming backend has leased the entries to this worker meanwhile.
+            results = self._send_all(prepared)
+            with self.storage() as uow:
+                summary, batch_events, batch_problems = self._record(uow, results, as_of, deferred)
+                stored = uow.events.append(batch_events) if batch_events else ()
+                uow.commit()
             self._notify(stored)
             total = total + summary
             problems += batch_problems
