@@ -97,7 +97,10 @@ def roll_matrix(
     """Count and balance of loans moving from each bucket to each bucket.
 
     Loans present in both periods are counted; balances are taken at the start.
+
+    :raises CurrencyMismatchError: if the snapshots mix currencies (balances are summed).
     """
+    check_one_currency([*before, *after])
     counts: dict[tuple[str, str], int] = defaultdict(int)
     balances: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for a, b in _pairs(before, after):
@@ -109,7 +112,11 @@ def roll_matrix(
 def flow_rates(
     before: Sequence[Snapshot], after: Sequence[Snapshot], buckets: AgingBuckets = DEFAULT_BUCKETS
 ) -> dict[str, Decimal | None]:
-    """Balance in bucket *k+1* at the end over balance in bucket *k* at the start."""
+    """Balance in bucket *k+1* at the end over balance in bucket *k* at the start.
+
+    :raises CurrencyMismatchError: if the snapshots mix currencies.
+    """
+    check_one_currency([*before, *after])
     start: dict[str, Decimal] = defaultdict(Decimal)
     end: dict[str, Decimal] = defaultdict(Decimal)
     for s in before:
@@ -136,7 +143,11 @@ def entry_rate(before: Sequence[Snapshot], after: Sequence[Snapshot]) -> Decimal
 
 
 def npl_ratio(snapshots: Sequence[Snapshot]) -> Decimal | None:
-    """Balance classed substandard, doubtful or loss over the total balance."""
+    """Balance classed substandard, doubtful or loss over the total balance.
+
+    :raises CurrencyMismatchError: if the snapshots mix currencies.
+    """
+    check_one_currency(snapshots)
     total = sum((s.balance.amount for s in snapshots), Decimal(0))
     npl = sum((s.balance.amount for s in snapshots if s.risk_class.is_npl), Decimal(0))
     return _rate(npl, total)
@@ -144,6 +155,19 @@ def npl_ratio(snapshots: Sequence[Snapshot]) -> Decimal | None:
 
 def _amount(event: Event) -> Decimal:
     return Decimal(event.get("amount", "0") or "0")
+
+
+def _check_payment_currency(events: Iterable[Event]) -> None:
+    """Payments of more than one currency are never summed."""
+    seen: str | None = None
+    for e in events:
+        cur = e.get("currency") if e.kind is EventKind.PAYMENT_RECEIVED else None
+        if cur is None:
+            continue
+        if seen is None:
+            seen = cur
+        elif cur != seen:
+            raise CurrencyMismatchError("aggregate", seen, cur)
 
 
 def promise_kept_rate(events: Iterable[Event]) -> Decimal | None:
@@ -168,7 +192,12 @@ def right_party_contact_rate(events: Iterable[Event]) -> Decimal | None:
 def contacts_per_unit_recovered(
     events: Iterable[Event], unit: Decimal = Decimal(1000)
 ) -> Decimal | None:
-    """Actions sent per ``unit`` of money recovered (default per 1,000)."""
+    """Actions sent per ``unit`` of money recovered (default per 1,000).
+
+    :raises CurrencyMismatchError: if the payments are in more than one currency.
+    """
+    events = list(events)
+    _check_payment_currency(events)
     sent = 0
     recovered = Decimal(0)
     for e in events:
@@ -206,10 +235,16 @@ def recovery_by(
     change → its new stage, an action sent → its channel); it carries the
     exposure in ``amount_due`` (the amount due at that moment). A payment counts
     for the latest touch of the same loan at most ``window_days`` earlier. Each
-    loan's exposure counts once per group (at its first touch), and what a loan
-    recovers for a group is capped at that exposure — payments of instalments
-    that fall due later are not recoveries.
+    loan's exposure counts once per group: the amount due at its first touch of
+    that group with something due (zero if no touch had anything due; a touch
+    with nothing due, e.g. a reminder before the due date, does not fix it at
+    zero). Payments count only once the loan has an exposure in the group, and
+    what a loan recovers for a group is capped at that exposure: payments of
+    instalments that fall due later are not recoveries.
+
+    :raises CurrencyMismatchError: if the payments are in more than one currency.
     """
+    _check_payment_currency(events)
     latest: dict[str, tuple[str, dt.date]] = {}
     exposure: dict[tuple[str, str], Decimal] = {}
     recovered: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -217,10 +252,12 @@ def recovery_by(
         group = key(e)
         if group is not None:
             latest[e.loan_id] = (group, e.on)
-            exposure.setdefault((group, e.loan_id), Decimal(e.get("amount_due") or "0"))
+            due = Decimal(e.get("amount_due") or "0")
+            if not exposure.get((group, e.loan_id)):
+                exposure[(group, e.loan_id)] = due
         elif e.kind is EventKind.PAYMENT_RECEIVED and e.loan_id in latest:
             group, since = latest[e.loan_id]
-            if (e.on - since).days <= window_days:
+            if (e.on - since).days <= window_days and exposure.get((group, e.loan_id)):
                 recovered[(group, e.loan_id)] += _amount(e)
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
     for (group, loan_id), exposed in exposure.items():
@@ -241,7 +278,10 @@ def variant_comparison(
 
     Recovery counts, for each loan past due at the start, the payments of the
     period up to its overdue amount at the start, over those amounts.
+
+    :raises CurrencyMismatchError: if the snapshots or payments mix currencies.
     """
+    check_one_currency([*snapshots_before, *snapshots_after])
     variants = sorted({s.variant for s in snapshots_before if s.variant is not None})
     paid: dict[str, Decimal] = defaultdict(Decimal)
     for e in events:
@@ -273,7 +313,11 @@ def vintage_curves(
     Cohorts are ``"YYYY-MM"`` of disbursement; months on book count from the
     disbursement month to the snapshot period. With ``by_balance`` the share is
     of the cohort's balance at its first snapshot.
+
+    :raises CurrencyMismatchError: with ``by_balance``, if the snapshots mix currencies.
     """
+    if by_balance:
+        check_one_currency(snapshots)
     ever_bad: dict[str, dt.date] = {}
     first_balance: dict[str, Decimal] = {}
     cohort_of: dict[str, str] = {}
