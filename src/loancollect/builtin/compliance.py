@@ -35,6 +35,7 @@ instance on the same manager. Each manager has its own guard.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import threading
@@ -293,6 +294,7 @@ def lint_catalog(
 # -- facts ------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
 def _day_start(day: dt.date, zone: str) -> pendulum.DateTime:
     return pendulum.datetime(day.year, day.month, day.day, tz=zone_of(zone)).in_timezone(
         pendulum.UTC
@@ -528,6 +530,7 @@ class ComplianceGuard:
         )
         self._warned: set[str] = set()
         self._lock = threading.Lock()
+        self._last_history: tuple[Sequence[Event], str, tuple[ContactEvent, ...]] | None = None
 
     def __repr__(self) -> str:
         return f"ComplianceGuard(packs={[p.name for p in self.packs]})"
@@ -620,9 +623,21 @@ class ComplianceGuard:
             proposed_contact(action, at, channel, self._content(action)),
             facts,
             debt_facts(loan, case, zone, self.lpr),
-            contact_events(history, zone, self.channels),
+            self._contact_events(history, zone),
             packs,
         )
+
+    def _contact_events(self, history: Sequence[Event], zone: str) -> tuple[ContactEvent, ...]:
+        """:func:`contact_events`, remembered for the history last seen: the engine asks
+        about every action of a case with the same history object."""
+        with self._lock:
+            last = self._last_history
+            if last is not None and last[0] is history and last[1] == zone:
+                return last[2]
+        events = contact_events(history, zone, self.channels)
+        with self._lock:
+            self._last_history = (history, zone, events)
+        return events
 
     @hookimpl
     def loancollect_check_contact(

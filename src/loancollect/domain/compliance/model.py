@@ -56,6 +56,8 @@ def to_utc(value: dt.datetime, field: str) -> pendulum.DateTime:
     """``value`` as a UTC ``pendulum.DateTime``; naive datetimes are refused."""
     if not isinstance(value, dt.datetime):
         raise ValidationError(field, value, "expected a time-zone-aware datetime")
+    if isinstance(value, pendulum.DateTime) and value.tzinfo is pendulum.UTC:
+        return value  # already normalised (the common case: records built from records)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, value, "naive datetime; pass a time-zone-aware one")
     return pendulum.instance(value).in_timezone(pendulum.UTC)
