@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,14 +51,15 @@ class ReportData:
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
-    """Each month's last day from ``start``'s month to ``end`` (and ``end`` itself)."""
-    out = []
+    """The report's periods: ``start`` (the opening snapshot), each month's last day
+    after it and before ``end``, and ``end`` itself (ascending, no duplicates)."""
+    out = [start] if start < end else []
     year, month = start.year, start.month
     while True:
         last = dt.date(year, month, calendar.monthrange(year, month)[1])
         if last >= end:
             break
-        if last >= start:
+        if last > start:
             out.append(last)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     out.append(end)
@@ -69,7 +70,7 @@ def _state_at(events: Sequence[Event], day: dt.date) -> tuple[str, str | None, s
     stage, segment, variant = "current", None, None
     for e in events:
         if e.on > day:
-            break
+            continue  # streams are in recording order; a back-dated event may follow
         if e.kind is EventKind.STAGE_CHANGED:
             stage = e.get("current") or stage
         elif e.kind is EventKind.SEGMENT_ASSIGNED:
@@ -107,11 +108,7 @@ def load_report_data(
                 currencies.add(loan.currency)
                 payments = uow.loans.payments_for(loan_id)
                 stream = uow.events.stream(loan_id)
-                events.extend(
-                    _with_exposure(e, loan, payments, config)
-                    for e in stream
-                    if start <= e.on <= end
-                )
+                events.extend(_annotated(stream, loan, payments, config, start, end))
                 for period in periods:
                     if period < loan.disbursement_date:
                         continue
@@ -205,7 +202,7 @@ def build_report(data: ReportData) -> list[Table]:
     roll_rows, rate_rows = [], []
     for a, b in itertools.pairwise(periods):
         before, after = data.snapshots.get(a, ()), data.snapshots.get(b, ())
-        matrix = kpi.roll_matrix(before, after)
+        matrix = _count_matrix(before, after, data.currencies)
         roll_rows.append((b.isoformat(), *(_pct(matrix.roll_rate(x)) for x in matrix.buckets[:-1])))
         rate_rows.append(
             (b.isoformat(), _pct(kpi.cure_rate(before, after)), _pct(kpi.entry_rate(before, after)))
@@ -287,11 +284,13 @@ def build_report(data: ReportData) -> list[Table]:
         )
     )
 
+    # Stage and channel: the touch itself; segment and variant: the loan's segment or
+    # variant when it was touched (a stage change or an action sent).
     groupings: tuple[tuple[str, Callable[[Event], str | None]], ...] = (
         ("stage", lambda e: e.get("current") if e.kind is EventKind.STAGE_CHANGED else None),
         ("channel", lambda e: e.get("channel") if e.kind is EventKind.ACTION_SENT else None),
-        ("segment", lambda e: e.get("segment") if e.kind is EventKind.SEGMENT_ASSIGNED else None),
-        ("variant", lambda e: e.get("variant") if e.kind is EventKind.VARIANT_ASSIGNED else None),
+        ("segment", lambda e: e.get("touch.segment") if e.kind in _WORK else None),
+        ("variant", lambda e: e.get("touch.variant") if e.kind in _WORK else None),
     )
     for name, key in groupings:
         rows = []
@@ -324,7 +323,7 @@ def build_report(data: ReportData) -> list[Table]:
     tables.append(
         Table(
             "vintages",
-            "Vintage curves: share of loans ever 30+ DPD by months on book",
+            "Vintage curves: share of loans ever more than 30 DPD (M2+) by months on book",
             ("cohort", *(f"MOB {m}" for m in range(max_mob + 1))),
             tuple(
                 (cohort, *(_pct(curve.get(m)) for m in range(max_mob + 1)))
@@ -333,29 +332,47 @@ def build_report(data: ReportData) -> list[Table]:
         )
     )
 
-    # Champion vs challenger.
-    if prev is not None or len(periods) == 1:
+    # Champion vs challenger, per currency (variants as assigned at the opening snapshot).
+    if prev is not None:
         first = periods[0]
-        comparison = kpi.variant_comparison(
-            data.snapshots.get(first, ()), data.snapshots.get(last, ()), events
-        )
+        variant_rows: list[tuple[str, ...]] = []
+        for cur in data.currencies:
+            comparison = kpi.variant_comparison(
+                _by_currency(data.snapshots.get(first, ()), cur),
+                _by_currency(data.snapshots.get(last, ()), cur),
+                [e for e in events if currency_of.get(e.loan_id) == cur],
+            )
+            variant_rows.extend(
+                (
+                    cur,
+                    v,
+                    _pct(m["cure_rate"]),
+                    _pct(m["recovery_rate"]),
+                    _num(m["contacts_per_1000"]),
+                )
+                for v, m in comparison.items()
+            )
         tables.append(
             Table(
                 "variants",
                 f"Champion vs challenger ({first} → {last})",
-                ("variant", "cure rate", "recovery rate", "contacts per 1,000"),
-                tuple(
-                    (
-                        v,
-                        _pct(m["cure_rate"]),
-                        _pct(m["recovery_rate"]),
-                        _num(m["contacts_per_1000"]),
-                    )
-                    for v, m in comparison.items()
-                ),
+                ("currency", "variant", "cure rate", "recovery rate", "contacts per 1,000"),
+                tuple(variant_rows),
             )
         )
     return tables
+
+
+def _count_matrix(
+    before: Sequence[kpi.Snapshot], after: Sequence[kpi.Snapshot], currencies: Sequence[str]
+) -> kpi.RollMatrix:
+    """The roll matrix by count over every currency (balances are per currency only)."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for cur in currencies:
+        matrix = kpi.roll_matrix(_by_currency(before, cur), _by_currency(after, cur))
+        for pair, n in matrix.counts.items():
+            counts[pair] += n
+    return kpi.RollMatrix(DEFAULT_BUCKETS.labels, dict(counts), {})
 
 
 def _num(value: Decimal | None) -> str:
@@ -369,26 +386,41 @@ def _recovered(events: Iterable[Event]) -> Decimal:
     )
 
 
-_TOUCHES = frozenset(
-    {
-        EventKind.STAGE_CHANGED,
-        EventKind.ACTION_SENT,
-        EventKind.SEGMENT_ASSIGNED,
-        EventKind.VARIANT_ASSIGNED,
-    }
-)
+_WORK = frozenset({EventKind.STAGE_CHANGED, EventKind.ACTION_SENT})
+"""Collection work: the touches recovery is attributed to."""
 
 
-def _with_exposure(
-    event: Event, loan: Loan, payments: Sequence[Payment], config: AssessmentConfig
-) -> Event:
-    """Give a touch its exposure: the amount due on its day (``amount_due``)."""
-    if event.kind not in _TOUCHES or event.get("amount_due") is not None:
-        return event
-    due = assess(loan, payments, event.on, config=config).amount_due
-    data = dict(event.data)
-    data["amount_due"] = str(due.amount)
-    return attrs.evolve(event, data=tuple(sorted(data.items())))
+def _annotated(
+    stream: Sequence[Event],
+    loan: Loan,
+    payments: Sequence[Payment],
+    config: AssessmentConfig,
+    start: dt.date,
+    end: dt.date,
+) -> Iterator[Event]:
+    """The stream's events in ``[start, end]``; each touch (stage change, action sent)
+    gets its exposure, the amount due on its day (``amount_due``), and the loan's
+    segment and variant at that moment (``touch.segment``, ``touch.variant``)."""
+    segment = variant = None
+    for e in stream:
+        if e.kind is EventKind.SEGMENT_ASSIGNED:
+            segment = e.get("segment")
+        elif e.kind is EventKind.VARIANT_ASSIGNED:
+            variant = e.get("variant")
+        if not start <= e.on <= end:
+            continue
+        if e.kind not in _WORK:
+            yield e
+            continue
+        data = dict(e.data)
+        if data.get("amount_due") is None:
+            due = assess(loan, payments, e.on, config=config).amount_due
+            data["amount_due"] = str(due.amount)
+        if segment is not None:
+            data["touch.segment"] = segment
+        if variant is not None:
+            data["touch.variant"] = variant
+        yield attrs.evolve(e, data=tuple(sorted(data.items())))
 
 
 def write_csv(tables: Sequence[Table], directory: Path) -> list[Path]:
