@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from loancollect_sqlalchemy import SqlStore
 from loancollect_sqlalchemy.bulk import import_rows
 from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
+from loancollect_sqlalchemy.testkit import sends_table
 from loancollect_sqlalchemy.workers import WorkerSpec, run_workers
 
 LOANS = 20_000
@@ -27,6 +28,9 @@ def test_four_workers_process_each_due_case_and_key_exactly_once(
     with store() as uow:
         due = uow.cases.count_due(AS_OF)
     assert due == LOANS // 4
+    # The send log's table exists before the workers start (four processes creating it
+    # at once would race in the catalogue).
+    sends_table.metadata.create_all(store.engine)
     monkeypatch.setenv("LOANCOLLECT_SENDS_URL", pg_url)
     monkeypatch.setenv("LOANCOLLECT_NOW", "2025-10-31T10:00:00+08:00")
     results = run_workers(
