@@ -7,12 +7,13 @@ Exit codes: 0 success, 1 a run finished with problems, 2 a usage or input error
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import multiprocessing
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from loancollect import registry
 from loancollect.builtin.files import FileChannel
-from loancollect.cycle import CollectionEngine, CycleConfig, CycleReport
+from loancollect.cycle import ClaimingCases, CollectionEngine, CycleConfig, CycleReport
 from loancollect.domain.errors import LoanCollectError
 from loancollect.domain.policy_file import loads_policy
 from loancollect.plugins import make_plugin_manager, plugin_info
@@ -79,14 +80,28 @@ def _storage(pm: Any, url: str) -> UnitOfWorkFactory:
         if url.startswith(("sqlite", "postgresql")):
             hint = " (install the storage plug-in: pip install loancollect-sqlalchemy)"
         _fail(f"{exc}{hint}")
+    except Exception as exc:  # the backend could not open the URL (no such directory …)
+        _fail(f"cannot open {url}: {type(exc).__name__}: {exc}")
 
 
 def _migrate(storage: UnitOfWorkFactory) -> str | None:
+    """Run the backend's migrations; ``None`` when it has none.
+
+    A backend offers ``migrate()`` (returning a description or ``None``); the
+    SQLAlchemy plug-in migrates on open and exposes Alembic through
+    ``loancollect_sqlalchemy.migrate`` on its ``engine``.
+    """
     migrate = getattr(storage, "migrate", None)
-    if migrate is None:
-        return None
-    result = migrate()
-    return str(result) if result is not None else "up to date"
+    if callable(migrate):
+        result = migrate()
+        return str(result) if result is not None else "up to date"
+    engine = getattr(storage, "engine", None)
+    if engine is not None and type(storage).__module__.startswith("loancollect_sqlalchemy"):
+        from loancollect_sqlalchemy import migrate as alembic
+
+        alembic.upgrade(engine)
+        return f"at revision {alembic.current(engine)} (newest: {alembic.head()})"
+    return None
 
 
 def _print_tables(tables: Sequence[Table]) -> None:
@@ -147,8 +162,12 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
     first = _date(start, "--start")
     out = Path(out_dir)
     if out.exists():
-        shutil.rmtree(out)  # the demo is reproducible: start clean
+        # The demo is reproducible: start clean, but only over a previous demo's output.
+        if not out.is_dir() or (any(out.iterdir()) and not (out / _DEMO_MARK).exists()):
+            _fail(f"--out {out} exists and is not a demo output directory; choose another")
+        shutil.rmtree(out)
     out.mkdir(parents=True)
+    (out / _DEMO_MARK).write_text("written by loancollect demo\n", encoding="utf-8")
     pm = make_plugin_manager(load_entrypoints=True)
     url = db or _default_db(pm, out)
     storage = _storage(pm, url)
@@ -156,11 +175,11 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
     with storage() as uow:
         if uow.loans.list_ids(limit=1):
             _fail(f"{url} already holds loans; the demo needs an empty database")
-    channels = _demo_channels(pm, out)
+    clock = SimulatedClock(dt.datetime(first.year, first.month, first.day, 2, tzinfo=dt.UTC))
+    channels = _demo_channels(pm, out, clock.now)
     portfolio = generate_portfolio(n_loans, seed=seed, start=first)
     world = World(portfolio, seed=seed)
     pm.register(world, name="demo-world")
-    clock = SimulatedClock(dt.datetime(first.year, first.month, first.day, 2, tzinfo=dt.UTC))
     lender = LenderInfo(
         name="Demo Lending Co.",
         phone="400-800-1234",
@@ -174,7 +193,8 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
         pm=pm,
         storage=storage,
         clock=clock,
-        config=CycleConfig(strategy=demo_strategy(), lender=lender, dispatch_workers=4),
+        # One sender: local files gain nothing from threads, and their order stays reproducible.
+        config=CycleConfig(strategy=demo_strategy(), lender=lender, dispatch_workers=1),
         channels=channels,
         templates=TemplateCatalog.from_plugins(pm, fallback_locale="en_US"),
         locales=("zh_CN", "en_US"),
@@ -218,6 +238,10 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
         console.print(f"[yellow]{problems} problems were reported during the run[/]")
 
 
+_DEMO_MARK = ".loancollect-demo"
+"""Marks a directory the demo wrote (and may therefore clear on the next run)."""
+
+
 def _default_db(pm: Any, out: Path) -> str:
     schemes = {s for spec in registry.storage_specs(pm).values() for s in spec.schemes}
     if "sqlite" in schemes:
@@ -226,12 +250,13 @@ def _default_db(pm: Any, out: Path) -> str:
     return "memory:"
 
 
-def _demo_channels(pm: Any, out: Path) -> dict[str, Channel]:
+def _demo_channels(pm: Any, out: Path, now: Callable[[], dt.datetime]) -> dict[str, Channel]:
     """File-based channels: nothing leaves the machine, everything can be opened.
 
     E-mail goes to ``.eml`` files and letters to PDFs when those plug-ins are
     installed; SMS, call scripts and visit notices (and any missing plug-in's
-    channel) are written as JSON lines.
+    channel) are written as JSON lines. A channel factory that takes a ``now``
+    clock (the e-mail Date header) gets the simulated one.
     """
     specs = registry.channel_specs(pm)
     channels: dict[str, Channel] = {
@@ -246,7 +271,11 @@ def _demo_channels(pm: Any, out: Path) -> dict[str, Channel]:
         "letter": {"dir": str(out / "letters")},
     }
     for name, settings in wanted.items():
-        if name in specs:
+        spec = specs.get(name)
+        factory: Any = spec.factory if spec is not None else None
+        if factory is not None and "now" in inspect.signature(factory).parameters:
+            channels[name] = factory(settings, now=now)
+        elif spec is not None:
             channels[name] = registry.make_channel(pm, name, settings)
         else:
             console.print(f"[yellow]channel {name!r} is not installed: writing it as JSON lines[/]")
@@ -275,6 +304,13 @@ def run(db: str, as_of: str, workers: int, policy_file: str | None, no_dispatch:
     pm = make_plugin_manager(load_entrypoints=True)
     storage = _storage(pm, db)
     config = _config(policy_file)
+    if workers > 1:
+        with storage() as uow:
+            if not isinstance(uow.cases, ClaimingCases):
+                _fail(
+                    f"--workers {workers}: this storage backend cannot share a day between "
+                    "workers (PostgreSQL can); use --workers 1"
+                )
     started = time.perf_counter()
     if workers == 1:
         engine = CollectionEngine(pm=pm, storage=storage, config=config)
@@ -336,6 +372,8 @@ def _load_policy(path: str) -> Any:
         return loads_policy(Path(path).read_text(encoding="utf-8"), path)
     except LoanCollectError as exc:
         _fail(str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read the policy: {exc}")
 
 
 # -- import -----------------------------------------------------------------------
@@ -372,6 +410,8 @@ def import_(
         if len(exc.problems) > 50:
             err_console.print(f"… and {len(exc.problems) - 50} more")
         _fail(f"nothing imported: {len(exc.problems)} bad row(s); fix them or use --skip-bad")
+    except LoanCollectError as exc:
+        _fail(f"nothing imported: {exc}")
     for kind, count in result.counts.items():
         console.print(f"imported {count:,} {kind}")
     if result.rejected:

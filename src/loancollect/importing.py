@@ -35,7 +35,7 @@ import pendulum
 
 from loancollect.domain.calendar import DayCount
 from loancollect.domain.case import Case
-from loancollect.domain.errors import LoanCollectError, ValidationError
+from loancollect.domain.errors import LoanCollectError, UnknownCurrencyError, ValidationError
 from loancollect.domain.loans import (
     Borrower,
     ContactKind,
@@ -170,6 +170,17 @@ def _int(row: Mapping[str, Any], field: str, default: int | None = None) -> int:
         raise ValidationError(field, value, "expected a whole number") from None
 
 
+def _money(row: Mapping[str, Any], field: str, currency: str) -> Money:
+    """The amount in ``field`` as money; a bad amount or currency names ``field``."""
+    value = _text(row, field)
+    try:
+        return Money(value, currency)
+    except UnknownCurrencyError as exc:
+        raise ValidationError("currency", exc.value, exc.reason) from None
+    except ValidationError as exc:
+        raise ValidationError(field, exc.value, exc.reason) from None
+
+
 def _bool(row: Mapping[str, Any], field: str) -> bool:
     value = (_opt(row, field) or "false").lower()
     if value not in ("true", "false", "1", "0", "yes", "no"):
@@ -208,7 +219,9 @@ def _borrower(row: Mapping[str, Any]) -> Borrower:
         locale=_text(row, "locale"),
         contact_points=points,
         national_id=_opt(row, "national_id"),
-        monthly_income=Money(income, currency or "CNY") if income is not None else None,
+        monthly_income=_money(row, "monthly_income", currency or "CNY")
+        if income is not None
+        else None,
     )
 
 
@@ -228,14 +241,14 @@ def _loan(
     }
     tolerance = _opt(row, "tolerance")
     if tolerance is not None:
-        terms["tolerance"] = Money(tolerance, currency)
+        terms["tolerance"] = _money(row, "tolerance", currency)
     contract = _opt(row, "contract_date")
     if contract is not None:
         terms["contract_date"] = _day(row, "contract_date")
     common: dict[str, Any] = {
         "id": _text(row, "id"),
         "borrower": borrower,
-        "principal": Money(_text(row, "principal"), currency),
+        "principal": _money(row, "principal", currency),
         "annual_rate": _text(row, "annual_rate"),
         "disbursement_date": _day(row, "disbursement_date"),
         "method": _enum(row, "method", RepaymentMethod, RepaymentMethod.EQUAL_INSTALLMENT),
@@ -258,9 +271,9 @@ def _installment(row: Mapping[str, Any], currency: str) -> Installment:
     return Installment(
         number=_int(row, "number"),
         due_date=_day(row, "due_date"),
-        principal=Money(_text(row, "principal"), currency),
-        interest=Money(_text(row, "interest"), currency),
-        fees=Money(fees, currency) if fees is not None else None,
+        principal=_money(row, "principal", currency),
+        interest=_money(row, "interest", currency),
+        fees=_money(row, "fees", currency) if fees is not None else None,
     )
 
 
@@ -283,7 +296,7 @@ def _payment(row: Mapping[str, Any]) -> Payment:
     return Payment(
         id=_text(row, "id"),
         loan_id=_text(row, "loan_id"),
-        amount=Money(_text(row, "amount"), _text(row, "currency")),
+        amount=_money(row, "amount", _text(row, "currency")),
         value_date=_day(row, "value_date"),
         received_at=received,
         reference=_opt(row, "reference") or "",
@@ -314,7 +327,11 @@ def import_files(
             continue
         if not found:
             continue
-        kind = _kind_of(path, set().union(*(r.keys() for _, r in found)))
+        try:
+            kind = _kind_of(path, set().union(*(r.keys() for _, r in found)))
+        except ValidationError as exc:
+            bad(path.name, exc, {})
+            continue
         rows[kind].extend(_Row(kind, f"{path.name}:{n}", r) for n, r in found)
 
     borrowers: dict[str, Borrower] = {}
@@ -367,11 +384,11 @@ def import_files(
                 target = loans.get(payment.loan_id) or uow.loans.get(payment.loan_id)
                 if target is None:
                     raise ValidationError("loan_id", payment.loan_id, "no such loan")
-                if payment.amount.currency != loan.currency:
+                if payment.amount.currency != target.currency:
                     raise ValidationError(
-                        "currency", payment.amount.currency, f"the loan is in {loan.currency}"
+                        "currency", payment.amount.currency, f"the loan is in {target.currency}"
                     )
-                if payment.value_date < loan.disbursement_date:
+                if payment.value_date < target.disbursement_date:
                     raise ValidationError(
                         "value_date", payment.value_date.isoformat(), "before the disbursement"
                     )
