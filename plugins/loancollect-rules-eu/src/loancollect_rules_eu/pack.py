@@ -70,23 +70,7 @@ class EuOptions:
             raise ConfigurationError(f"eu options: policy_window={self.policy_window} is empty")
 
 
-def _info(
-    rule_id: str,
-    citation: str,
-    confidence: Confidence,
-    summary: str,
-    configuration: str = "",
-    *,
-    policy: bool = False,
-) -> RuleInfo:
-    return RuleInfo(
-        id=rule_id,
-        citation=citation,
-        confidence=confidence,
-        summary=summary,
-        configuration=configuration,
-        policy=policy,
-    )
+_info = RuleInfo.of
 
 
 _ESCALATION = frozenset({Purpose.ENFORCEMENT, Purpose.LEGAL_ACTION})

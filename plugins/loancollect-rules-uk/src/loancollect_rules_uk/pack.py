@@ -86,23 +86,7 @@ class UkOptions:
             )
 
 
-def _info(
-    rule_id: str,
-    citation: str,
-    confidence: Confidence,
-    summary: str,
-    configuration: str = "",
-    *,
-    policy: bool = False,
-) -> RuleInfo:
-    return RuleInfo(
-        id=rule_id,
-        citation=citation,
-        confidence=confidence,
-        summary=summary,
-        configuration=configuration,
-        policy=policy,
-    )
+_info = RuleInfo.of
 
 
 def _window(options: UkOptions) -> ContactWindow:

@@ -143,23 +143,7 @@ class UsOptions:
             )
 
 
-def _info(
-    rule_id: str,
-    citation: str,
-    confidence: Confidence,
-    summary: str,
-    configuration: str = "",
-    *,
-    policy: bool = False,
-) -> RuleInfo:
-    return RuleInfo(
-        id=rule_id,
-        citation=citation,
-        confidence=confidence,
-        summary=summary,
-        configuration=configuration,
-        policy=policy,
-    )
+_info = RuleInfo.of
 
 
 def _window(options: UsOptions, rule_id: str, *, policy: bool = False) -> ContactWindow:

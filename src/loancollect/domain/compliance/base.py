@@ -78,6 +78,27 @@ class RuleInfo:
     configuration: str = ""
     policy: bool = False
 
+    @classmethod
+    def of(
+        cls,
+        rule_id: str,
+        citation: str,
+        confidence: Confidence,
+        summary: str,
+        configuration: str = "",
+        *,
+        policy: bool = False,
+    ) -> RuleInfo:
+        """Positional shorthand used by the packs' rule tables."""
+        return cls(
+            id=rule_id,
+            citation=citation,
+            confidence=confidence,
+            summary=summary,
+            configuration=configuration,
+            policy=policy,
+        )
+
     def __attrs_post_init__(self) -> None:
         if not self.id or not isinstance(self.id, str):
             raise ValidationError("rule.id", self.id, "must be a non-empty string")
