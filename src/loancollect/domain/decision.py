@@ -191,7 +191,8 @@ def decide(
             config,
             settlement_adjustments(loan, settled, assessment),
         )
-    case = attrs.evolve(case, arrangements=tuple(updated))
+    if updated != list(case.arrangements):
+        case = attrs.evolve(case, arrangements=tuple(updated))
 
     # 2. Scores and segment; champion/challenger variant.
     if scores is None:
@@ -256,9 +257,10 @@ def decide(
         segment=segment,
         variant=variant.name,
         closed_on=as_of if stage in TERMINAL_STAGES and case.closed_on is None else case.closed_on,
+        flags=case.flags | {"litigation_recommended"}
+        if transition is not None and stage == "legal"
+        else case.flags,
     )
-    if transition is not None and stage == "legal":
-        case = attrs.evolve(case, flags=case.flags | {"litigation_recommended"})
 
     # 4. Actions: none while a promise is pending, a hold is active, or the stage forbids contact.
     stage_def = policy.stage(stage)
@@ -282,8 +284,14 @@ def decide(
             as_of=as_of,
             variant=variant.name,
         )
+        if actions:
+            fired = {a.rule_id for a in actions}
+            case = attrs.evolve(
+                case,
+                last_actions=[(r, d) for r, d in case.last_actions if r not in fired]
+                + [(r, as_of) for r in sorted(fired)],
+            )
         for action in actions:
-            case = case.with_action(action.rule_id, as_of)
             emit(
                 EventKind.ACTION_PLANNED,
                 rule=action.rule_id,
