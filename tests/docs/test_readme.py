@@ -17,7 +17,7 @@ def test_the_readme_example_runs(tmp_path: Path) -> None:
     code = block.group(1).replace("sqlite:///collect.db", f"sqlite:///{tmp_path / 'c.db'}")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code, "README.md", "exec"), {})  # noqa: S102
+        exec(compile(code, "README.md", "exec"), {})
     lines = out.getvalue().splitlines()
     assert lines[0] == "10 M1 关注 CNY 1,050.73"
     assert "reviewed=1" in lines[1]
