@@ -531,6 +531,9 @@ class ComplianceGuard:
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self._last_history: tuple[Sequence[Event], str, tuple[ContactEvent, ...]] | None = None
+        self._last_facts: (
+            tuple[tuple[Loan, Case, dt.date, dt.datetime], BorrowerFacts, DebtFacts] | None
+        ) = None
 
     def __repr__(self) -> str:
         return f"ComplianceGuard(packs={[p.name for p in self.packs]})"
@@ -618,14 +621,33 @@ class ComplianceGuard:
             )
             return None
         zone = borrower.time_zone
-        facts = BorrowerFacts.from_borrower(borrower, flags=borrower_flags(case, zone, as_of, at))
+        facts, debt = self._case_facts(loan, case, as_of, at)
         return check(
             proposed_contact(action, at, channel, self._content(action)),
             facts,
-            debt_facts(loan, case, zone, self.lpr),
+            debt,
             self._contact_events(history, zone),
             packs,
         )
+
+    def _case_facts(
+        self, loan: Loan, case: Case, as_of: dt.date, at: dt.datetime
+    ) -> tuple[BorrowerFacts, DebtFacts]:
+        """Borrower and debt facts, remembered for the case last seen: they are the same
+        for every action of a case in one review."""
+        key = (loan, case, as_of, at)
+        with self._lock:
+            last = self._last_facts
+            if last is not None and all(a is b for a, b in zip(last[0], key, strict=True)):
+                return last[1], last[2]
+        zone = loan.borrower.time_zone
+        facts = BorrowerFacts.from_borrower(
+            loan.borrower, flags=borrower_flags(case, zone, as_of, at)
+        )
+        debt = debt_facts(loan, case, zone, self.lpr)
+        with self._lock:
+            self._last_facts = (key, facts, debt)
+        return facts, debt
 
     def _contact_events(self, history: Sequence[Event], zone: str) -> tuple[ContactEvent, ...]:
         """:func:`contact_events`, remembered for the history last seen: the engine asks
