@@ -140,7 +140,7 @@ def main() -> None:
 
 # -- demo -------------------------------------------------------------------------
 @main.command()
-@click.option("--loans", "n_loans", default=1000, show_default=True, help="Loans in the portfolio.")
+@click.option("--loans", "n_loans", default=300, show_default=True, help="Loans in the portfolio.")
 @click.option("--days", default=180, show_default=True, help="Simulated days to run.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
 @click.option("--db", default=None, help="Storage URL (default: sqlite in the output directory).")
