@@ -295,8 +295,22 @@ def _demo_channels(pm: Any, out: Path, now: Callable[[], dt.datetime]) -> dict[s
     type=click.Path(dir_okay=False, exists=True),
     help="A TOML policy file.",
 )
+@click.option(
+    "--channels",
+    "channels_file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True),
+    help="A TOML file of channel settings: one table per channel ([email] host = ...).",
+)
 @click.option("--no-dispatch", is_flag=True, help="Review and write the outbox only.")
-def run(db: str, as_of: str, workers: int, policy_file: str | None, no_dispatch: bool) -> None:
+def run(
+    db: str,
+    as_of: str,
+    workers: int,
+    policy_file: str | None,
+    channels_file: str | None,
+    no_dispatch: bool,
+) -> None:
     """Run one day's collection cycle."""
     day = _date(as_of, "--as-of")
     if workers < 1:
@@ -304,6 +318,7 @@ def run(db: str, as_of: str, workers: int, policy_file: str | None, no_dispatch:
     pm = make_plugin_manager(load_entrypoints=True)
     storage = _storage(pm, db)
     config = _config(policy_file)
+    settings = _channel_settings(channels_file)
     if workers > 1:
         with storage() as uow:
             if not isinstance(uow.cases, ClaimingCases):
@@ -313,7 +328,7 @@ def run(db: str, as_of: str, workers: int, policy_file: str | None, no_dispatch:
                 )
     started = time.perf_counter()
     if workers == 1:
-        engine = CollectionEngine(pm=pm, storage=storage, config=config)
+        engine = CollectionEngine(pm=pm, storage=storage, config=config, channel_settings=settings)
         with _progress() as progress:
             task = progress.add_task("reviewing cases", total=None)
             review = engine.review(day, on_batch=lambda s: progress.advance(task, s.reviewed))
@@ -327,7 +342,8 @@ def run(db: str, as_of: str, workers: int, policy_file: str | None, no_dispatch:
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(workers) as pool:
             results = pool.starmap(
-                _worker, [(db, day.isoformat(), policy_file, no_dispatch)] * workers
+                _worker,
+                [(db, day.isoformat(), policy_file, channels_file, no_dispatch)] * workers,
             )
         summary = CycleSummary()
         problems = []
@@ -342,11 +358,14 @@ def run(db: str, as_of: str, workers: int, policy_file: str | None, no_dispatch:
 
 
 def _worker(
-    db: str, as_of: str, policy_file: str | None, no_dispatch: bool
+    db: str, as_of: str, policy_file: str | None, channels_file: str | None, no_dispatch: bool
 ) -> tuple[dict[str, int], list[str]]:
     pm = make_plugin_manager(load_entrypoints=True)
     engine = CollectionEngine(
-        pm=pm, storage=registry.open_storage(pm, db), config=_config(policy_file)
+        pm=pm,
+        storage=registry.open_storage(pm, db),
+        config=_config(policy_file),
+        channel_settings=_channel_settings(channels_file),
     )
     day = dt.date.fromisoformat(as_of)
     report: CycleReport = engine.review(day)
@@ -358,6 +377,24 @@ def _worker(
     import attrs
 
     return attrs.asdict(summary), problems
+
+
+def _channel_settings(path: str | None) -> dict[str, dict[str, str]]:
+    """Channel settings from a TOML file: ``[channel]`` tables of ``key = value``."""
+    if path is None:
+        return {}
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        _fail(f"{path}: {exc}")
+    out: dict[str, dict[str, str]] = {}
+    for channel, table in data.items():
+        if not isinstance(table, dict):
+            _fail(f"{path}: {channel!r} must be a table of settings ([{channel}])")
+        out[channel] = {str(k): str(v) for k, v in table.items()}
+    return out
 
 
 def _config(policy_file: str | None) -> CycleConfig:

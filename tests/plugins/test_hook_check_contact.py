@@ -21,7 +21,7 @@ def test_the_example_blocks_visits_when_asked(plugin_manager, register, example,
     hook = plugin_manager.hook.loancollect_check_contact
     visit = make_action(channel="visit", template="visit_notice")
     sms = make_action()
-    common = {"loan": inputs.loan, "case": case, "as_of": inputs.as_of, "at": AT}
+    common = {"loan": inputs.loan, "case": case, "as_of": inputs.as_of, "at": AT, "history": ()}
     (violations,) = hook(action=visit, **common)
     assert [v.rule_id for v in violations] == ["acme.no-visits"]
     assert violations[0].reschedule_at is None

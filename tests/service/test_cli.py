@@ -323,6 +323,46 @@ def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
     assert "problem" in result.output
 
 
+def test_run_sends_through_channels_configured_in_a_settings_file(
+    demo_runs: tuple[Path, Path, Result], tmp_path: Path
+) -> None:
+    a, _, _ = demo_runs
+    db = tmp_path / "copy.db"
+    for suffix in ("", "-wal", "-shm"):
+        source = a.parent / f"a.db{suffix}"
+        if source.exists():
+            Path(f"{db}{suffix}").write_bytes(source.read_bytes())
+    mail, letters = tmp_path / "mail", tmp_path / "letters"
+    settings = tmp_path / "channels.toml"
+    settings.write_text(
+        f'[email]\nmode = "file"\ndir = "{mail.as_posix()}"\nfrom = "ops@lender.example"\n'
+        f'[letter]\ndir = "{letters.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21", "--channels", str(settings))
+    assert "Traceback" not in result.output
+    assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
+    sent = list(mail.glob("*.eml")) + list(letters.glob("*.pdf"))
+    assert sent, result.output
+
+
+def test_a_bad_channels_file_is_a_user_error(tmp_path: Path) -> None:
+    settings = tmp_path / "channels.toml"
+    settings.write_text("email = 3\n", encoding="utf-8")
+    out = user_error(
+        invoke(
+            "run",
+            "--db",
+            sqlite(tmp_path / "r.db"),
+            "--as-of",
+            "2025-01-21",
+            "--channels",
+            str(settings),
+        )
+    )
+    assert "must be a table" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
