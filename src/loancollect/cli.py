@@ -31,6 +31,9 @@ from loancollect import registry
 from loancollect.builtin.files import FileChannel
 from loancollect.cycle import ClaimingCases, CollectionEngine, CycleConfig, CycleReport
 from loancollect.domain.errors import LoanCollectError
+from loancollect.domain.loans import Loan
+from loancollect.domain.money import Money
+from loancollect.domain.overdue import assess
 from loancollect.domain.policy_file import loads_policy
 from loancollect.plugins import make_plugin_manager, plugin_info
 from loancollect.ports import Channel, UnitOfWorkFactory
@@ -140,7 +143,7 @@ def main() -> None:
 
 # -- demo -------------------------------------------------------------------------
 @main.command()
-@click.option("--loans", "n_loans", default=300, show_default=True, help="Loans in the portfolio.")
+@click.option("--loans", "n_loans", default=500, show_default=True, help="Loans in the portfolio.")
 @click.option("--days", default=180, show_default=True, help="Simulated days to run.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same run).")
 @click.option("--db", default=None, help="Storage URL (default: sqlite in the output directory).")
@@ -204,10 +207,15 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
     )
     console.print(f"storage: {url}\noutput:  {out}/")
     engine.add_loans((d.loan for d in portfolio), review_on=first)
+
+    def due_today(loan: Loan, day: dt.date) -> Money:
+        with storage() as uow:
+            return assess(loan, uow.loans.payments_for(loan.id), day).amount_due
+
     # History before the first simulated day: the installments already paid.
     day = min(d.loan.disbursement_date for d in portfolio)
     while day < first:
-        for payment in world.payments_on(day):
+        for payment in world.payments_on(day, due_today):
             engine.record_payment(payment)
         day += dt.timedelta(days=1)
     total = CycleSummary()
@@ -219,7 +227,7 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
             day = first + dt.timedelta(days=offset)
             # The borrowers' day: payments arrive, yesterday's calls are answered.
             clock.set(dt.datetime(day.year, day.month, day.day, 1, tzinfo=dt.UTC))
-            for payment in world.payments_on(day):
+            for payment in world.payments_on(day, due_today):
                 engine.record_payment(payment)
             world.answer_calls(engine, day)
             # The morning run (Asia), then a second dispatch for Europe and the Americas.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TypeVar
 
@@ -212,8 +212,14 @@ class World:
         if event.kind is EventKind.ACTION_SENT and event.get("channel") in ("phone", "visit"):
             self._calls.setdefault(event.on, []).append(event.loan_id)
 
-    def payments_on(self, day: dt.date) -> Iterator[Payment]:
-        """The payments the borrowers make on ``day`` (regular, late, plan, promise)."""
+    def payments_on(
+        self, day: dt.date, amount_due: Callable[[Loan, dt.date], Money] | None = None
+    ) -> Iterator[Payment]:
+        """The payments the borrowers make on ``day`` (regular, late, plan, promise).
+
+        :param amount_due: what a loan's borrower is asked to pay on a day; a borrower
+            paying an installment late pays that (penalty included) when it is more.
+        """
         for lid, demo in self.portfolio.items():
             loan = demo.loan
             for inst in loan.installments:
@@ -222,7 +228,10 @@ class World:
                 when = self._regular_payment_day(demo, inst.number, inst.due_date)
                 if when == day:
                     self._paid_numbers[lid].add(inst.number)
-                    yield self._payment(loan, day, inst.total, f"R{inst.number}")
+                    amount = inst.total
+                    if when > inst.due_date and amount_due is not None:
+                        amount = max(amount, amount_due(loan, day))
+                    yield self._payment(loan, day, amount, f"R{inst.number}")
             for plan_day, amount in self._plans.get(lid, ()):
                 if plan_day == day:
                     yield self._payment(loan, day, amount, f"PL{plan_day:%Y%m%d}")
