@@ -47,6 +47,15 @@ def sqlite(path: Path) -> str:
     return f"sqlite:///{path.as_posix()}"
 
 
+def copy_db(source: Path, target: Path) -> Path:
+    """Copy an SQLite database with its WAL files (the log holds the recent writes)."""
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{source}{suffix}")
+        if part.exists():
+            Path(f"{target}{suffix}").write_bytes(part.read_bytes())
+    return target
+
+
 def loan_ids(url: str) -> list[str]:
     """Every loan id stored at ``url``."""
     storage = open_storage(make_plugin_manager(load_entrypoints=True), url)
@@ -311,11 +320,7 @@ def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
     demo_runs: tuple[Path, Path, Result], tmp_path: Path
 ) -> None:
     a, _, _ = demo_runs
-    db = tmp_path / "copy.db"
-    for suffix in ("", "-wal", "-shm"):  # SQLite in WAL mode: the log holds recent writes
-        source = a.parent / f"a.db{suffix}"
-        if source.exists():
-            Path(f"{db}{suffix}").write_bytes(source.read_bytes())
+    db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
     # No channel is configured for an operator's run: the sends fail and are reported.
     result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21")
     assert result.exit_code == 1, result.output
@@ -327,11 +332,7 @@ def test_run_sends_through_channels_configured_in_a_settings_file(
     demo_runs: tuple[Path, Path, Result], tmp_path: Path
 ) -> None:
     a, _, _ = demo_runs
-    db = tmp_path / "copy.db"
-    for suffix in ("", "-wal", "-shm"):
-        source = a.parent / f"a.db{suffix}"
-        if source.exists():
-            Path(f"{db}{suffix}").write_bytes(source.read_bytes())
+    db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
     mail, letters = tmp_path / "mail", tmp_path / "letters"
     settings = tmp_path / "channels.toml"
     settings.write_text(
