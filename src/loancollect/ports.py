@@ -30,6 +30,7 @@ from typing import Protocol, Self, runtime_checkable
 import attrs
 
 from loancollect.domain.case import Case
+from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import Event
 from loancollect.domain.loans import Loan, Payment
 from loancollect.domain.strategy import PlannedAction
@@ -382,6 +383,75 @@ class OutboxEntry:
     created_on: dt.date
     sent_at: dt.datetime | None = None
     result: DeliveryResult | None = None
+
+    # The state machine every backend applies (then persists the returned entry).
+    def _require_open(self) -> None:
+        if not self.status.is_open:
+            raise ValidationError("outbox.key", self.key, f"entry is {self.status.value}, not open")
+
+    def sent(self, result: DeliveryResult, at: dt.datetime) -> OutboxEntry:
+        """This entry sent at ``at`` (an entry already sent is returned unchanged).
+
+        :raises ValidationError: if the entry is failed or cancelled, or ``at`` is naive.
+        """
+        require_aware_or_none("outbox.sent_at", at)
+        if self.status is OutboxStatus.SENT:
+            return self
+        self._require_open()
+        return attrs.evolve(
+            self,
+            status=OutboxStatus.SENT,
+            attempts=self.attempts + 1,
+            sent_at=at,
+            result=result,
+            next_attempt_at=None,
+        )
+
+    def failed(
+        self,
+        error: str,
+        *,
+        retry_at: dt.datetime | None,
+        attempts: int,
+        result: DeliveryResult | None = None,
+    ) -> OutboxEntry:
+        """This entry after a failed send: ``RETRY`` at ``retry_at``, else ``FAILED``.
+
+        :raises ValidationError: if the entry is not open, ``attempts`` goes backwards
+            or ``retry_at`` is naive.
+        """
+        require_aware_or_none("outbox.retry_at", retry_at)
+        self._require_open()
+        if attempts < self.attempts:
+            raise ValidationError(
+                "outbox.attempts", attempts, f"fewer than the {self.attempts} already recorded"
+            )
+        return attrs.evolve(
+            self,
+            status=OutboxStatus.RETRY if retry_at is not None else OutboxStatus.FAILED,
+            attempts=attempts,
+            last_error=error,
+            next_attempt_at=retry_at,
+            result=result if result is not None else self.result,
+        )
+
+    def cancelled(self, reason: str) -> OutboxEntry:
+        """This entry withdrawn (an entry already cancelled is returned unchanged).
+
+        :raises ValidationError: if the entry was sent or failed.
+        """
+        if self.status is OutboxStatus.CANCELLED:
+            return self
+        self._require_open()
+        return attrs.evolve(
+            self, status=OutboxStatus.CANCELLED, last_error=reason, next_attempt_at=None
+        )
+
+
+def require_aware_or_none(field: str, value: dt.datetime | None) -> None:
+    """Raise :class:`ValidationError` if ``value`` is a naive datetime."""
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValidationError(field, value, "naive datetime; pass a time-zone-aware one")
 
 
 class OutboxRepository(Protocol):

@@ -18,15 +18,13 @@ from collections.abc import Iterable, Iterator, MutableMapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-import attrs
-
 from loancollect.domain.case import Case
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import GENESIS, Event, chain, verify_chain
 from loancollect.domain.loans import Loan, Payment
 from loancollect.domain.strategy import PlannedAction
 from loancollect.hookspecs import hookimpl
-from loancollect.ports import DeliveryResult, OutboxEntry, OutboxStatus, UnitOfWork
+from loancollect.ports import DeliveryResult, OutboxEntry, UnitOfWork, require_aware_or_none
 from loancollect.registry import StorageBackendSpec
 
 V = TypeVar("V")
@@ -177,11 +175,6 @@ class MemoryCaseRepository:
         return due[:limit]
 
 
-def _aware(field: str, value: dt.datetime | None) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValidationError(field, value, "naive datetime; pass a time-zone-aware one")
-
-
 class MemoryOutboxRepository:
     """The outbox of one unit of work."""
 
@@ -198,7 +191,7 @@ class MemoryOutboxRepository:
         """Add ``action`` under its idempotency key; ``False`` if the key is known."""
         if not isinstance(action, PlannedAction):
             raise ValidationError("action", type(action).__name__, "expected a PlannedAction")
-        _aware("outbox.not_before", not_before)
+        require_aware_or_none("outbox.not_before", not_before)
         key = action.idempotency_key
         if key in self._entries:
             return False
@@ -215,7 +208,7 @@ class MemoryOutboxRepository:
         """Open entries sendable at ``now``, by ``(created_on, key)``, at most ``limit``."""
         if limit < 1:
             raise ValidationError("limit", limit, "must be >= 1")
-        _aware("now", now)
+        require_aware_or_none("now", now)
         found = [
             e
             for e in self._entries.values()
@@ -233,20 +226,7 @@ class MemoryOutboxRepository:
 
     def mark_sent(self, key: str, result: DeliveryResult, *, at: dt.datetime) -> OutboxEntry:
         """Record a successful send; an already sent entry is returned unchanged."""
-        _aware("outbox.sent_at", at)
-        entry = self._entry(key)
-        if entry.status is OutboxStatus.SENT:
-            return entry
-        if not entry.status.is_open:
-            raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
-        updated = attrs.evolve(
-            entry,
-            status=OutboxStatus.SENT,
-            attempts=entry.attempts + 1,
-            sent_at=at,
-            result=result,
-            next_attempt_at=None,
-        )
+        updated = self._entry(key).sent(result, at)
         self._entries[key] = updated
         return updated
 
@@ -260,35 +240,15 @@ class MemoryOutboxRepository:
         result: DeliveryResult | None = None,
     ) -> OutboxEntry:
         """Record a failed send: ``RETRY`` at ``retry_at``, or ``FAILED`` without one."""
-        _aware("outbox.retry_at", retry_at)
-        entry = self._entry(key)
-        if not entry.status.is_open:
-            raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
-        if attempts < entry.attempts:
-            raise ValidationError(
-                "outbox.attempts", attempts, f"fewer than the {entry.attempts} already recorded"
-            )
-        updated = attrs.evolve(
-            entry,
-            status=OutboxStatus.RETRY if retry_at is not None else OutboxStatus.FAILED,
-            attempts=attempts,
-            last_error=error,
-            next_attempt_at=retry_at,
-            result=result if result is not None else entry.result,
+        updated = self._entry(key).failed(
+            error, retry_at=retry_at, attempts=attempts, result=result
         )
         self._entries[key] = updated
         return updated
 
     def cancel(self, key: str, reason: str) -> OutboxEntry:
         """Withdraw an open entry; a cancelled one is returned unchanged."""
-        entry = self._entry(key)
-        if entry.status is OutboxStatus.CANCELLED:
-            return entry
-        if not entry.status.is_open:
-            raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
-        updated = attrs.evolve(
-            entry, status=OutboxStatus.CANCELLED, last_error=reason, next_attempt_at=None
-        )
+        updated = self._entry(key).cancelled(reason)
         self._entries[key] = updated
         return updated
 

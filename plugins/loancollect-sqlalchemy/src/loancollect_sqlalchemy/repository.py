@@ -38,7 +38,13 @@ from loancollect.domain.errors import ConfigurationError, ValidationError
 from loancollect.domain.events import GENESIS, Event, chain, verify_chain
 from loancollect.domain.loans import Borrower, Loan, Payment
 from loancollect.domain.strategy import PlannedAction
-from loancollect.ports import DeliveryResult, OutboxEntry, OutboxStatus, UnitOfWork
+from loancollect.ports import (
+    DeliveryResult,
+    OutboxEntry,
+    OutboxStatus,
+    UnitOfWork,
+    require_aware_or_none,
+)
 from loancollect_sqlalchemy import mapping as m
 from loancollect_sqlalchemy import tables as t
 
@@ -606,11 +612,6 @@ class PgCaseRepository(SqlCaseRepository):
 # -- outbox ------------------------------------------------------------------------------
 
 
-def _aware(field: str, value: dt.datetime | None) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValidationError(field, value, "naive datetime; pass a time-zone-aware one")
-
-
 class SqlOutboxRepository:
     """The outbox of one unit of work; new entries are written behind."""
 
@@ -636,7 +637,7 @@ class SqlOutboxRepository:
         """Add ``action`` under its idempotency key; ``False`` if the key is known."""
         if not isinstance(action, PlannedAction):
             raise ValidationError("action", type(action).__name__, "expected a PlannedAction")
-        _aware("outbox.not_before", not_before)
+        require_aware_or_none("outbox.not_before", not_before)
         key = action.idempotency_key
         if self._known(key, action.loan_id):
             return False
@@ -676,7 +677,7 @@ class SqlOutboxRepository:
         The loans (and payments) of the entries are prefetched for rendering.
         """
         _check_limit(limit)
-        _aware("now", now)
+        require_aware_or_none("now", now)
         rows = self._uow.execute(self._pending_query(limit, now)).mappings().all()
         entries = [m.row_to_outbox(r) for r in rows]
         if entries:
@@ -691,7 +692,7 @@ class SqlOutboxRepository:
 
     def mark_sent(self, key: str, result: DeliveryResult, *, at: dt.datetime) -> OutboxEntry:
         """Record a successful send; an already sent entry is returned unchanged."""
-        _aware("outbox.sent_at", at)
+        require_aware_or_none("outbox.sent_at", at)
         params = {"k": key, "at": at, "res": m.result_to_json(result)}
         row = self._uow.execute(_MARK_SENT, params).mappings().first()
         if row is not None:
@@ -711,58 +712,29 @@ class SqlOutboxRepository:
         result: DeliveryResult | None = None,
     ) -> OutboxEntry:
         """Record a failed send: ``RETRY`` at ``retry_at``, or ``FAILED`` without one."""
-        _aware("outbox.retry_at", retry_at)
-        entry = self._entry(key)
-        if not entry.status.is_open:
-            raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
-        if attempts < entry.attempts:
-            raise ValidationError(
-                "outbox.attempts", attempts, f"fewer than the {entry.attempts} already recorded"
-            )
-        status = OutboxStatus.RETRY if retry_at is not None else OutboxStatus.FAILED
-        kept = result if result is not None else entry.result
+        updated = self._entry(key).failed(
+            error, retry_at=retry_at, attempts=attempts, result=result
+        )
         self._uow.execute(
             _MARK_FAILED,
             {
                 "k": key,
-                "st": status.value,
-                "n": attempts,
+                "st": updated.status.value,
+                "n": updated.attempts,
                 "err": error,
                 "retry": retry_at,
-                "res": m.result_to_json(kept),
+                "res": m.result_to_json(updated.result),
             },
         )
-        return OutboxEntry(
-            key=key,
-            action=entry.action,
-            status=status,
-            attempts=attempts,
-            last_error=error,
-            next_attempt_at=retry_at,
-            created_on=entry.created_on,
-            sent_at=entry.sent_at,
-            result=kept,
-        )
+        return updated
 
     def cancel(self, key: str, reason: str) -> OutboxEntry:
         """Withdraw an open entry; a cancelled one is returned unchanged."""
         entry = self._entry(key)
-        if entry.status is OutboxStatus.CANCELLED:
-            return entry
-        if not entry.status.is_open:
-            raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
-        self._uow.execute(_CANCEL, {"k": key, "err": reason})
-        return OutboxEntry(
-            key=key,
-            action=entry.action,
-            status=OutboxStatus.CANCELLED,
-            attempts=entry.attempts,
-            last_error=reason,
-            next_attempt_at=None,
-            created_on=entry.created_on,
-            sent_at=entry.sent_at,
-            result=entry.result,
-        )
+        updated = entry.cancelled(reason)
+        if updated is not entry:
+            self._uow.execute(_CANCEL, {"k": key, "err": reason})
+        return updated
 
 
 class PgOutboxRepository(SqlOutboxRepository):
@@ -778,7 +750,7 @@ class PgOutboxRepository(SqlOutboxRepository):
         worker died becomes claimable again when its lease runs out.
         """
         _check_limit(limit)
-        _aware("now", now)
+        require_aware_or_none("now", now)
         store = self._uow.store
         c = t.outbox.c
         pick = (
