@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -107,6 +108,11 @@ class DeliveryStatus(enum.Enum):
     FAILED_PERMANENT = "failed_permanent"
     REJECTED = "rejected"
 
+    @property
+    def is_final(self) -> bool:
+        """True unless the send may be tried again (``FAILED_RETRYABLE``)."""
+        return self is not DeliveryStatus.FAILED_RETRYABLE
+
 
 def _pairs(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in value)
@@ -157,6 +163,34 @@ class DeliveryResult:
     def rejected(cls, detail: str) -> DeliveryResult:
         """A policy refusal by the provider."""
         return cls(status=DeliveryStatus.REJECTED, detail=detail)
+
+
+class FinalResults:
+    """Each idempotency key's final delivery result, for channels' idempotency.
+
+    A channel asks :meth:`get` before sending (a key with a final result is not sent
+    again) and passes every result through :meth:`remember`, which keeps the first
+    final one. Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[str, DeliveryResult] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> DeliveryResult | None:
+        """The final result of ``key``, if it has one."""
+        with self._lock:
+            found = self._results.get(key)
+        return found if found is not None and found.status.is_final else None
+
+    def remember(self, key: str, result: DeliveryResult) -> DeliveryResult:
+        """Record ``result`` for ``key``; return the first final result of the key."""
+        with self._lock:
+            first = self._results.get(key)
+            if first is not None and first.status.is_final:
+                return first
+            self._results[key] = result
+        return result
 
 
 @attrs.frozen(kw_only=True)

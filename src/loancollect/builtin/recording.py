@@ -23,7 +23,6 @@ from loancollect.ports import (
     CAP_SUBJECT,
     Channel,
     DeliveryResult,
-    DeliveryStatus,
     RenderedMessage,
 )
 from loancollect.registry import ChannelSpec
@@ -48,9 +47,6 @@ class Delivery:
     action: PlannedAction
     message: RenderedMessage
     result: DeliveryResult | None  # None when the send raised
-
-
-_FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED_PERMANENT, DeliveryStatus.REJECTED)
 
 
 class RecordingChannel:
@@ -111,7 +107,7 @@ class RecordingChannel:
     ) -> DeliveryResult:
         """Record the send and return its result (or the first result for a final key)."""
         previous = self._results.get(idempotency_key)
-        if previous is not None and previous.status in _FINAL:
+        if previous is not None and previous.status.is_final:
             return previous
         failure = self._failures.pop(0) if self._failures else self._always
         if failure is not None and failure[0] is FailureMode.RAISE:

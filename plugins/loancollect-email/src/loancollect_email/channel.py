@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from email.utils import parseaddr
 
@@ -17,7 +16,7 @@ from loancollect.ports import (
     CAP_IDEMPOTENT,
     CAP_SUBJECT,
     DeliveryResult,
-    DeliveryStatus,
+    FinalResults,
     RenderedMessage,
 )
 from loancollect_email.message import build_email, key_digest, message_id
@@ -54,7 +53,6 @@ SETTINGS: dict[str, str] = {
 """Every settings key the factory accepts, with its meaning."""
 
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-_FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED_PERMANENT, DeliveryStatus.REJECTED)
 
 
 class EmailChannel:
@@ -94,8 +92,7 @@ class EmailChannel:
         self.domain = message_id_domain or address.rpartition("@")[2]
         self.default_subject = default_subject
         self._now = now or _utc_now
-        self._results: dict[str, DeliveryResult] = {}
-        self._lock = threading.Lock()
+        self._results = FinalResults()
 
     @property
     def name(self) -> str:
@@ -111,9 +108,8 @@ class EmailChannel:
         self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
     ) -> DeliveryResult:
         """Deliver ``message`` to ``action.contact`` (an e-mail contact point)."""
-        with self._lock:
-            previous = self._results.get(idempotency_key)
-        if previous is not None and previous.status in _FINAL:
+        previous = self._results.get(idempotency_key)
+        if previous is not None:
             return previous
         contact = action.contact
         if contact is None or contact.kind is not ContactKind.EMAIL:
@@ -151,12 +147,7 @@ class EmailChannel:
         return self._remember(idempotency_key, result)
 
     def _remember(self, key: str, result: DeliveryResult) -> DeliveryResult:
-        with self._lock:
-            first = self._results.get(key)
-            if first is not None and first.status in _FINAL:
-                return first
-            self._results[key] = result
-        return result
+        return self._results.remember(key, result)
 
     def close(self) -> None:
         """Close the transport's connections."""

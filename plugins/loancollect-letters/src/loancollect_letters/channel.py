@@ -53,8 +53,6 @@ SETTINGS: dict[str, str] = {
 }
 """Every settings key the factory accepts, with its meaning."""
 
-_FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED_PERMANENT, DeliveryStatus.REJECTED)
-
 
 def letter_reference(idempotency_key: str) -> str:
     """The letter's reference, printed on it and kept as evidence: ``LTR-`` and twelve
@@ -151,10 +149,10 @@ class LetterChannel:
         with self._lock:
             known = self._known()
             previous = known.get(idempotency_key)
-            if previous is not None and previous.status in _FINAL:
+            if previous is not None and previous.status.is_final:
                 return previous
             result = self._write(action, message, idempotency_key)
-            if result.status in _FINAL or idempotency_key not in known:
+            if result.status.is_final or idempotency_key not in known:
                 known[idempotency_key] = result
             return result
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,7 +15,13 @@ from loancollect.domain.loans import ContactKind
 from loancollect.domain.privacy import mask_phone
 from loancollect.domain.strategy import PlannedAction
 from loancollect.errors import ConfigurationError
-from loancollect.ports import CAP_IDEMPOTENT, DeliveryResult, DeliveryStatus, RenderedMessage
+from loancollect.ports import (
+    CAP_IDEMPOTENT,
+    DeliveryResult,
+    DeliveryStatus,
+    FinalResults,
+    RenderedMessage,
+)
 from loancollect_sms.ratelimit import RateLimiter
 from loancollect_sms.segments import count_segments
 
@@ -61,7 +66,6 @@ SETTINGS: dict[str, str] = {
 }
 """Every settings key the factory accepts (plus ``extra.<field>``: a constant body field)."""
 
-_FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED_PERMANENT, DeliveryStatus.REJECTED)
 _NUMBER = re.compile(r"\+?\d[\d \-]{5,}\d")
 
 
@@ -176,8 +180,7 @@ class SmsChannel:
         self.client = client or httpx.Client(timeout=timeout)
         self.max_segments = max_segments
         self.limiter = limiter or RateLimiter()
-        self._results: dict[str, DeliveryResult] = {}
-        self._lock = threading.Lock()
+        self._results = FinalResults()
 
     @property
     def name(self) -> str:
@@ -193,17 +196,10 @@ class SmsChannel:
         self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
     ) -> DeliveryResult:
         """Send ``message.text`` to ``action.contact`` (a phone contact point)."""
-        with self._lock:
-            previous = self._results.get(idempotency_key)
-        if previous is not None and previous.status in _FINAL:
+        previous = self._results.get(idempotency_key)
+        if previous is not None:
             return previous
-        result = self._send(action, message, idempotency_key)
-        with self._lock:
-            first = self._results.get(idempotency_key)
-            if first is not None and first.status in _FINAL:
-                return first
-            self._results[idempotency_key] = result
-        return result
+        return self._results.remember(idempotency_key, self._send(action, message, idempotency_key))
 
     def _send(self, action: PlannedAction, message: RenderedMessage, key: str) -> DeliveryResult:
         contact = action.contact
