@@ -146,6 +146,10 @@ class CycleConfig:
     :param channel_concurrency: most concurrent sends per channel (default 4).
     :param channel_rate: most sends per second per channel (``None``: unlimited).
     :param send_timeout: seconds a send may take before it counts as a retryable failure.
+    :param history_days: how far back the contact rules see a loan's events (frequency
+        caps and cool-downs look back days or weeks; opt-outs are kept on the case, so
+        they count whatever their age). Keeps the cost of a review independent of how
+        long a loan has been in collection.
     """
 
     policy: StagePolicy = DEFAULT_POLICY
@@ -159,12 +163,15 @@ class CycleConfig:
     channel_concurrency: Mapping[str, int] = attrs.field(factory=dict)
     channel_rate: Mapping[str, float] = attrs.field(factory=dict)
     send_timeout: float = 30.0
+    history_days: int = 400
 
     def __attrs_post_init__(self) -> None:
         if self.batch_size < 1:
             raise ConfigurationError(f"cycle batch_size={self.batch_size} must be >= 1")
         if self.max_attempts < 1:
             raise ConfigurationError(f"cycle max_attempts={self.max_attempts} must be >= 1")
+        if self.history_days < 1:
+            raise ConfigurationError(f"cycle history_days={self.history_days} must be >= 1")
         if self.dispatch_workers < 1:
             raise ConfigurationError(f"cycle dispatch_workers={self.dispatch_workers} must be >= 1")
 
@@ -348,7 +355,7 @@ class CollectionEngine:
                     raise ValidationError("case.loan_id", case.loan_id, "no such loan in storage")
                 payments = uow.loans.payments_for(loan.id)
                 decision = self._decide(loan, payments, case, as_of)
-                history = uow.events.stream(loan.id)
+                history = uow.events.recent(loan.id, self._history_since(as_of))
                 outcome = self._guard(decision, loan, as_of, at, history)
             except Exception as exc:  # one bad case never stops the others
                 errors += 1
@@ -536,6 +543,10 @@ class CollectionEngine:
                 )
         return decision.case, events, allowed, blocked, rescheduled
 
+    def _history_since(self, as_of: dt.date) -> dt.date:
+        """The first business date of the history the contact rules see."""
+        return as_of - dt.timedelta(days=self.config.history_days)
+
     def _violations(
         self,
         action: PlannedAction,
@@ -639,7 +650,7 @@ class CollectionEngine:
                 uow.cases.get(loan.id) or Case(loan_id=loan.id),
                 as_of,
                 self.clock.now(),
-                uow.events.stream(loan.id),
+                uow.events.recent(loan.id, self._history_since(as_of)),
             )
             if violations:
                 reasons, citations = _reasons(violations)
@@ -913,10 +924,16 @@ class CollectionEngine:
     def record_opt_out(
         self, loan_id: str, channel: str, on: dt.date, *, at: dt.datetime | None = None
     ) -> None:
-        """Record that the borrower opted out of a channel (rule packs honour it)."""
+        """Record that the borrower opted out of a channel (rule packs honour it).
+
+        The opt-out is also kept on the case (flag ``opt_out:<channel>:<date>``), so it
+        counts however long ago it was made.
+        """
         self._ingest(
             loan_id,
-            lambda uow, case: case.reviewed_by(on),
+            lambda uow, case: attrs.evolve(
+                case, flags=case.flags | {f"opt_out:{channel}:{on.isoformat()}"}
+            ).reviewed_by(on),
             make_event(EventKind.OPT_OUT, loan_id, on, at=at, data={"channel": channel}),
         )
 

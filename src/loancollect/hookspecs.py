@@ -462,8 +462,10 @@ def loancollect_check_contact(
     :param case: the case after today's decision.
     :param as_of: the business date of the run.
     :param at: the instant the contact would happen, time-zone aware.
-    :param history: the loan's stored events, oldest first (contacts sent,
-        outcomes, opt-outs, holds …): what frequency caps and stops count.
+    :param history: the loan's recent stored events, oldest first (contacts sent,
+        outcomes, opt-outs, holds …) from the last ``CycleConfig.history_days`` days:
+        what frequency caps and cool-downs count. Opt-outs of any age are also kept
+        on the case (flags ``opt_out:<channel>:<date>``).
     :return: :class:`~loancollect.registry.ContactViolation` records (empty: allowed).
 
     .. versionadded:: 0.1

@@ -574,6 +574,12 @@ class EventRepository(Protocol):
         """Every stored event of ``loan_id`` in sequence order."""
         ...
 
+    def recent(self, loan_id: str, since: dt.date) -> tuple[Event, ...]:
+        """The stored events of ``loan_id`` with a business date (``on``) on or after
+        ``since``, in sequence order: what the contact rules count, without reading
+        a long history. Events appended in this unit of work are included."""
+        ...
+
     def last(self, loan_id: str) -> Event | None:
         """The last stored event of ``loan_id``, or ``None``."""
         ...

@@ -105,12 +105,15 @@ class World:
         rules: list[str] = RULES,
         strategy: Strategy | None = None,
         plugins: tuple[object, ...] = (),
+        history_days: int = 400,
     ) -> None:
         self.pm = make_plugin_manager(load_entrypoints=rules, plugins=plugins)
         self.store = MemoryStore()
         self.clock = FixedClock(at)
         self.channels = {name: RecordingChannel(name) for name in CHANNELS}
-        config = CycleConfig() if strategy is None else CycleConfig(strategy=strategy)
+        config = CycleConfig(history_days=history_days)
+        if strategy is not None:
+            config = attrs.evolve(config, strategy=strategy)
         self.engine = CollectionEngine(
             pm=self.pm,
             storage=self.store,
@@ -408,6 +411,21 @@ def test_an_sms_opt_out_stops_sms_but_email_still_goes() -> None:
     assert (blocked.get("reasons") or "").startswith("US-17: opted out of sms on 2025-02-08")
     assert world.sent("sms") == []
     assert world.sent("email") == [idempotency_key(loan.id, "confirm.email", DPD1)]
+
+
+def test_an_opt_out_counts_however_old_it_is() -> None:
+    # The rules see one day of events, but the opt-out is kept on the case.
+    world = World(at=new_york(DPD1, 10), history_days=1)
+    loan = make_loan(us_borrower(), "L-US")
+    world.add(loan, DPD1)
+    world.engine.record_opt_out(loan.id, "sms", DPD1 - dt.timedelta(days=30))
+
+    report = world.engine.run_cycle(DPD1)
+
+    assert (report.summary.blocked, report.summary.sent) == (1, 1)
+    (blocked,) = world.events(loan.id, EventKind.ACTION_BLOCKED)
+    assert blocked.get("channel") == "sms"
+    assert world.sent("sms") == []
 
 
 # -- jurisdictions without a pack, templates at start-up ---------------------------------

@@ -461,6 +461,36 @@ def contact_events(
     return tuple(out)
 
 
+def opt_out_events(
+    case: Case, zone: str, channels: Mapping[str, Channel] = DEFAULT_CHANNELS
+) -> tuple[ContactEvent, ...]:
+    """The opt-outs kept on the case (flags ``opt_out:<channel>:<YYYY-MM-DD>``, set by
+    the engine's ``record_opt_out``), as inbound opt-out events whatever their age."""
+    out = []
+    for flag in sorted(case.flags):
+        parts = flag.split(":")
+        if len(parts) != 3 or parts[0] != "opt_out":
+            continue
+        channel = channel_for(parts[1], channels)
+        try:
+            on = dt.date.fromisoformat(parts[2])
+        except ValueError:
+            continue
+        if channel is None:
+            continue
+        out.append(
+            ContactEvent(
+                at=_day_start(on, zone),
+                channel=channel,
+                direction=Direction.INBOUND,
+                debt_ids=frozenset({case.loan_id}),
+                connected=False,
+                opt_out=OptOut(channel=channel),
+            )
+        )
+    return tuple(out)
+
+
 def proposed_contact(
     action: PlannedAction, at: dt.datetime, channel: Channel, tags: frozenset[str]
 ) -> ProposedContact:
@@ -626,7 +656,7 @@ class ComplianceGuard:
             proposed_contact(action, at, channel, self._content(action)),
             facts,
             debt,
-            self._contact_events(history, zone),
+            self._contact_events(history, zone) + opt_out_events(case, zone, self.channels),
             packs,
         )
 

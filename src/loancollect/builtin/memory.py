@@ -283,6 +283,10 @@ class MemoryEventRepository:
         """Every stored event of ``loan_id`` in sequence order."""
         return self._streams.get(loan_id, ())
 
+    def recent(self, loan_id: str, since: dt.date) -> tuple[Event, ...]:
+        """Events of ``loan_id`` on or after ``since``, in sequence order."""
+        return tuple(e for e in self.stream(loan_id) if e.on >= since)
+
     def last(self, loan_id: str) -> Event | None:
         """The last stored event of ``loan_id``."""
         stream = self._streams.get(loan_id, ())

@@ -387,6 +387,27 @@ class StorageContract:
             assert uow.events.stream("L-1") == (first, second)
             assert uow.events.verify("L-1") is None
 
+    def test_recent_returns_the_events_on_or_after_a_date(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        days = [dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)]
+        with uow_factory() as uow:
+            stored = uow.events.append(
+                [make_event(EventKind.ACTION_SENT, "L-1", on=d) for d in days]
+                + [make_event(EventKind.ACTION_SENT, "L-2", on=days[0])]
+            )
+            uow.commit()
+        with uow_factory() as uow:
+            assert uow.events.recent("L-1", dt.date(2025, 2, 1)) == stored[1:3]
+            assert uow.events.recent("L-1", dt.date(2025, 3, 2)) == ()
+            assert uow.events.recent("L-2", dt.date(2025, 1, 1)) == (stored[3],)
+            assert uow.events.recent("L-9", dt.date(2025, 1, 1)) == ()
+            # Events appended in the same unit of work are seen.
+            (later,) = uow.events.append(
+                [make_event(EventKind.ACTION_SENT, "L-1", on=dt.date(2025, 3, 5))]
+            )
+            assert uow.events.recent("L-1", dt.date(2025, 2, 1)) == (*stored[1:3], later)
+
     def test_an_empty_stream(self, uow_factory: UnitOfWorkFactory) -> None:
         with uow_factory() as uow:
             assert uow.events.stream("L-1") == ()

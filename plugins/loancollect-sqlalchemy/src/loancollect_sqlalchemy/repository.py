@@ -258,6 +258,10 @@ class SqlUnitOfWork:
         self._payments: dict[str, tuple[Payment, ...]] = {}
         self._streams: dict[str, tuple[Event, ...]] = {}
         self._stream_rows: dict[str, list[Any]] = {}
+        # recent events (on or after ``_recent_since``) of prefetched loans, loaded
+        # together on the first ``events.recent`` call of a batch
+        self._recent: dict[str, tuple[Event, ...]] = {}
+        self._recent_since: dt.date | None = None
         self._outbox_keys: dict[str, set[str]] = {}
         self._claim_cursor: tuple[dt.date, str] | None = None
         self.loans = SqlLoanRepository(self)
@@ -330,6 +334,8 @@ class SqlUnitOfWork:
         self._payments.clear()
         self._streams.clear()
         self._stream_rows.clear()
+        self._recent.clear()
+        self._recent_since = None
         self._outbox_keys.clear()
 
     def flush(self) -> None:
@@ -360,11 +366,13 @@ class SqlUnitOfWork:
 
     # -- prefetch --------------------------------------------------------------------
     def prefetch(self, loan_ids: Sequence[str]) -> None:
-        """Load loans, payments, event streams and outbox keys of ``loan_ids`` at once.
+        """Load loans, payments and outbox keys of ``loan_ids`` at once.
 
-        The repositories then answer ``get``, ``payments_for``, ``stream`` and the
-        outbox's "is this key new" for these loans without a query. Called by
-        ``due_for_review`` and ``claim_due``; host code may call it too.
+        The repositories then answer ``get``, ``payments_for`` and the outbox's "is
+        this key new" for these loans without a query, and ``events.recent`` loads
+        the recent events of all of them with its first call. Full event streams are
+        not loaded: their length grows with a loan's age, not with today's work.
+        Called by ``due_for_review`` and ``claim_due``; host code may call it too.
         """
         ids = [i for i in dict.fromkeys(loan_ids) if i not in self._loan_rows]
         if not ids:
@@ -389,15 +397,6 @@ class SqlUnitOfWork:
                 pays[prow["loan_id"]].append(m.row_to_payment(prow))
             for loan_id, found in pays.items():
                 self._payments[loan_id] = tuple(found)
-            streams: dict[str, list[Any]] = {i: [] for i in part}
-            q3 = (
-                sa.select(t.events)
-                .where(t.events.c.loan_id.in_(part))
-                .order_by(t.events.c.loan_id, t.events.c.seq)
-            )
-            for erow in conn.execute(q3).mappings():
-                streams[erow["loan_id"]].append(erow)
-            self._stream_rows.update(streams)
             keys: dict[str, set[str]] = {i: set() for i in part}
             q4 = sa.select(t.outbox.c.loan_id, t.outbox.c.key).where(t.outbox.c.loan_id.in_(part))
             for loan_id, key in conn.execute(q4):
@@ -854,6 +853,9 @@ class SqlEventRepository:
                 uow._streams[loan_id] = cached + chained
             elif loan_id in uow._stream_rows:
                 uow._streams[loan_id] = self._decode(loan_id) + chained
+            since = uow._recent_since
+            if since is not None and loan_id in uow._recent:
+                uow._recent[loan_id] += tuple(ev for ev in chained if ev.on >= since)
         uow.execute(sa.insert(t.events), rows)
         return tuple(ev for ev in stored if ev is not None)
 
@@ -873,6 +875,39 @@ class SqlEventRepository:
             return decoded
         q = sa.select(t.events).where(t.events.c.loan_id == loan_id).order_by(t.events.c.seq)
         return tuple(m.row_to_event(r) for r in uow.execute(q).mappings())
+
+    def recent(self, loan_id: str, since: dt.date) -> tuple[Event, ...]:
+        """Events of ``loan_id`` on or after ``since``, in sequence order.
+
+        The first call for a ``since`` loads the recent events of every loan
+        prefetched in this unit of work in one query.
+        """
+        uow = self._uow
+        cached = uow._streams.get(loan_id)
+        if cached is not None:
+            return tuple(ev for ev in cached if ev.on >= since)
+        if uow._recent_since != since:
+            uow._recent = {}
+            uow._recent_since = since
+        found = uow._recent.get(loan_id)
+        if found is not None:
+            return found
+        wanted = [i for i in uow._loan_rows if i not in uow._recent]
+        if loan_id not in wanted:
+            wanted.append(loan_id)
+        e = t.events.c
+        for part in _chunks(wanted):
+            loaded: dict[str, list[Event]] = {i: [] for i in part}
+            q = (
+                sa.select(t.events)
+                .where(e.loan_id.in_(part), e.on >= since)
+                .order_by(e.loan_id, e.seq)
+            )
+            for row in uow.execute(q).mappings():
+                loaded[row["loan_id"]].append(m.row_to_event(row))
+            for i, events in loaded.items():
+                uow._recent[i] = tuple(events)
+        return uow._recent[loan_id]
 
     def last(self, loan_id: str) -> Event | None:
         """The last stored event of ``loan_id``."""
