@@ -345,7 +345,7 @@ def loads_policy(text: str, source: str = "<policy>") -> PolicyBundle:
                     label_zh=r.get(s, "label_zh", p, str, ""),
                     min_stay_days=r.get(s, "min_stay_days", p, int, 0),
                     contact=r.get(s, "contact", p, bool, True),
-                    entry=_condition(r, entry, "stages.entry" if False else f"{p}.entry"),
+                    entry=_condition(r, entry, f"{p}.entry"),
                 )
             )
         except ConfigurationError as exc:
