@@ -303,8 +303,9 @@ class TemplateCatalog:
 
     :param specs: the registered templates (duplicates are refused by
         :func:`loancollect.registry.collect`; here a later one would win).
-    :param fallback_locale: used when a borrower's locale has no template
-        (``None``: no fallback, a missing locale is an error).
+    :param fallback_locale: used when neither the borrower's locale nor another
+        locale of the same language has the template (``None``: no further
+        fallback, a missing template is an error).
     :raises ConfigurationError: if a template does not compile.
     """
 
@@ -319,6 +320,10 @@ class TemplateCatalog:
         self._templates: dict[tuple[str, str, str, str | None, Tone | None], _Compiled] = {}
         for spec in specs:
             self._templates[spec.key] = self._compile(spec)
+        languages: dict[str, set[str]] = {}
+        for key in self._templates:
+            languages.setdefault(key[2].split("_", 1)[0], set()).add(key[2])
+        self._languages = {lang: tuple(sorted(locs)) for lang, locs in languages.items()}
 
     @classmethod
     def from_plugins(
@@ -348,8 +353,11 @@ class TemplateCatalog:
     def _find(
         self, name: str, channel: str, locale: str, stage: str | None, tone: Tone | None
     ) -> _Compiled | None:
-        locales = [locale]
-        if self.fallback_locale is not None and self.fallback_locale != locale:
+        # The borrower's locale, then another of the same language (en_GB -> en_US),
+        # then the configured fallback.
+        language = locale.split("_", 1)[0]
+        locales = [locale, *(x for x in self._languages.get(language, ()) if x != locale)]
+        if self.fallback_locale is not None and self.fallback_locale not in locales:
             locales.append(self.fallback_locale)
         for loc in locales:
             for st, tn in ((stage, tone), (stage, None), (None, tone), (None, None)):
@@ -369,8 +377,8 @@ class TemplateCatalog:
     ) -> TemplateSpec | None:
         """The most specific template for the key, or ``None``.
 
-        Order: exact stage and tone, stage only, tone only, neither; then the same
-        in the fallback locale.
+        Order: exact stage and tone, stage only, tone only, neither; in the locale,
+        then in other locales of the same language, then in the fallback locale.
         """
         found = self._find(name, channel, locale, stage, tone)
         return None if found is None else found.spec

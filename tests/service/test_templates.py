@@ -195,6 +195,15 @@ def test_a_fallback_locale_covers_a_missing_one():
     assert message.locale == "en_US"
 
 
+def test_a_locale_falls_back_to_another_of_its_language():
+    catalog = TemplateCatalog(load_templates())  # no configured fallback
+    message = catalog.render(make_action(locale="en_GB"), sample_context("en_GB"))
+    assert message.locale == "en_US"
+    catalog.validate([TemplateKey("overdue_notice", "sms", "en_GB")])
+    with pytest.raises(ConfigurationError, match="missing template"):
+        catalog.render(make_action(locale="fr_FR"), sample_context("fr_FR"))
+
+
 def test_a_message_that_omits_an_essential_is_refused():
     catalog = _catalog(_spec("Please pay {{ amount_due }}."))
     with pytest.raises(ConfigurationError) as info:
