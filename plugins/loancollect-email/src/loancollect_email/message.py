@@ -67,4 +67,6 @@ def build_email(
     mail.set_content(message.text, charset="utf-8")
     if message.html is not None:
         mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        # A boundary derived from the key: the same message gives the same bytes.
+        mail.set_boundary(f"=_loancollect_{key_digest(idempotency_key)[:32]}")
     return mail
