@@ -284,7 +284,8 @@ class PenaltyTerms:
     :param rate: an explicit annual penalty rate, overriding ``markup``.
     :param compound: charge compound interest on overdue interest at the penalty rate.
     :param day_count: convention for daily accrual of both charges.
-    :param rounding: applied once per charge (a run of days with a constant base) and component.
+    :param rounding: applied once per charge and component; a charge is what accrued
+        between payment dates (see docs/overdue.md).
     :param accrue_from_grace_end: if true, nothing accrues during the grace days.
     :param cap_rate: annual cap on penalty + compound together, expressed on overdue
         principal; for private lending it defaults to 4 × the one-year LPR at contract date.

@@ -13,8 +13,8 @@ Conventions (documented in docs/overdue.md):
   due date itself is day 0. Penalty outstanding alone does not make a loan late.
 - Penalty for an installment accrues over ``(due date, as_of]``: the day after
   the due date is the first day charged. A payment with value date *t* changes
-  the base from day *t + 1*; each run of days with a constant base is one
-  charge, rounded once per component.
+  the base from day *t + 1*. Each payment date (and ``as_of``) closes a charge
+  for every accruing installment, rounded once per component.
 - Money left over after a payment is a credit balance that settles installments
   on their due dates (unless the waterfall names future installments).
 """
@@ -697,7 +697,7 @@ def _finish(
     tol: int,
     rounding: Rounding,
     pauses: Sequence[DateRange],
-    state: tuple[Sequence[int], list[int], list[int], list[int], list[int], list[int], list[int]],
+    state: tuple[tuple[int, ...], list[int], list[int], list[int], list[int], list[int], list[int]],
     credit: int,
     received: int,
     waived: int,
@@ -718,12 +718,18 @@ def _finish(
         if prin_out[i] + int_out[i] + fee_out[i] > tol:
             oldest = dues[i]
             break
-    overdue_p = sum(prin_out[:past])
-    overdue_i = sum(int_out[:past])
-    overdue_f = sum(fee_out[:past])
-    today_i = sum(int_out[past:upto])
-    today_f = sum(fee_out[past:upto])
-    due_today = sum(prin_out[past:upto]) + today_i + today_f
+    if past:
+        overdue_p = sum(prin_out[:past])
+        overdue_i = sum(int_out[:past])
+        overdue_f = sum(fee_out[:past])
+    else:
+        overdue_p = overdue_i = overdue_f = 0
+    if upto > past:
+        today_i = sum(int_out[past:upto])
+        today_f = sum(fee_out[past:upto])
+        due_today = sum(prin_out[past:upto]) + today_i + today_f
+    else:
+        today_i = today_f = due_today = 0
     outstanding_principal = sum(prin_out)
     next_due = dues[upto] if upto < n else None
     penalty = sum(pen_out)
@@ -762,16 +768,17 @@ def _finish(
             if hi >= lo:
                 paused += hi - lo + 1
         delinquent = max(0, dpd - loan.grace_days - paused)
+    # Positional, in field order: this runs once per assessment.
     return Assessment(
-        loan_id=loan.id,
-        as_of=as_of,
-        currency=cur,
-        dpd=dpd,
-        delinquent_days=delinquent,
-        oldest_unpaid_due_date=dt.date.fromordinal(oldest) if oldest is not None else None,
-        bucket=config.buckets.bucket(dpd),
-        risk_class=config.risk_thresholds.classify(dpd),
-        minor=(
+        loan.id,
+        as_of,
+        cur,
+        dpd,
+        delinquent,
+        dt.date.fromordinal(oldest) if oldest is not None else None,
+        config.buckets.bucket(dpd),
+        config.risk_thresholds.classify(dpd),
+        (
             overdue_p,
             overdue_i,
             overdue_f,
@@ -785,8 +792,8 @@ def _finish(
             waived,
             excess,
         ),
-        columns=(
-            tuple(dues),
+        (
+            dues,
             tuple(prin_out),
             tuple(int_out),
             tuple(fee_out),
@@ -794,10 +801,10 @@ def _finish(
             tuple(comp_out),
             tuple(paid_total),
         ),
-        allocation_rows=tuple(allocation_rows),
-        next_due_date=dt.date.fromordinal(next_due) if next_due is not None else None,
-        penalty_capped=capped,
-        tolerance_minor=tol,
+        tuple(allocation_rows),
+        dt.date.fromordinal(next_due) if next_due is not None else None,
+        capped,
+        tol,
     )
 
 
