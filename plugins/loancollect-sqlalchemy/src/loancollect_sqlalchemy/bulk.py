@@ -34,6 +34,9 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from itertools import chain
+from json.encoder import encode_basestring
+from operator import gt
 from typing import Any
 
 import attrs
@@ -66,6 +69,9 @@ _KINDS = frozenset(("individual", "company"))
 _CONTACT_KINDS = frozenset(("phone", "email", "address"))
 _EMPTY = "[]"
 _EMPTY_CASE = (_EMPTY,) * 5
+_DIGITS = b"0123456789"
+# Caches are bounded so that an import of unusual data cannot grow them without end.
+_CACHE_LIMIT = 100_000
 
 
 @attrs.frozen
@@ -161,6 +167,12 @@ def _choice(row: Mapping[str, Any], field: str, allowed: frozenset[str], default
 
 
 def _rate(value: object, field: str) -> str:
+    # Imports repeat a few thousand rate texts; parsing each as a Decimal again is a
+    # visible share of a loan row's cost.
+    if type(value) is str:
+        known = _RATES.get(value)
+        if known is not None:
+            return known
     if isinstance(value, float | bool):
         raise _BadRowError(field, value, "must be a decimal string or Decimal; floats are refused")
     try:
@@ -169,7 +181,29 @@ def _rate(value: object, field: str) -> str:
         raise _BadRowError(field, value, "not a decimal number") from None
     if not dec.is_finite() or not (0 <= dec <= 1):
         raise _BadRowError(field, value, "must be a fraction between 0 and 1 ('0.06' for 6 %)")
-    return str(dec)
+    text = str(dec)
+    if type(value) is str:
+        if len(_RATES) >= _CACHE_LIMIT:
+            _RATES.clear()
+        _RATES[value] = text
+    return text
+
+
+_RATES: dict[str, str] = {}
+
+
+class _IsoDates(dict[dt.date, str]):
+    """``date -> 'YYYY-MM-DD'``, filled on demand (``date.isoformat`` is slow next to
+    a dict hit, and an import has few distinct dates)."""
+
+    def __missing__(self, day: dt.date) -> str:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        text = self[day] = day.isoformat()
+        return text
+
+
+_ISO = _IsoDates()
 
 
 # -- row preparation (validated, encoded for the database) --------------------------------
@@ -244,6 +278,8 @@ class _Encoder:
     def date(self, value: dt.date | None) -> Any:
         if value is None or not self.sqlite:
             return value
+        if type(value) is dt.date:
+            return _ISO[value]
         return value.isoformat()
 
     def instant(self, value: dt.datetime) -> Any:
@@ -257,49 +293,104 @@ class _Encoder:
 
 
 def _borrower(row: Mapping[str, Any], enc: _Encoder) -> tuple[Any, ...]:
-    bid = _text(row, "id")
-    kind = _choice(row, "kind", _KINDS, "individual")
-    name = row.get("name")
+    get = row.get
+    # Each field is tested inline for the common case; the helpers re-check only
+    # a value that fails, so they raise with the usual field and reason.
+    bid = get("id")
+    if type(bid) is not str or not bid.strip():
+        bid = _text(row, "id")
+    kind = get("kind", "individual")
+    if type(kind) is not str or kind not in _KINDS:
+        kind = _choice(row, "kind", _KINDS, "individual")
+    name = get("name")
     if not isinstance(name, str) or not name.strip():
         raise _BadRowError("name", "***" if name else name, "must be a non-empty string")
-    jur = _text(row, "jurisdiction")
-    tz = _text(row, "time_zone")
-    locale = _text(row, "locale")
-    points = []
-    for i, cp in enumerate(row.get("contact_points") or ()):
+    jur = get("jurisdiction")
+    if type(jur) is not str or not jur.strip():
+        jur = _text(row, "jurisdiction")
+    tz = get("time_zone")
+    if type(tz) is not str or not tz.strip():
+        tz = _text(row, "time_zone")
+    locale = get("locale")
+    if type(locale) is not str or not locale.strip():
+        locale = _text(row, "locale")
+    points = get("contact_points")
+    points = _contact_points(points) if points else _EMPTY
+    nid = get("national_id")
+    if nid is not None and not isinstance(nid, str):
+        raise _BadRowError("national_id", mask_id_number(str(nid)), "must be a string")
+    return (bid, kind, name, jur, tz, locale, points, nid)
+
+
+def _contact_points(points: Iterable[Any]) -> str:
+    # The text is what ``json.dumps(..., ensure_ascii=False)`` gives for the list of
+    # ``{"kind", "value", "label"?}`` objects, built without the intermediate dicts.
+    parts = []
+    for i, cp in enumerate(points):
         if not isinstance(cp, Sequence) or len(cp) < 2 or cp[0] not in _CONTACT_KINDS:
             raise _BadRowError(f"contact_points[{i}]", "***", "expected [kind, value, label?]")
-        value = cp[1]
+        kind, value = cp[0], cp[1]
         if not isinstance(value, str) or not value.strip():
             raise _BadRowError(f"contact_points[{i}].value", "***", "must be a non-empty string")
-        if cp[0] == "phone" and sum(c.isdigit() for c in value) < 5:
-            raise _BadRowError(
-                f"contact_points[{i}].value", mask_phone(value), "not a phone number"
-            )
-        if cp[0] == "email" and "@" not in value:
+        if kind == "phone":
+            if value.isascii():
+                digits = len(value) - len(value.encode("ascii").translate(None, _DIGITS))
+            else:
+                digits = sum(c.isdigit() for c in value)
+            if digits < 5:
+                raise _BadRowError(
+                    f"contact_points[{i}].value", mask_phone(value), "not a phone number"
+                )
+        elif kind == "email" and "@" not in value:
             raise _BadRowError(
                 f"contact_points[{i}].value", mask_text(value), "not an e-mail address"
             )
-        doc: dict[str, Any] = {"kind": cp[0], "value": value}
-        if len(cp) > 2 and cp[2]:
-            doc["label"] = str(cp[2])
-        points.append(doc)
-    nid = row.get("national_id")
-    if nid is not None and not isinstance(nid, str):
-        raise _BadRowError("national_id", mask_id_number(str(nid)), "must be a string")
-    return (bid, kind, name, jur, tz, locale, json.dumps(points, ensure_ascii=False), nid)
+        label = cp[2] if len(cp) > 2 else None
+        if label:
+            parts.append(
+                f'{{"kind": "{kind}", "value": {encode_basestring(value)}, '
+                f'"label": {encode_basestring(str(label))}}}'
+            )
+        else:
+            parts.append(f'{{"kind": "{kind}", "value": {encode_basestring(value)}}}')
+    return "[" + ", ".join(parts) + "]"
 
 
-def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.date | None]:
-    lid = _text(row, "id")
-    bid = _text(row, "borrower_id")
-    cur = _currency(row.get("currency"))
-    principal = _int(row.get("principal_minor"), "principal_minor", 1)
-    rate = _rate(row.get("annual_rate"), "annual_rate")
-    disbursed = _date(row.get("disbursement_date"), "disbursement_date")
-    items = row.get("installments")
-    if not isinstance(items, Sequence) or isinstance(items, str) or not items:
-        raise _BadRowError("installments", items, "a loan needs at least one installment")
+_SEQUENCES = frozenset((list, tuple))
+_TRIPLES = {3}
+# Per installment count: the type of each value of the flattened triples, and the
+# stored JSON text with slots for them.
+_TRIPLE_TYPES: dict[int, tuple[type, ...]] = {}
+_TRIPLE_TEXT: dict[int, str] = {}
+
+
+def _plain_installments(items: Sequence[Any], disbursed: dt.date) -> tuple[int, str] | None:
+    """``(principal total, stored JSON)`` when every installment is a valid
+    ``(date, principal, interest)`` triple, checked with whole-list operations;
+    ``None`` for anything else, which :func:`_installments` then checks one by one
+    (and so reports the first bad value exactly as it always has)."""
+    if not set(map(type, items)) <= _SEQUENCES or set(map(len, items)) != _TRIPLES:
+        return None
+    n = len(items)
+    types = _TRIPLE_TYPES.get(n)
+    if types is None:
+        types = _TRIPLE_TYPES[n] = (dt.date, int, int) * n
+        _TRIPLE_TEXT[n] = (
+            "[" + ",".join(f'[{k},"%s",%d,%d,null,null,null]' for k in range(1, n + 1)) + "]"
+        )
+    flat = tuple(chain.from_iterable(items))
+    if tuple(map(type, flat)) != types:
+        return None
+    dues = flat[0::3]
+    principals = flat[1::3]
+    if min(principals) < 0 or min(flat[2::3]) < 0 or not all(map(gt, dues, (disbursed, *dues))):
+        return None
+    values = list(flat)
+    values[0::3] = map(_ISO.__getitem__, dues)
+    return sum(principals), _TRIPLE_TEXT[n] % tuple(values)
+
+
+def _installments(items: Sequence[Any], disbursed: dt.date) -> tuple[int, str]:
     previous = disbursed
     total = 0
     encoded = []
@@ -341,38 +432,76 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
                 _int(days, f"installments[{i}].accrual_days")
         total += p
         encoded.append([i + 1, due.isoformat(), p, interest, fees, start, days])
+    return total, json.dumps(encoded, separators=(",", ":"))
+
+
+def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.date | None]:
+    get = row.get
+    # Common values are tested inline; the helpers re-check a value that fails, so
+    # the field and reason reported are theirs.
+    lid = get("id")
+    if type(lid) is not str or not lid.strip():
+        lid = _text(row, "id")
+    bid = get("borrower_id")
+    if type(bid) is not str or not bid.strip():
+        bid = _text(row, "borrower_id")
+    cur = get("currency")
+    if type(cur) is not str or cur not in CURRENCIES:
+        cur = _currency(cur)
+    principal = get("principal_minor")
+    if type(principal) is not int or principal < 1:
+        principal = _int(principal, "principal_minor", 1)
+    rate = _rate(get("annual_rate"), "annual_rate")
+    disbursed = get("disbursement_date")
+    if type(disbursed) is not dt.date:
+        disbursed = _date(disbursed, "disbursement_date")
+    items = get("installments")
+    if (
+        type(items) is not list
+        and type(items) is not tuple
+        and (not isinstance(items, Sequence) or isinstance(items, str))
+    ):
+        raise _BadRowError("installments", items, "a loan needs at least one installment")
+    if not items:
+        raise _BadRowError("installments", items, "a loan needs at least one installment")
+    plain = _plain_installments(items, disbursed)
+    total, installments = plain if plain is not None else _installments(items, disbursed)
     if total != principal:
         raise _BadRowError(
             "installments", total, f"principal must sum to principal_minor {principal}"
         )
-    method = _choice(row, "method", _METHODS, "equal_installment")
-    frequency = _choice(row, "frequency", _FREQUENCIES, "monthly")
-    day_count = row.get("day_count")
+    method = get("method", "equal_installment")
+    if type(method) is not str or method not in _METHODS:
+        method = _choice(row, "method", _METHODS, "equal_installment")
+    frequency = get("frequency", "monthly")
+    if type(frequency) is not str or frequency not in _FREQUENCIES:
+        frequency = _choice(row, "frequency", _FREQUENCIES, "monthly")
+    day_count = get("day_count")
     if day_count is not None and day_count not in _DAY_COUNTS:
         raise _BadRowError("day_count", day_count, f"expected one of {sorted(_DAY_COUNTS)}")
-    penalty = row.get("penalty")
+    penalty = get("penalty")
     if penalty is not None:
         try:
             m.penalty_from_json(penalty)
         except (LoanCollectError, KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise _BadRowError("penalty", penalty, f"not valid penalty terms: {exc}") from None
         penalty = json.dumps(penalty)
-    grace = row.get("grace_days", 0)
+    grace = get("grace_days", 0)
     if type(grace) is not int or not 0 <= grace <= 366:
         raise _BadRowError("grace_days", grace, "must be an int from 0 to 366")
-    tolerance = row.get("tolerance_minor")
+    tolerance = get("tolerance_minor")
     if tolerance is not None:
         _int(tolerance, "tolerance_minor")
-    private = row.get("private_lending", False)
-    if not isinstance(private, bool):
+    private = get("private_lending", False)
+    if private is not False and private is not True:
         raise _BadRowError("private_lending", private, "must be a bool")
-    contract = row.get("contract_date")
+    contract = get("contract_date")
     if contract is not None:
         contract = _date(contract, "contract_date")
-    product = row.get("product", "default")
+    product = get("product", "default")
     if not isinstance(product, str) or not product:
         raise _BadRowError("product", product, "must be a non-empty string")
-    review = row.get("next_review_date")
+    review = get("next_review_date")
     if review is not None:
         review = _date(review, "next_review_date")
     values = (
@@ -382,7 +511,7 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
         principal,
         rate,
         enc.date(disbursed),
-        json.dumps(encoded, separators=(",", ":")),
+        installments,
         method,
         frequency,
         day_count,
@@ -485,6 +614,9 @@ class BulkImporter:
         self._batches = 0
         self._rejected = 0
         self._problems: list[ImportProblem] = []
+        # Ids this import has written, so the next batches' references to them need
+        # no query (bounded; an id not found here is looked up in the database).
+        self._written: dict[str, set[str]] = {"borrower": set(), "loan": set()}
 
     # -- feeding -------------------------------------------------------------------
     def add(self, kind: str, row: Mapping[str, Any]) -> None:
@@ -499,8 +631,19 @@ class BulkImporter:
 
     def add_all(self, rows: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
         """Queue ``(kind, row)`` pairs."""
+        # ``add`` inlined: per row, the method call was a visible share of the import.
+        pending = self._pending
+        seen = self._seen
+        size = self.batch_size
         for kind, row in rows:
-            self.add(kind, row)
+            queue = pending.get(kind)
+            if queue is None:
+                self.add(kind, row)
+                continue
+            queue.append((seen[kind], row))
+            seen[kind] += 1
+            if len(queue) >= size:
+                self._flush_upto(kind)
 
     def finish(self) -> ImportReport:
         """Write what is queued and return the report."""
@@ -533,29 +676,11 @@ class BulkImporter:
             raise BulkImportError(problem)
 
     def _write(self, kind: str, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
-        enc = self._enc
-        seen: set[str] = set()
-        rows: list[tuple[Any, ...]] = []
-        cases: list[tuple[Any, ...]] = []
-        for position, row in batch:
-            try:
-                if not isinstance(row, Mapping):
-                    raise _BadRowError("row", type(row).__name__, "expected a mapping")
-                if kind == "borrower":
-                    values = _borrower(row, enc)
-                elif kind == "loan":
-                    values, review = _loan(row, enc)
-                    review = review if review is not None else self.review_on
-                    cases.append((values[0], "current", *_EMPTY_CASE, enc.date(review)))
-                else:
-                    values = _payment(row, enc)
-                if values[0] in seen:
-                    raise _BadRowError("id", values[0], "appears twice in the batch")
-                seen.add(values[0])
-            except _BadRowError as bad:
-                self._reject(kind, position, bad)
-                return
-            rows.append(values)
+        try:
+            rows, cases = self._prepare(kind, batch)
+        except _LocatedError as located:
+            self._reject(kind, located.position, located.bad)
+            return
         plan = {"borrower": _BORROWER, "loan": _LOAN, "payment": _PAYMENT}[kind]
         try:
             with self.store.engine.begin() as conn:
@@ -572,6 +697,57 @@ class BulkImporter:
         self._batches += 1
         self._counts[kind] += len(rows)
         self._counts["case"] += len(cases)
+        written = self._written.get(kind)
+        if written is not None:
+            if len(written) + len(rows) > max(_CACHE_LIMIT, 2 * self.batch_size):
+                written.clear()
+            written.update([r[0] for r in rows])
+
+    def _prepare(
+        self, kind: str, batch: list[tuple[int, Mapping[str, Any]]]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The batch's validated, encoded rows (and the cases its loans open)."""
+        enc = self._enc
+        seen: set[str] = set()
+        rows: list[tuple[Any, ...]] = []
+        cases: list[tuple[Any, ...]] = []
+        if kind == "loan":
+            date = enc.date
+            review_on = self.review_on
+            for position, row in batch:
+                try:
+                    if type(row) is not dict and not isinstance(row, Mapping):
+                        raise _BadRowError("row", type(row).__name__, "expected a mapping")
+                    values, review = _loan(row, enc)
+                    lid = values[0]
+                    if lid in seen:
+                        raise _BadRowError("id", lid, "appears twice in the batch")
+                except _BadRowError as bad:
+                    raise _LocatedError(position, bad) from None
+                seen.add(lid)
+                rows.append(values)
+                cases.append(
+                    (
+                        lid,
+                        "current",
+                        *_EMPTY_CASE,
+                        date(review if review is not None else review_on),
+                    )
+                )
+            return rows, cases
+        prepare = _borrower if kind == "borrower" else _payment
+        for position, row in batch:
+            try:
+                if type(row) is not dict and not isinstance(row, Mapping):
+                    raise _BadRowError("row", type(row).__name__, "expected a mapping")
+                values = prepare(row, enc)
+                if values[0] in seen:
+                    raise _BadRowError("id", values[0], "appears twice in the batch")
+            except _BadRowError as bad:
+                raise _LocatedError(position, bad) from None
+            seen.add(values[0])
+            rows.append(values)
+        return rows, cases
 
     def _missing(self, conn: Connection, column: sa.Column[str], ids: set[str]) -> set[str]:
         found: set[str] = set()
@@ -584,7 +760,12 @@ class BulkImporter:
     def _check_borrowers(
         self, conn: Connection, batch: list[tuple[int, Mapping[str, Any]]], rows: list[Any]
     ) -> None:
-        missing = self._missing(conn, t.borrowers.c.id, {r[1] for r in rows})
+        unknown = {r[1] for r in rows} - self._written["borrower"]
+        if not unknown:
+            return
+        missing = self._missing(conn, t.borrowers.c.id, unknown)
+        if not missing:
+            return
         for (position, _), r in zip(batch, rows, strict=True):
             if r[1] in missing:
                 raise _LocatedError(position, _BadRowError("borrower_id", r[1], "no such borrower"))
@@ -592,7 +773,8 @@ class BulkImporter:
     def _check_payments(
         self, conn: Connection, batch: list[tuple[int, Mapping[str, Any]]], rows: list[Any]
     ) -> None:
-        missing = self._missing(conn, t.loans.c.id, {r[1] for r in rows})
+        unknown = {r[1] for r in rows} - self._written["loan"]
+        missing = self._missing(conn, t.loans.c.id, unknown) if unknown else unknown
         ids = [r[0] for r in rows]
         clash: set[str] = set()
         for start in range(0, len(ids), 900):
@@ -615,15 +797,14 @@ class BulkImporter:
             conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
         else:
             conflict = f"ON CONFLICT ({keys}) DO NOTHING"
-        if self.store.dialect == "sqlite":
-            marks = ", ".join("?" for _ in cols)
-            conn.exec_driver_sql(
-                f"INSERT INTO {name} ({col_sql}) VALUES ({marks}) {conflict}",
-                rows,
-            )
-            return
         raw = conn.connection.driver_connection
         assert raw is not None
+        if self.store.dialect == "sqlite":
+            # Straight to the driver, inside the transaction SQLAlchemy began: the
+            # rows are already encoded, so nothing is left for it to do per row.
+            marks = ", ".join("?" for _ in cols)
+            raw.executemany(f"INSERT INTO {name} ({col_sql}) VALUES ({marks}) {conflict}", rows)
+            return
         tmp = f"tmp_{name}"
         with raw.cursor() as cur:
             cur.execute(
