@@ -45,7 +45,7 @@ from loancollect.domain.defaults import DEFAULT_POLICY, DEFAULT_STRATEGY
 from loancollect.domain.errors import ConfigurationError, LoanCollectError, ValidationError
 from loancollect.domain.events import Event, EventKind, make_event
 from loancollect.domain.loans import Loan, Payment
-from loancollect.domain.overdue import DEFAULT_CONFIG, AssessmentConfig, assess
+from loancollect.domain.overdue import DEFAULT_CONFIG, Assessment, AssessmentConfig, assess
 from loancollect.domain.policy import StagePolicy, Transition
 from loancollect.domain.scoring import combine, heuristic_contribution, segment_for
 from loancollect.domain.strategy import (
@@ -75,6 +75,7 @@ from loancollect.templates import (
 )
 
 __all__ = [
+    "BatchMarkingOutbox",
     "ClaimingCases",
     "ClaimingOutbox",
     "CollectionEngine",
@@ -126,6 +127,23 @@ class ClaimingOutbox(Protocol):
 
     def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
         """Lease and return up to ``limit`` sendable entries no other worker holds."""
+        ...
+
+
+@runtime_checkable
+class BatchMarkingOutbox(Protocol):
+    """Optional: an outbox that records many successful sends with one statement.
+
+    ``mark_sent_many`` does what ``mark_sent`` does for each ``(key, result)``
+    (an already sent entry stays as it is; one that is neither open nor sent raises
+    :class:`ValidationError` and the unit of work must not be committed). The
+    engine uses it when it is there: a day's sends are most of what dispatch writes.
+    """
+
+    def mark_sent_many(
+        self, sent: Sequence[tuple[str, DeliveryResult]], *, at: dt.datetime
+    ) -> None:
+        """Record each ``(key, result)`` as sent at ``at``."""
         ...
 
 
@@ -296,7 +314,7 @@ class CollectionEngine:
         """Review every due case for ``as_of``, then dispatch the outbox."""
         run_id = run_id or uuid.uuid4().hex[:12]
         self.pm.hook.loancollect_cycle_started(as_of=as_of, run_id=run_id)
-        review = self.review(as_of)
+        review = self._review(as_of, None, send_fresh=dispatch)
         summary, problems = review.summary, list(review.problems)
         if dispatch:
             sent = self.dispatch(as_of)
@@ -309,6 +327,22 @@ class CollectionEngine:
         self, as_of: dt.date, *, on_batch: Callable[[CycleSummary], None] | None = None
     ) -> CycleReport:
         """Decide every case due on ``as_of``, batch by batch; write outbox and events."""
+        return self._review(as_of, on_batch, send_fresh=False)
+
+    def _review(
+        self,
+        as_of: dt.date,
+        on_batch: Callable[[CycleSummary], None] | None,
+        *,
+        send_fresh: bool,
+    ) -> CycleReport:
+        """The review; with ``send_fresh``, each batch's new actions are sent once it commits.
+
+        Sending a batch's actions right after its commit reuses the loans the review
+        has just loaded (a day's sends would otherwise load every loan again) and keeps
+        memory bounded by the batch. Only for an outbox that is not shared by claiming
+        workers: those claim what they send, so their sends stay in :meth:`dispatch`.
+        """
         total = CycleSummary()
         problems: list[CycleProblem] = []
         after: str | None = None
@@ -324,7 +358,10 @@ class CollectionEngine:
                 if not batch:
                     break
                 after = batch[-1].loan_id
-                summary, stored, batch_problems = self._review_batch(uow, batch, as_of)
+                fresh: list[tuple[OutboxEntry, Loan, Sequence[Payment]]] | None = (
+                    [] if send_fresh and not isinstance(uow.outbox, ClaimingOutbox) else None
+                )
+                summary, stored, batch_problems = self._review_batch(uow, batch, as_of, fresh)
                 problems += batch_problems
                 try:
                     uow.commit()
@@ -337,12 +374,20 @@ class CollectionEngine:
                     continue
             total = total + summary
             self._notify(stored)
+            if fresh:
+                sent = self._send_entries(fresh, as_of)
+                total = total + sent.summary
+                problems += sent.problems
             if on_batch is not None:
                 on_batch(summary)
         return CycleReport("", as_of, total, tuple(problems))
 
     def _review_batch(
-        self, uow: UnitOfWork, batch: Sequence[Case], as_of: dt.date
+        self,
+        uow: UnitOfWork,
+        batch: Sequence[Case],
+        as_of: dt.date,
+        fresh: list[tuple[OutboxEntry, Loan, Sequence[Payment]]] | None = None,
     ) -> tuple[CycleSummary, tuple[Event, ...], list[CycleProblem]]:
         at = self.clock.now()
         events: list[Event] = []
@@ -364,7 +409,10 @@ class CollectionEngine:
                 continue
             new_case, case_events, allowed, n_blocked, n_rescheduled = outcome
             for action, not_before in allowed:
-                uow.outbox.add(action, created_on=as_of, not_before=not_before)
+                added = uow.outbox.add(action, created_on=as_of, not_before=not_before)
+                if added and not_before is None and fresh is not None:
+                    entry = OutboxEntry(key=action.idempotency_key, action=action, created_on=as_of)
+                    fresh.append((entry, loan, payments))
             uow.cases.save(new_case)
             events.extend(case_events)
             reviewed += 1
@@ -601,12 +649,7 @@ class CollectionEngine:
                 prepared = [self._prepare(uow, e, as_of, deferred) for e in entries]
             # Sends happen outside any transaction (no locks held during network I/O);
             # a claiming backend has leased the entries to this worker meanwhile.
-            results = self._send_all(prepared)
-            with self.storage() as uow:
-                summary, batch_events, batch_problems = self._record(uow, results, as_of, deferred)
-                stored = uow.events.append(batch_events) if batch_events else ()
-                uow.commit()
-            self._notify(stored)
+            summary, batch_problems = self._send_and_record(prepared, as_of, deferred)
             total = total + summary
             problems += batch_problems
             done += len(entries)
@@ -616,6 +659,37 @@ class CollectionEngine:
             seen |= keys
         return CycleReport("", as_of, total, tuple(problems))
 
+    def _send_and_record(
+        self,
+        prepared: Sequence[tuple[OutboxEntry, Callable[[], DeliveryResult] | None, str | None]],
+        as_of: dt.date,
+        deferred: Mapping[str, tuple[dt.datetime, str, str]],
+    ) -> tuple[CycleSummary, list[CycleProblem]]:
+        """Send prepared entries, then record the results in one unit of work."""
+        results = self._send_all(prepared)
+        with self.storage() as uow:
+            summary, batch_events, problems = self._record(uow, results, as_of, deferred)
+            stored = uow.events.append(batch_events) if batch_events else ()
+            uow.commit()
+        self._notify(stored)
+        return summary, problems
+
+    def _send_entries(
+        self, fresh: Sequence[tuple[OutboxEntry, Loan, Sequence[Payment]]], as_of: dt.date
+    ) -> CycleReport:
+        """Send actions planned (and committed) just now, with the loans already loaded."""
+        deferred: dict[str, tuple[dt.datetime, str, str]] = {}
+        assessments: dict[str, Assessment] = {}
+        prepared = []
+        for entry, loan, payments in fresh:
+            assessment = assessments.get(loan.id)
+            if assessment is None:
+                assessment = assess(loan, payments, as_of, config=self.config.assessment)
+                assessments[loan.id] = assessment
+            prepared.append(self._prepare_loaded(entry, loan, assessment, as_of, None, deferred))
+        summary, problems = self._send_and_record(prepared, as_of, deferred)
+        return CycleReport("", as_of, summary, tuple(problems))
+
     def _prepare(
         self,
         uow: UnitOfWork,
@@ -623,27 +697,40 @@ class CollectionEngine:
         as_of: dt.date,
         deferred: dict[str, tuple[dt.datetime, str, str]],
     ) -> tuple[OutboxEntry, Callable[[], DeliveryResult] | None, str | None]:
-        """Render the message; return a send thunk, or a reason to cancel.
-
-        An entry that waited (rescheduled, retried or planned on an earlier day) is
-        checked again against the contact rules at the instant of sending: it is
-        moved to a later instant (recorded in ``deferred``, no thunk, no reason) or
-        cancelled with the reasons.
-        """
-        action = entry.action
-        loan = uow.loans.get(action.loan_id)
+        """Load the entry's loan and prepare it (see :meth:`_prepare_loaded`)."""
+        loan = uow.loans.get(entry.action.loan_id)
         if loan is None:
             return entry, None, "loan no longer in storage"
         assessment = assess(
             loan, uow.loans.payments_for(loan.id), as_of, config=self.config.assessment
         )
+        return self._prepare_loaded(entry, loan, assessment, as_of, uow, deferred)
+
+    def _prepare_loaded(
+        self,
+        entry: OutboxEntry,
+        loan: Loan,
+        assessment: Assessment,
+        as_of: dt.date,
+        uow: UnitOfWork | None,
+        deferred: dict[str, tuple[dt.datetime, str, str]],
+    ) -> tuple[OutboxEntry, Callable[[], DeliveryResult] | None, str | None]:
+        """Render the message; return a send thunk, or a reason to cancel.
+
+        An entry that waited (rescheduled, retried or planned on an earlier day) is
+        checked again against the contact rules at the instant of sending: it is
+        moved to a later instant (recorded in ``deferred``, no thunk, no reason) or
+        cancelled with the reasons. ``uow`` is ``None`` only for an entry planned in
+        this run's review a moment ago, which was checked then.
+        """
+        action = entry.action
         if assessment.is_paid_off or (
             action.stage != "pre_delinquency"
             and not assessment.amount_due.is_positive()
             and action.stage not in ("in_arrangement", "cured")
         ):
             return entry, None, "nothing due any more"
-        if entry.next_attempt_at is not None or entry.created_on != as_of:
+        if uow is not None and (entry.next_attempt_at is not None or entry.created_on != as_of):
             violations = self._violations(
                 action,
                 loan,
@@ -724,6 +811,9 @@ class CollectionEngine:
         events: list[Event] = []
         problems: list[CycleProblem] = []
         sent = failed = 0
+        batch_sent: list[tuple[str, DeliveryResult]] | None = (
+            [] if isinstance(uow.outbox, BatchMarkingOutbox) else None
+        )
         for entry, result, cancel in results:
             action = entry.action
             base = {"key": entry.key, "channel": action.channel, "rule": action.rule_id}
@@ -762,7 +852,10 @@ class CollectionEngine:
                 continue
             attempts = entry.attempts + 1
             if result.status is DeliveryStatus.SENT:
-                uow.outbox.mark_sent(entry.key, result, at=now)
+                if batch_sent is None:
+                    uow.outbox.mark_sent(entry.key, result, at=now)
+                else:
+                    batch_sent.append((entry.key, result))
                 sent += 1
                 events.append(
                     make_event(
@@ -839,6 +932,8 @@ class CollectionEngine:
                         },
                     )
                 )
+        if batch_sent and isinstance(uow.outbox, BatchMarkingOutbox):
+            uow.outbox.mark_sent_many(batch_sent, at=now)
         return CycleSummary(sent=sent, failed=failed), events, problems
 
     # -- ingestion ------------------------------------------------------------------

@@ -99,20 +99,27 @@ class Event:
 
     def digest(self, prev_hash: str) -> str:
         """SHA-256 over the previous hash and this event's canonical content."""
-        body = json.dumps(
-            {
-                "kind": self.kind.value,
-                "loan_id": self.loan_id,
-                "on": self.on.isoformat(),
-                "at": self.at.isoformat() if self.at is not None else None,
-                "seq": self.seq,
-                "data": list(self.data),
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+        return _digest(self, self.seq, prev_hash)
+
+
+# Canonical JSON of an event: keys in sorted order (written so, rather than sorted on
+# every call), no spaces, UTF-8 as is. Changing it would break every stored chain.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _digest(ev: Event, seq: int, prev_hash: str) -> str:
+    at = ev.at
+    body = _CANONICAL.encode(
+        {
+            "at": at.isoformat() if at is not None else None,
+            "data": ev.data,
+            "kind": ev.kind.value,
+            "loan_id": ev.loan_id,
+            "on": ev.on.isoformat(),
+            "seq": seq,
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def make_event(
@@ -145,10 +152,9 @@ def chain(
     :param start_seq: sequence number of the first new event.
     """
     out = []
-    for offset, ev in enumerate(events):
-        numbered = attrs.evolve(ev, seq=start_seq + offset, prev_hash=prev_hash, hash="")
-        digest = numbered.digest(prev_hash)
-        out.append(attrs.evolve(numbered, hash=digest))
+    for seq, ev in enumerate(events, start_seq):
+        digest = _digest(ev, seq, prev_hash)
+        out.append(Event(ev.kind, ev.loan_id, ev.on, ev.data, ev.at, seq, prev_hash, digest))
         prev_hash = digest
     return tuple(out)
 

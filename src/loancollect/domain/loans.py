@@ -601,3 +601,74 @@ def check_payments(loan: Loan, payments: Sequence[Payment]) -> None:
 
 
 __all__ += ["MAX_ANNUAL_RATE", "NO_PENALTY", "check_payments"]
+
+
+def stored_installments(rows: Iterable[Sequence[Any]], currency: str) -> tuple[Installment, ...]:
+    """Installments from compact rows a storage back-end wrote from validated ones.
+
+    Each row is ``(number, due_date, principal, interest, fees, accrual_start,
+    accrual_days)`` with amounts in minor units of ``currency`` (``fees`` may be
+    ``None``) and dates as ``datetime.date`` or ISO text.
+
+    Loading a loan is on the hot path of every review, so this builds the objects
+    directly instead of through ``Installment(...)``. The cheap integer checks
+    still run and a row that fails them goes through the full constructor, which
+    raises the usual :class:`ValidationError`; :class:`Loan` then checks the
+    schedule as a whole (order, currency, principal sum) as always.
+
+    :raises UnknownCurrencyError: if ``currency`` is not a known ISO 4217 code.
+    """
+    cur = CURRENCIES.get(currency)
+    if cur is None:
+        Money.zero(currency)  # raises the usual error naming the currency
+        raise AssertionError("unreachable")
+    exp = -cur.minor_units
+    new, put = object.__new__, object.__setattr__
+    out: list[Installment] = []
+    for number, due, principal, interest, fees, start, days in rows:
+        if isinstance(due, str):
+            due = dt.date.fromisoformat(due)
+        if isinstance(start, str):
+            start = dt.date.fromisoformat(start)
+        if not (
+            type(number) is int
+            and number >= 1
+            and type(principal) is int
+            and principal >= 0
+            and type(interest) is int
+            and interest >= 0
+            and (fees is None or (type(fees) is int and fees >= 0))
+            and type(due) is dt.date
+        ):
+            out.append(
+                Installment(
+                    number,
+                    due,
+                    Money.from_minor(principal, currency),
+                    Money.from_minor(interest, currency),
+                    None if fees is None else Money.from_minor(fees, currency),
+                    start,
+                    days,
+                )
+            )
+            continue
+        inst = new(Installment)
+        put(inst, "number", number)
+        put(inst, "due_date", due)
+        put(inst, "principal", _stored_money(principal, exp, currency))
+        put(inst, "interest", _stored_money(interest, exp, currency))
+        put(inst, "fees", None if fees is None else _stored_money(fees, exp, currency))
+        put(inst, "accrual_start", start)
+        put(inst, "accrual_days", days)
+        out.append(inst)
+    return tuple(out)
+
+
+def _stored_money(minor: int, exp: int, currency: str) -> Money:
+    money = object.__new__(Money)
+    object.__setattr__(money, "amount", Decimal(minor).scaleb(exp))
+    object.__setattr__(money, "currency", currency)
+    return money
+
+
+__all__ += ["stored_installments"]

@@ -47,6 +47,7 @@ from loancollect.domain.loans import (
     Payment,
     PenaltyTerms,
     RepaymentMethod,
+    stored_installments,
 )
 from loancollect.domain.money import Money, Rounding
 from loancollect.domain.strategy import PlannedAction, Tone
@@ -206,20 +207,8 @@ def installments_to_json(items: Sequence[Installment]) -> list[list[Any]]:
 
 
 def installments_from_json(rows: Sequence[Sequence[Any]], currency: str) -> tuple[Installment, ...]:
-    """The inverse of :func:`installments_to_json`."""
-    from_minor = Money.from_minor
-    return tuple(
-        Installment(
-            r[0],
-            dt.date.fromisoformat(r[1]),
-            from_minor(r[2], currency),
-            from_minor(r[3], currency),
-            None if r[4] is None else from_minor(r[4], currency),
-            None if r[5] is None else dt.date.fromisoformat(r[5]),
-            r[6],
-        )
-        for r in rows
-    )
+    """The inverse of :func:`installments_to_json` (see ``stored_installments``)."""
+    return stored_installments(rows, currency)
 
 
 def penalty_to_json(p: PenaltyTerms) -> dict[str, Any] | None:

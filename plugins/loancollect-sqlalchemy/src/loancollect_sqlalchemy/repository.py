@@ -80,6 +80,20 @@ _MARK_SENT = (
     )
     .returning(*t.outbox.columns)
 )
+_MARK_SENT_MANY = (
+    sa.update(t.outbox)
+    # not IN (...): an expanding list cannot go through executemany
+    .where(_OB.key == sa.bindparam("k"), sa.or_(*(_OB.status == s for s in _OPEN)))
+    .values(
+        status=OutboxStatus.SENT.value,
+        attempts=_OB.attempts + 1,
+        sent_at=sa.bindparam("at", type_=t.UtcDateTime()),
+        result=sa.bindparam("res", type_=t.JSON),
+        next_attempt_at=None,
+        lease_until=None,
+    )
+)
+_STATUSES = sa.select(_OB.key, _OB.status).where(_OB.key.in_(sa.bindparam("ks", expanding=True)))
 _MARK_FAILED = (
     sa.update(t.outbox)
     .where(_OB.key == sa.bindparam("k"))
@@ -700,6 +714,35 @@ class SqlOutboxRepository:
         if entry.status is OutboxStatus.SENT:
             return entry
         raise ValidationError("outbox.key", key, f"entry is {entry.status.value}, not open")
+
+    def mark_sent_many(
+        self, sent: Sequence[tuple[str, DeliveryResult]], *, at: dt.datetime
+    ) -> None:
+        """Record each ``(key, result)`` as sent at ``at`` with one ``executemany``.
+
+        Entries already sent stay as they are (like :meth:`mark_sent`).
+
+        :raises ValidationError: naming the first key that is unknown or neither open
+            nor sent (roll the unit of work back).
+        """
+        require_aware_or_none("outbox.sent_at", at)
+        if not sent:
+            return
+        params = [{"k": k, "at": at, "res": m.result_to_json(r)} for k, r in sent]
+        updated = self._uow.execute(_MARK_SENT_MANY, params).rowcount
+        if updated == len(params):
+            return
+        # Some keys were not open: find out which, and whether they were sent before.
+        keys = [k for k, _ in sent]
+        statuses: dict[str, str] = {}
+        for part in _chunks(keys):
+            statuses.update(self._uow.execute(_STATUSES, {"ks": list(part)}).tuples())
+        for key in keys:
+            status = statuses.get(key)
+            if status is None:
+                raise ValidationError("outbox.key", key, "no such outbox entry")
+            if status != OutboxStatus.SENT.value:
+                raise ValidationError("outbox.key", key, f"entry is {status}, not open")
 
     def mark_failed(
         self,
