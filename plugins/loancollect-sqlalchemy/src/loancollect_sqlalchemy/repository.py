@@ -736,7 +736,8 @@ class SqlOutboxRepository:
         keys = [k for k, _ in sent]
         statuses: dict[str, str] = {}
         for part in _chunks(keys):
-            statuses.update(self._uow.execute(_STATUSES, {"ks": list(part)}).tuples())
+            found: Iterable[Any] = self._uow.execute(_STATUSES, {"ks": list(part)})
+            statuses.update((key, status) for key, status in found)
         for key in keys:
             status = statuses.get(key)
             if status is None:
