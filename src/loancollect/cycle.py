@@ -464,25 +464,36 @@ class CollectionEngine:
                 loan=loan, case=case, assessment=decision.assessment, scores=scores, as_of=as_of
             ) or segment_for(loan.borrower.kind, scores)
             decision = decide(**kwargs, scores=scores, segment=segment)
-        override = hook.loancollect_override_stage(
-            loan=loan, case=decision.case, proposed=decision.stage, as_of=as_of
+        # Hooks nobody implements are not called: a pluggy call costs more than the
+        # check, and a review makes several per case.
+        if hook.loancollect_override_stage.get_hookimpls():
+            override = hook.loancollect_override_stage(
+                loan=loan, case=decision.case, proposed=decision.stage, as_of=as_of
+            )
+            if override is not None and override != decision.stage:
+                decision = self._override(decision, loan, case, override, as_of)
+        extra_actions = (
+            [
+                a
+                for result in hook.loancollect_plan_actions(
+                    loan=loan, case=decision.case, decision=decision, as_of=as_of
+                )
+                for a in (result or ())
+            ]
+            if hook.loancollect_plan_actions.get_hookimpls()
+            else []
         )
-        if override is not None and override != decision.stage:
-            decision = self._override(decision, loan, case, override, as_of)
-        extra_actions = [
-            a
-            for result in hook.loancollect_plan_actions(
-                loan=loan, case=decision.case, decision=decision, as_of=as_of
-            )
-            for a in (result or ())
-        ]
-        extra_offers = [
-            o
-            for result in hook.loancollect_offer_arrangements(
-                loan=loan, case=decision.case, decision=decision, as_of=as_of
-            )
-            for o in (result or ())
-        ]
+        extra_offers = (
+            [
+                o
+                for result in hook.loancollect_offer_arrangements(
+                    loan=loan, case=decision.case, decision=decision, as_of=as_of
+                )
+                for o in (result or ())
+            ]
+            if hook.loancollect_offer_arrangements.get_hookimpls()
+            else []
+        )
         if extra_actions or extra_offers:
             decision = _with_extras(decision, extra_actions, extra_offers)
         return decision
@@ -1109,6 +1120,8 @@ class CollectionEngine:
         self._notify(stored)
 
     def _notify(self, events: Iterable[Event]) -> None:
+        if not self.pm.hook.loancollect_on_event.get_hookimpls():
+            return
         for event in events:
             try:
                 self.pm.hook.loancollect_on_event(event=event)

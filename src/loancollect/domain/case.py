@@ -120,6 +120,8 @@ class Case:
     @property
     def promises(self) -> tuple[PromiseToPay, ...]:
         """Every promise to pay, in the order made."""
+        if not self.arrangements:
+            return ()
         return tuple(a for a in self.arrangements if isinstance(a, PromiseToPay))
 
     @property

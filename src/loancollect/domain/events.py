@@ -136,7 +136,9 @@ def make_event(
 
 
 def _text(value: object) -> str:
-    if isinstance(value, dt.date | dt.datetime):
+    if type(value) is str:
+        return value
+    if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return str(value.value)

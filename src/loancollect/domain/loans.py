@@ -315,6 +315,7 @@ class PenaltyTerms:
 
 
 NO_PENALTY = PenaltyTerms(markup=Decimal(0), compound=False)
+DEFAULT_PENALTY = PenaltyTerms()
 
 
 @attrs.frozen
@@ -389,7 +390,7 @@ class Loan:
     method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT
     frequency: Frequency = Frequency.MONTHLY
     day_count: DayCount | None = None
-    penalty: PenaltyTerms = PenaltyTerms()
+    penalty: PenaltyTerms = DEFAULT_PENALTY
     grace_days: int = 0
     tolerance: Money | None = None
     private_lending: bool = False
@@ -408,6 +409,11 @@ class Loan:
     simple_penalty: tuple[int, int, bool] | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        self._check_terms()
+        self._derive(self._check_schedule())
+
+    def _check_terms(self) -> None:
+        """Check everything but the installments."""
         if not isinstance(self.borrower, Borrower):
             raise ValidationError("loan.borrower", self.borrower, "expected a Borrower")
         if not isinstance(self.principal, Money):
@@ -434,6 +440,10 @@ class Loan:
                 raise CurrencyMismatchError("compare tolerance with", cur, self.tolerance.currency)
             if self.tolerance.is_negative():
                 raise ValidationError("loan.tolerance", self.tolerance, "may not be negative")
+
+    def _check_schedule(self) -> list[tuple[int, int, int, int]]:
+        """Check the installments as a whole; return the integer plan rows."""
+        cur = self.principal.currency
         if not self.installments:
             raise ValidationError("loan.installments", (), "a loan needs at least one installment")
         previous = self.disbursement_date
@@ -464,6 +474,10 @@ class Loan:
                 f"{Money.from_minor(total_principal, cur)}",
                 f"installment principal must sum to the loan principal {self.principal}",
             )
+        return rows
+
+    def _derive(self, rows: Sequence[tuple[int, int, int, int]]) -> None:
+        """Set the derived fields from the integer plan rows."""
         object.__setattr__(self, "plan", tuple(rows))
         object.__setattr__(self, "columns", tuple(tuple(col) for col in zip(*rows, strict=True)))
         num, den = self.penalty.penalty_rate(self.annual_rate).as_integer_ratio()
@@ -671,4 +685,73 @@ def _stored_money(minor: int, exp: int, currency: str) -> Money:
     return money
 
 
-__all__ += ["stored_installments"]
+def stored_loan(
+    *,
+    id: str,
+    borrower: Borrower,
+    currency: str,
+    principal_minor: int,
+    annual_rate: Decimal,
+    disbursement_date: dt.date,
+    schedule: Sequence[Sequence[Any]],
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+    frequency: Frequency = Frequency.MONTHLY,
+    day_count: DayCount | None = None,
+    penalty: PenaltyTerms = DEFAULT_PENALTY,
+    grace_days: int = 0,
+    tolerance_minor: int | None = None,
+    private_lending: bool = False,
+    contract_date: dt.date | None = None,
+    product: str = "default",
+) -> Loan:
+    """A :class:`Loan` from what a storage back-end wrote: amounts in minor units and the
+    schedule as :func:`stored_installments` rows.
+
+    Every check of ``Loan(...)`` runs, but the schedule's order and principal sum are
+    checked on the stored integers rather than through ``Decimal`` arithmetic per
+    installment; if they fail, the loan goes through the full constructor, which raises
+    the usual :class:`ValidationError`.
+    """
+    installments = stored_installments(schedule, currency)
+    fields: dict[str, Any] = {
+        "id": id,
+        "borrower": borrower,
+        "principal": Money.from_minor(principal_minor, currency),
+        "annual_rate": to_decimal(annual_rate, "loan.annual_rate"),
+        "disbursement_date": disbursement_date,
+        "installments": installments,
+        "method": method,
+        "frequency": frequency,
+        "day_count": day_count,
+        "penalty": penalty,
+        "grace_days": grace_days,
+        "tolerance": None
+        if tolerance_minor is None
+        else Money.from_minor(tolerance_minor, currency),
+        "private_lending": private_lending,
+        "contract_date": contract_date,
+        "product": product,
+    }
+    rows: list[tuple[int, int, int, int]] = []
+    previous = disbursement_date
+    total = 0
+    # stored_installments checked that the row amounts are non-negative ints (or raised)
+    for inst, row in zip(installments, schedule, strict=True):
+        due = inst.due_date
+        if not (type(previous) is dt.date and due > previous):
+            return Loan(**fields)
+        previous = due
+        total += row[2]
+        rows.append((due.toordinal(), row[2], row[3], row[4] or 0))
+    if not installments or total != principal_minor:
+        return Loan(**fields)
+    loan: Loan = object.__new__(Loan)
+    for name, value in fields.items():
+        object.__setattr__(loan, name, value)
+    attrs.validate(loan)
+    loan._check_terms()
+    loan._derive(rows)
+    return loan
+
+
+__all__ += ["stored_installments", "stored_loan"]

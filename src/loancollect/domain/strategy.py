@@ -340,8 +340,9 @@ def plan_actions(
     skipped = []
     next_dates = []
     kind = loan.borrower.kind
+    broken = case.broken_promises
     for rule in strategy.actions:
-        if not rule.applies(stage, segment, kind, assessment.dpd, case.broken_promises):
+        if not rule.applies(stage, segment, kind, assessment.dpd, broken):
             if rule.stage == stage and rule.min_dpd is not None and assessment.dpd < rule.min_dpd:
                 anchor = assessment.oldest_unpaid_due_date
                 if anchor is not None:

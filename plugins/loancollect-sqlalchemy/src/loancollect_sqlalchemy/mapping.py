@@ -48,6 +48,7 @@ from loancollect.domain.loans import (
     PenaltyTerms,
     RepaymentMethod,
     stored_installments,
+    stored_loan,
 )
 from loancollect.domain.money import Money, Rounding
 from loancollect.domain.strategy import PlannedAction, Tone
@@ -265,21 +266,21 @@ def loan_to_row(loan: Loan) -> dict[str, Any]:
 
 def row_to_loan(row: Row, borrower: Borrower) -> Loan:
     """A :class:`Loan` from a ``lc_loans`` row and its borrower."""
-    cur = row["currency"]
-    tol = row["tolerance_minor"]
-    return Loan(
+    day_count = row["day_count"]
+    return stored_loan(
         id=row["id"],
         borrower=borrower,
-        principal=Money.from_minor(row["principal_minor"], cur),
+        currency=row["currency"],
+        principal_minor=row["principal_minor"],
         annual_rate=Decimal(row["annual_rate"]),
         disbursement_date=row["disbursement_date"],
-        installments=installments_from_json(row["installments"], cur),
+        schedule=row["installments"],
         method=RepaymentMethod(row["method"]),
         frequency=Frequency(row["frequency"]),
-        day_count=None if row["day_count"] is None else DayCount(row["day_count"]),
+        day_count=None if day_count is None else DayCount(day_count),
         penalty=penalty_from_json(row["penalty"]),
         grace_days=row["grace_days"],
-        tolerance=None if tol is None else Money.from_minor(tol, cur),
+        tolerance_minor=row["tolerance_minor"],
         private_lending=bool(row["private_lending"]),
         contract_date=row["contract_date"],
         product=row["product"],

@@ -841,6 +841,19 @@ class SqlEventRepository:
             else:
                 missing.append(loan_id)
         e = t.events.c
+        if uow.dialect == "sqlite":
+            # SQLite fills a bare column of a max() aggregate from the row holding the
+            # maximum: one pass over the primary-key index instead of a self-join.
+            for part in _chunks(missing):
+                q = (
+                    sa.select(e.loan_id, sa.func.max(e.seq), e.hash)
+                    .where(e.loan_id.in_(part))
+                    .group_by(e.loan_id)
+                )
+                for row in uow.execute(q):
+                    loan_id, seq, digest = tuple(row)
+                    tails[loan_id] = (seq, digest)
+            return tails
         for part in _chunks(missing):
             last = (
                 sa.select(e.loan_id, sa.func.max(e.seq).label("seq"))
