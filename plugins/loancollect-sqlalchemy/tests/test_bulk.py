@@ -4,13 +4,14 @@ batch is not written; SQLite (executemany) and PostgreSQL (COPY) alike."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from loancollect_sqlalchemy import SqlStore
+from loancollect_sqlalchemy import SqlStore, bulk
 from loancollect_sqlalchemy.bulk import (
     BulkImportError,
     import_rows,
@@ -148,3 +149,61 @@ def test_money_is_exact(store: SqlStore) -> None:
         stored = uow.loans.get("L-1")
     assert stored is not None
     assert stored.principal == Money("12345678901234.57", "CNY")
+
+
+def test_a_repeated_id_is_reported_before_a_later_bad_row(store: SqlStore) -> None:
+    rows = _rows(6)
+    loans = [r for k, r in rows if k == "loan"]
+    borrowers = [("borrower", r) for k, r in rows if k == "borrower"]
+    batch = [dict(r) for r in loans]
+    batch[3]["id"] = batch[1]["id"]
+    batch[5]["currency"] = "XXX"
+    report = import_rows(store, [*borrowers, *(("loan", r) for r in batch)])
+    assert [(p.kind, p.position, p.field) for p in report.problems] == [("loan", 3, "id")]
+    assert report.loans == 0
+
+
+def test_loans_of_a_rejected_borrower_batch_are_refused(store: SqlStore) -> None:
+    rows = _rows(4)
+    borrowers = [("borrower", dict(r)) for k, r in rows if k == "borrower"]
+    loans = [("loan", r) for k, r in rows if k == "loan"]
+    borrowers[3][1]["locale"] = ""
+    # Borrowers 0-1 are written, 2-3 rejected; the loan of borrower 2 must not be
+    # taken for one of a borrower this import wrote.
+    report = import_rows(store, [*borrowers, loans[0], loans[2]], batch_size=2)
+    assert [(p.kind, p.position, p.field) for p in report.problems] == [
+        ("borrower", 3, "locale"),
+        ("loan", 1, "borrower_id"),
+    ]
+    assert (report.borrowers, report.loans) == (2, 0)
+    assert import_rows(store, [loans[0], loans[1]], batch_size=2).ok
+
+
+def test_installment_shapes_are_stored_alike() -> None:
+    enc = bulk._Encoder("sqlite")
+    _, row = _rows(1)[1]
+    assert row["installments"]
+    triples = [tuple(i) for i in row["installments"]]
+    full = [[*i, None, None, None] for i in triples]
+    as_text = [[i[0].isoformat(), i[1], i[2]] for i in triples]
+    stored = {
+        bulk._loan({**row, "installments": shape}, enc)[0][6]
+        for shape in (triples, [list(i) for i in triples], full, as_text)
+    }
+    assert len(stored) == 1
+    (text,) = stored
+    assert json.loads(text)[0] == [1, triples[0][0].isoformat(), *triples[0][1:], None, None, None]
+
+
+def test_contact_points_are_stored_as_json() -> None:
+    enc = bulk._Encoder("sqlite")
+    points = [
+        ["phone", "+86 138 0000 1234", "mobile"],
+        ["email", 'a"b\\c@例え.jp\n', None],
+        ["address", "北京 \u2028", ""],
+        ["phone", "١٢٣٤٥٦", 7],
+    ]
+    _, borrower = _rows(1)[0]
+    stored = bulk._borrower({**borrower, "contact_points": points}, enc)[6]
+    expected = [{"kind": k, "value": v} | ({"label": str(lb)} if lb else {}) for k, v, lb in points]
+    assert stored == json.dumps(expected, ensure_ascii=False)

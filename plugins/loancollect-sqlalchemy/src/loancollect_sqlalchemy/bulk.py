@@ -378,16 +378,15 @@ def _plain_installments(items: Sequence[Any], disbursed: dt.date) -> tuple[int, 
         _TRIPLE_TEXT[n] = (
             "[" + ",".join(f'[{k},"%s",%d,%d,null,null,null]' for k in range(1, n + 1)) + "]"
         )
-    flat = tuple(chain.from_iterable(items))
+    flat = [*chain.from_iterable(items)]
     if tuple(map(type, flat)) != types:
         return None
     dues = flat[0::3]
     principals = flat[1::3]
-    if min(principals) < 0 or min(flat[2::3]) < 0 or not all(map(gt, dues, (disbursed, *dues))):
+    if min(principals) < 0 or min(flat[2::3]) < 0 or not all(map(gt, dues, [disbursed, *dues])):
         return None
-    values = list(flat)
-    values[0::3] = map(_ISO.__getitem__, dues)
-    return sum(principals), _TRIPLE_TEXT[n] % tuple(values)
+    flat[0::3] = map(_ISO.__getitem__, dues)
+    return sum(principals), _TRIPLE_TEXT[n] % tuple(flat)
 
 
 def _installments(items: Sequence[Any], disbursed: dt.date) -> tuple[int, str]:
@@ -451,7 +450,8 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
     principal = get("principal_minor")
     if type(principal) is not int or principal < 1:
         principal = _int(principal, "principal_minor", 1)
-    rate = _rate(get("annual_rate"), "annual_rate")
+    rate = get("annual_rate")
+    rate = (type(rate) is str and _RATES.get(rate)) or _rate(rate, "annual_rate")
     disbursed = get("disbursement_date")
     if type(disbursed) is not dt.date:
         disbursed = _date(disbursed, "disbursement_date")
@@ -510,7 +510,7 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
         cur,
         principal,
         rate,
-        enc.date(disbursed),
+        _ISO[disbursed] if enc.sqlite else disbursed,
         installments,
         method,
         frequency,
@@ -519,7 +519,7 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
         grace,
         tolerance,
         enc.flag(private),
-        enc.date(contract),
+        None if contract is None else enc.date(contract),
         product,
     )
     return values, review
@@ -604,12 +604,14 @@ class BulkImporter:
         self.review_on = review_on
         self.stop_on_error = stop_on_error
         self._enc = _Encoder(store.dialect)
-        self._pending: dict[str, list[tuple[int, Mapping[str, Any]]]] = {
+        self._pending: dict[str, list[Mapping[str, Any]]] = {
             "borrower": [],
             "loan": [],
             "payment": [],
         }
-        self._seen = {"borrower": 0, "loan": 0, "payment": 0}
+        # position of the first pending row of each kind (rows of a kind are numbered
+        # in order, so a batch needs only where it starts)
+        self._first = {"borrower": 0, "loan": 0, "payment": 0}
         self._counts = {"borrower": 0, "loan": 0, "payment": 0, "case": 0}
         self._batches = 0
         self._rejected = 0
@@ -624,8 +626,7 @@ class BulkImporter:
         if kind not in self._pending:
             raise ValidationError("kind", kind, "expected 'borrower', 'loan' or 'payment'")
         queue = self._pending[kind]
-        queue.append((self._seen[kind], row))
-        self._seen[kind] += 1
+        queue.append(row)
         if len(queue) >= self.batch_size:
             self._flush_upto(kind)
 
@@ -633,15 +634,13 @@ class BulkImporter:
         """Queue ``(kind, row)`` pairs."""
         # ``add`` inlined: per row, the method call was a visible share of the import.
         pending = self._pending
-        seen = self._seen
         size = self.batch_size
         for kind, row in rows:
             queue = pending.get(kind)
             if queue is None:
                 self.add(kind, row)
                 continue
-            queue.append((seen[kind], row))
-            seen[kind] += 1
+            queue.append(row)
             if len(queue) >= size:
                 self._flush_upto(kind)
 
@@ -663,7 +662,9 @@ class BulkImporter:
         for k in ("borrower", "loan", "payment"):
             if self._pending[k]:
                 batch, self._pending[k] = self._pending[k], []
-                self._write(k, batch)
+                first = self._first[k]
+                self._first[k] = first + len(batch)
+                self._write(k, first, batch)
             if k == kind:
                 break
 
@@ -675,9 +676,9 @@ class BulkImporter:
         if self.stop_on_error:
             raise BulkImportError(problem)
 
-    def _write(self, kind: str, batch: list[tuple[int, Mapping[str, Any]]]) -> None:
+    def _write(self, kind: str, first: int, batch: list[Mapping[str, Any]]) -> None:
         try:
-            rows, cases = self._prepare(kind, batch)
+            rows, cases = self._prepare(kind, first, batch)
         except _LocatedError as located:
             self._reject(kind, located.position, located.bad)
             return
@@ -685,9 +686,9 @@ class BulkImporter:
         try:
             with self.store.engine.begin() as conn:
                 if kind == "payment":
-                    self._check_payments(conn, batch, rows)
+                    self._check_payments(conn, first, rows)
                 elif kind == "loan":
-                    self._check_borrowers(conn, batch, rows)
+                    self._check_borrowers(conn, first, rows)
                 self._copy(conn, plan, rows)
                 if cases:
                     self._copy(conn, _CASE, cases)
@@ -704,49 +705,45 @@ class BulkImporter:
             written.update([r[0] for r in rows])
 
     def _prepare(
-        self, kind: str, batch: list[tuple[int, Mapping[str, Any]]]
+        self, kind: str, first: int, batch: list[Mapping[str, Any]]
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """The batch's validated, encoded rows (and the cases its loans open)."""
         enc = self._enc
-        seen: set[str] = set()
+        prepare = _borrower if kind == "borrower" else _payment if kind == "payment" else None
         rows: list[tuple[Any, ...]] = []
-        cases: list[tuple[Any, ...]] = []
-        if kind == "loan":
-            date = enc.date
-            review_on = self.review_on
-            for position, row in batch:
-                try:
+        append = rows.append
+        reviews: list[dt.date | None] = []
+        position = first
+        try:
+            if prepare is None:
+                add_review = reviews.append
+                for row in batch:
                     if type(row) is not dict and not isinstance(row, Mapping):
                         raise _BadRowError("row", type(row).__name__, "expected a mapping")
                     values, review = _loan(row, enc)
-                    lid = values[0]
-                    if lid in seen:
-                        raise _BadRowError("id", lid, "appears twice in the batch")
-                except _BadRowError as bad:
-                    raise _LocatedError(position, bad) from None
-                seen.add(lid)
-                rows.append(values)
-                cases.append(
-                    (
-                        lid,
-                        "current",
-                        *_EMPTY_CASE,
-                        date(review if review is not None else review_on),
-                    )
-                )
-            return rows, cases
-        prepare = _borrower if kind == "borrower" else _payment
-        for position, row in batch:
-            try:
-                if type(row) is not dict and not isinstance(row, Mapping):
-                    raise _BadRowError("row", type(row).__name__, "expected a mapping")
-                values = prepare(row, enc)
-                if values[0] in seen:
-                    raise _BadRowError("id", values[0], "appears twice in the batch")
-            except _BadRowError as bad:
-                raise _LocatedError(position, bad) from None
-            seen.add(values[0])
-            rows.append(values)
+                    append(values)
+                    add_review(review)
+                    position += 1
+            else:
+                for row in batch:
+                    if type(row) is not dict and not isinstance(row, Mapping):
+                        raise _BadRowError("row", type(row).__name__, "expected a mapping")
+                    append(prepare(row, enc))
+                    position += 1
+        except _BadRowError as bad:
+            # A repeated id before the bad row is the first problem of the batch.
+            _check_unique(first, rows)
+            raise _LocatedError(position, bad) from None
+        _check_unique(first, rows)
+        if prepare is not None:
+            return rows, []
+        date = enc.date
+        review_on = self.review_on
+        opened = ("current", *_EMPTY_CASE)
+        cases = [
+            (r[0], *opened, date(review if review is not None else review_on))
+            for r, review in zip(rows, reviews, strict=True)
+        ]
         return rows, cases
 
     def _missing(self, conn: Connection, column: sa.Column[str], ids: set[str]) -> set[str]:
@@ -757,22 +754,18 @@ class BulkImporter:
             found.update(conn.execute(sa.select(column).where(column.in_(part))).scalars())
         return ids - found
 
-    def _check_borrowers(
-        self, conn: Connection, batch: list[tuple[int, Mapping[str, Any]]], rows: list[Any]
-    ) -> None:
+    def _check_borrowers(self, conn: Connection, first: int, rows: list[Any]) -> None:
         unknown = {r[1] for r in rows} - self._written["borrower"]
         if not unknown:
             return
         missing = self._missing(conn, t.borrowers.c.id, unknown)
         if not missing:
             return
-        for (position, _), r in zip(batch, rows, strict=True):
+        for position, r in enumerate(rows, first):
             if r[1] in missing:
                 raise _LocatedError(position, _BadRowError("borrower_id", r[1], "no such borrower"))
 
-    def _check_payments(
-        self, conn: Connection, batch: list[tuple[int, Mapping[str, Any]]], rows: list[Any]
-    ) -> None:
+    def _check_payments(self, conn: Connection, first: int, rows: list[Any]) -> None:
         unknown = {r[1] for r in rows} - self._written["loan"]
         missing = self._missing(conn, t.loans.c.id, unknown) if unknown else unknown
         ids = [r[0] for r in rows]
@@ -781,7 +774,7 @@ class BulkImporter:
             part = ids[start : start + 900]
             q = sa.select(t.payments.c.id).where(t.payments.c.id.in_(part))
             clash.update(conn.execute(q).scalars())
-        for (position, _), r in zip(batch, rows, strict=True):
+        for position, r in enumerate(rows, first):
             if r[1] in missing:
                 raise _LocatedError(position, _BadRowError("loan_id", r[1], "no such loan"))
             if r[0] in clash:
@@ -822,6 +815,18 @@ class _LocatedError(Exception):
     def __init__(self, position: int, bad: _BadRowError) -> None:
         super().__init__(bad.field)
         self.position, self.bad = position, bad
+
+
+def _check_unique(first: int, rows: list[tuple[Any, ...]]) -> None:
+    # One set over the whole batch; the row is looked for only when there is one.
+    ids = [r[0] for r in rows]
+    if len(set(ids)) == len(ids):
+        return
+    seen: set[Any] = set()
+    for position, rid in enumerate(ids, first):
+        if rid in seen:
+            raise _LocatedError(position, _BadRowError("id", rid, "appears twice in the batch"))
+        seen.add(rid)
 
 
 def _shown(value: object) -> str:
