@@ -8,10 +8,12 @@
    are asked (score, segment, override stage, extra actions and offers), and
    every action is checked (``loancollect_check_contact``). Case updates, events
    and the outbox entries of a batch are written in one unit of work; after the
-   commit, ``loancollect_on_event`` fires for each stored event;
-3. **dispatch**: open outbox entries are rendered and sent through their
-   channels, concurrently within bounds; results are recorded (sent, failed with
-   retry and backoff, fallback to the next channel, cancelled when no longer due);
+   commit, ``loancollect_on_event`` fires for each stored event and the batch's new
+   actions are sent (unless the outbox is claimed by several workers);
+3. **dispatch**: the open outbox entries left (retries, rescheduled actions,
+   earlier days' entries) are rendered and sent through their channels,
+   concurrently within bounds; results are recorded (sent, failed with retry and
+   backoff, fallback to the next channel, cancelled when no longer due);
 4. ``loancollect_cycle_finished`` with the :class:`CycleSummary`.
 
 Guarantees: an action is in the outbox, in the same transaction as the case

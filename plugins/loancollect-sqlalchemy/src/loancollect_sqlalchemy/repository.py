@@ -67,22 +67,9 @@ _OPEN = (OutboxStatus.PENDING.value, OutboxStatus.RETRY.value)
 _OB = t.outbox.c
 _GET_OUTBOX = sa.select(t.outbox).where(_OB.key == sa.bindparam("k"))
 _OUTBOX_KEY = sa.select(_OB.key).where(_OB.key == sa.bindparam("k"))
-_MARK_SENT = (
-    sa.update(t.outbox)
-    .where(_OB.key == sa.bindparam("k"), _OB.status.in_(_OPEN))
-    .values(
-        status=OutboxStatus.SENT.value,
-        attempts=_OB.attempts + 1,
-        sent_at=sa.bindparam("at", type_=t.UtcDateTime()),
-        result=sa.bindparam("res", type_=t.JSON),
-        next_attempt_at=None,
-        lease_until=None,
-    )
-    .returning(*t.outbox.columns)
-)
+# Also for executemany: not IN (...), as an expanding list cannot go through executemany.
 _MARK_SENT_MANY = (
     sa.update(t.outbox)
-    # not IN (...): an expanding list cannot go through executemany
     .where(_OB.key == sa.bindparam("k"), sa.or_(*(_OB.status == s for s in _OPEN)))
     .values(
         status=OutboxStatus.SENT.value,
@@ -93,6 +80,7 @@ _MARK_SENT_MANY = (
         lease_until=None,
     )
 )
+_MARK_SENT = _MARK_SENT_MANY.returning(*t.outbox.columns)
 _STATUSES = sa.select(_OB.key, _OB.status).where(_OB.key.in_(sa.bindparam("ks", expanding=True)))
 _MARK_FAILED = (
     sa.update(t.outbox)
