@@ -171,3 +171,34 @@ def test_mark_sent_many_marks_open_entries_and_refuses_closed_ones(loaded: str) 
         assert entry is not None
         assert entry.status is OutboxStatus.PENDING
     store.dispose()
+
+
+def test_the_gateway_channel_accepts_everything_keeps_only_counts_and_is_idempotent(
+    loaded: str,
+) -> None:
+    from loancollect_sqlalchemy.testkit import Gateway
+
+    from loancollect.ports import DeliveryStatus
+
+    store = SqlStore(loaded)
+    gateways = {c: Gateway(c) for c in CHANNELS}
+    engine = CollectionEngine(
+        pm=make_plugin_manager(load_entrypoints=False),
+        storage=store,
+        clock=FixedClock(pendulum.datetime(2025, 10, 31, 10, tz="Asia/Shanghai")),
+        channels=gateways,
+    )
+    report = engine.run_cycle(AS_OF)
+    assert report.summary.sent == report.summary.actions_planned > 0
+    assert sum(g.accepted for g in gateways.values()) == report.summary.sent
+    assert all(g.characters > 0 for g in gateways.values() if g.accepted)
+    with store() as uow:
+        entry = uow.outbox.pending(limit=1)
+    assert entry == []
+    sms = gateways["sms"]
+    key = next(iter(sms._sent))
+    again = sms.send(None, None, key)  # type: ignore[arg-type]
+    assert again.status is DeliveryStatus.SENT
+    assert sms.poll(key) == again
+    assert sms.poll("never sent") is None
+    store.dispose()

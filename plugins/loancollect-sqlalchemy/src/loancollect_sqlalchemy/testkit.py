@@ -1,5 +1,8 @@
 """Helpers for multi-process tests and benchmarks (importable in spawned workers).
 
+- :class:`Gateway`: a channel that accepts every message and keeps only counts, as
+  a provider's gateway looks from the engine (benchmarks use it: a channel that
+  keeps every message would measure its own memory);
 - :class:`SendLog`: a channel that records every send in a database table
   ``lc_test_sends`` (no unique key, so a duplicate send across processes shows
   up as two rows) and answers a repeated key in the same process like an
@@ -17,11 +20,11 @@ import threading
 import sqlalchemy as sa
 
 from loancollect.domain.strategy import PlannedAction
-from loancollect.ports import DeliveryResult, RenderedMessage
+from loancollect.ports import CAP_IDEMPOTENT, DeliveryResult, RenderedMessage
 from loancollect.testing.clock import FixedClock
 from loancollect_sqlalchemy.repository import make_engine
 
-__all__ = ["CHANNELS", "SendLog", "channels_from_env", "clock_from_env", "sends_table"]
+__all__ = ["CHANNELS", "Gateway", "SendLog", "channels_from_env", "clock_from_env", "sends_table"]
 
 CHANNELS = ("sms", "email", "phone", "letter", "visit")
 """The channel names the default strategy uses."""
@@ -35,6 +38,47 @@ sends_table = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
 )
 """Every send recorded by :class:`SendLog`."""
+
+
+class Gateway:
+    """A channel that accepts every message and keeps nothing but counts.
+
+    Idempotent like a real provider within its process: a key sent before gets its
+    first result again (only the keys are kept, not the messages).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._sent: dict[str, DeliveryResult] = {}
+        self.accepted = 0
+        self.characters = 0
+
+    @property
+    def name(self) -> str:
+        """The channel name."""
+        return self._name
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Idempotent."""
+        return frozenset({CAP_IDEMPOTENT})
+
+    def send(
+        self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
+    ) -> DeliveryResult:
+        """Accept the message; the same key gets the same result."""
+        known = self._sent.get(idempotency_key)
+        if known is not None:
+            return known
+        self.accepted += 1
+        self.characters += len(message.text)
+        result = DeliveryResult.sent(provider_id=f"{self._name}-{self.accepted}")
+        self._sent[idempotency_key] = result
+        return result
+
+    def poll(self, idempotency_key: str) -> DeliveryResult | None:
+        """The result for ``idempotency_key``, if it was sent here."""
+        return self._sent.get(idempotency_key)
 
 
 class SendLog:
