@@ -98,6 +98,22 @@ def _import(path: Path, loans: int, due_share: float) -> dict[str, float]:
     return {"import_s": timed, "floor_s": floor, "loans": report.loans}
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident set size, in MB.
+
+    On Linux from ``VmHWM``: ``ru_maxrss`` survives ``fork`` + ``exec``, so a spawned
+    child would report the parent's peak (here: the importer's) if that was higher.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _cycle_child(url: str, queue: Any) -> None:
     import pendulum
     from loancollect_sqlalchemy import SqlStore
@@ -120,7 +136,7 @@ def _cycle_child(url: str, queue: Any) -> None:
     started = time.perf_counter()
     report = engine.run_cycle(AS_OF)
     seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = _peak_rss_mb()
     queue.put(
         {
             "cycle_s": seconds,
