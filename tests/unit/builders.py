@@ -20,12 +20,11 @@ from loancollect import (
     Installment,
     Loan,
     Money,
-    PartyKind,
     Payment,
     PenaltyTerms,
-    RepaymentMethod,
     Rounding,
 )
+from loancollect.testing.builders import make_borrower, make_loan
 
 CNY = "CNY"
 
@@ -41,40 +40,26 @@ def d(iso: str) -> dt.date:
 
 
 def borrower(**overrides: Any) -> Borrower:
-    """An individual borrower in Shanghai with a mobile number and an e-mail address."""
+    """:func:`make_borrower` without the postal address: a mobile number and an e-mail."""
     fields: dict[str, Any] = {
-        "id": "B-1",
-        "kind": PartyKind.INDIVIDUAL,
-        "name": "张伟",
-        "jurisdiction": "CN",
-        "time_zone": "Asia/Shanghai",
-        "locale": "zh_CN",
         "contact_points": (
             ContactPoint(ContactKind.PHONE, "+86 138 0013 8000", label="mobile"),
             ContactPoint(ContactKind.EMAIL, "zhang.wei@example.com", label="home"),
         ),
-        "national_id": "110101199003071234",
     }
     fields.update(overrides)
-    return Borrower(**fields)
+    return make_borrower(**fields)
 
 
 def loan(**overrides: Any) -> Loan:
     """EI-01 of the golden vectors: 100,000 CNY, 6 %, 12 months 等额本息 from 2025-01-15.
 
-    Any :meth:`Loan.create` keyword may be overridden.
+    :func:`make_loan` with :func:`borrower`; any :meth:`Loan.create` keyword may be
+    overridden.
     """
-    fields: dict[str, Any] = {
-        "id": "L-1",
-        "borrower": borrower(),
-        "principal": cny("100000.00"),
-        "annual_rate": Decimal("0.06"),
-        "term": 12,
-        "disbursement_date": d("2025-01-15"),
-        "method": RepaymentMethod.EQUAL_INSTALLMENT,
-    }
+    fields: dict[str, Any] = {"borrower": borrower()}
     fields.update(overrides)
-    return Loan.create(**fields)
+    return make_loan(**fields)
 
 
 def single_installment_loan(

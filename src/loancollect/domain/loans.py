@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention
-from loancollect.domain.errors import CurrencyMismatchError, ValidationError
+from loancollect.domain.errors import CurrencyMismatchError, UnknownCurrencyError, ValidationError
 from loancollect.domain.money import CURRENCIES, Money, Rounding, to_decimal
 from loancollect.domain.privacy import (
     mask_email,
@@ -632,12 +632,9 @@ def stored_installments(rows: Iterable[Sequence[Any]], currency: str) -> tuple[I
 
     :raises UnknownCurrencyError: if ``currency`` is not a known ISO 4217 code.
     """
-    cur = CURRENCIES.get(currency)
-    if cur is None:
-        Money.zero(currency)  # raises the usual error naming the currency
-        raise AssertionError("unreachable")
-    exp = -cur.minor_units
-    new, put = object.__new__, object.__setattr__
+    if currency not in CURRENCIES:
+        raise UnknownCurrencyError("currency", currency)
+    money, new, put = Money.from_minor, object.__new__, object.__setattr__
     out: list[Installment] = []
     for number, due, principal, interest, fees, start, days in rows:
         if isinstance(due, str):
@@ -669,20 +666,13 @@ def stored_installments(rows: Iterable[Sequence[Any]], currency: str) -> tuple[I
         inst = new(Installment)
         put(inst, "number", number)
         put(inst, "due_date", due)
-        put(inst, "principal", _stored_money(principal, exp, currency))
-        put(inst, "interest", _stored_money(interest, exp, currency))
-        put(inst, "fees", None if fees is None else _stored_money(fees, exp, currency))
+        put(inst, "principal", money(principal, currency))
+        put(inst, "interest", money(interest, currency))
+        put(inst, "fees", None if fees is None else money(fees, currency))
         put(inst, "accrual_start", start)
         put(inst, "accrual_days", days)
         out.append(inst)
     return tuple(out)
-
-
-def _stored_money(minor: int, exp: int, currency: str) -> Money:
-    money = object.__new__(Money)
-    object.__setattr__(money, "amount", Decimal(minor).scaleb(exp))
-    object.__setattr__(money, "currency", currency)
-    return money
 
 
 def stored_loan(

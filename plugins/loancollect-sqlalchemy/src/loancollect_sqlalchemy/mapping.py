@@ -47,7 +47,6 @@ from loancollect.domain.loans import (
     Payment,
     PenaltyTerms,
     RepaymentMethod,
-    stored_installments,
     stored_loan,
 )
 from loancollect.domain.money import Money, Rounding
@@ -62,7 +61,6 @@ __all__ = [
     "borrower_to_row",
     "case_to_row",
     "event_to_row",
-    "installments_from_json",
     "installments_to_json",
     "loan_to_row",
     "money_from_json",
@@ -192,7 +190,10 @@ def row_to_borrower(row: Row) -> Borrower:
 
 
 def installments_to_json(items: Sequence[Installment]) -> list[list[Any]]:
-    """The schedule as compact rows (amounts in minor units of the loan's currency)."""
+    """The schedule as compact rows (amounts in minor units of the loan's currency).
+
+    Read back with ``loancollect.domain.loans.stored_installments`` (``stored_loan``).
+    """
     return [
         [
             i.number,
@@ -205,11 +206,6 @@ def installments_to_json(items: Sequence[Installment]) -> list[list[Any]]:
         ]
         for i in items
     ]
-
-
-def installments_from_json(rows: Sequence[Sequence[Any]], currency: str) -> tuple[Installment, ...]:
-    """The inverse of :func:`installments_to_json` (see ``stored_installments``)."""
-    return stored_installments(rows, currency)
 
 
 def penalty_to_json(p: PenaltyTerms) -> dict[str, Any] | None:
