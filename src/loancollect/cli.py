@@ -29,14 +29,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from loancollect import registry
 from loancollect.builtin.files import FileChannel
-from loancollect.cycle import ClaimingCases, CollectionEngine, CycleConfig, CycleReport
+from loancollect.cycle import CollectionEngine, CycleConfig, CycleReport
 from loancollect.domain.errors import LoanCollectError
 from loancollect.domain.loans import Loan
 from loancollect.domain.money import Money
 from loancollect.domain.overdue import assess
 from loancollect.domain.policy_file import loads_policy
 from loancollect.plugins import make_plugin_manager, plugin_info
-from loancollect.ports import Channel, UnitOfWorkFactory
+from loancollect.ports import Channel, ClaimingCases, UnitOfWorkFactory
 from loancollect.registry import CycleSummary
 from loancollect.reporting import Table, build_report, load_report_data, write_csv
 from loancollect.templates import LenderInfo, TemplateCatalog

@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 import pluggy
@@ -59,7 +59,10 @@ from loancollect.domain.strategy import (
 )
 from loancollect.ports import (
     CAP_STATEMENT,
+    BatchMarkingOutbox,
     Channel,
+    ClaimingCases,
+    ClaimingOutbox,
     Clock,
     DeliveryResult,
     DeliveryStatus,
@@ -102,51 +105,6 @@ class SystemClock:
         import zoneinfo
 
         return dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()
-
-
-@runtime_checkable
-class ClaimingCases(Protocol):
-    """Optional: a case repository that lets several workers claim disjoint batches.
-
-    ``claim_due`` locks and returns up to ``limit`` due cases that no other unit of
-    work holds (PostgreSQL: ``FOR UPDATE SKIP LOCKED``); the locks last until the
-    unit of work ends. The engine uses it instead of paging when it is there.
-    """
-
-    def claim_due(self, as_of: dt.date, *, limit: int) -> list[Case]:
-        """Lock and return up to ``limit`` due cases not locked by others."""
-        ...
-
-
-@runtime_checkable
-class ClaimingOutbox(Protocol):
-    """Optional: an outbox that lets several workers claim disjoint entries to send.
-
-    The claim must outlive the unit of work that makes it (a lease committed with
-    the claim, e.g. ``FOR UPDATE SKIP LOCKED`` then a lease column): the engine
-    sends after that unit of work ends and records the results in a new one.
-    """
-
-    def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
-        """Lease and return up to ``limit`` sendable entries no other worker holds."""
-        ...
-
-
-@runtime_checkable
-class BatchMarkingOutbox(Protocol):
-    """Optional: an outbox that records many successful sends with one statement.
-
-    ``mark_sent_many`` does what ``mark_sent`` does for each ``(key, result)``
-    (an already sent entry stays as it is; one that is neither open nor sent raises
-    :class:`ValidationError` and the unit of work must not be committed). The
-    engine uses it when it is there: a day's sends are most of what dispatch writes.
-    """
-
-    def mark_sent_many(
-        self, sent: Sequence[tuple[str, DeliveryResult]], *, at: dt.datetime
-    ) -> None:
-        """Record each ``(key, result)`` as sent at ``at``."""
-        ...
 
 
 DEFAULT_LENDER = LenderInfo(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
@@ -42,8 +42,11 @@ __all__ = [
     "CAP_POLL",
     "CAP_STATEMENT",
     "CAP_SUBJECT",
+    "BatchMarkingOutbox",
     "CaseRepository",
     "Channel",
+    "ClaimingCases",
+    "ClaimingOutbox",
     "Clock",
     "DeliveryResult",
     "DeliveryStatus",
@@ -643,3 +646,53 @@ class UnitOfWork(Protocol):
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 """Makes a fresh :class:`UnitOfWork` per call; what a storage backend's factory returns."""
+
+
+# -- optional storage capabilities ------------------------------------------------
+# A repository that has one of these methods offers the capability; the engine
+# checks with isinstance (runtime_checkable) and falls back to the plain protocol.
+
+
+@runtime_checkable
+class ClaimingCases(Protocol):
+    """Optional: a case repository that lets several workers claim disjoint batches.
+
+    ``claim_due`` locks and returns up to ``limit`` due cases that no other unit of
+    work holds (PostgreSQL: ``FOR UPDATE SKIP LOCKED``); the locks last until the
+    unit of work ends. The engine uses it instead of paging when it is there.
+    """
+
+    def claim_due(self, as_of: dt.date, *, limit: int) -> list[Case]:
+        """Lock and return up to ``limit`` due cases not locked by others."""
+        ...
+
+
+@runtime_checkable
+class ClaimingOutbox(Protocol):
+    """Optional: an outbox that lets several workers claim disjoint entries to send.
+
+    The claim must outlive the unit of work that makes it (a lease committed with
+    the claim, e.g. ``FOR UPDATE SKIP LOCKED`` then a lease column): the engine
+    sends after that unit of work ends and records the results in a new one.
+    """
+
+    def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
+        """Lease and return up to ``limit`` sendable entries no other worker holds."""
+        ...
+
+
+@runtime_checkable
+class BatchMarkingOutbox(Protocol):
+    """Optional: an outbox that records many successful sends with one statement.
+
+    ``mark_sent_many`` does what ``mark_sent`` does for each ``(key, result)``
+    (an already sent entry stays as it is; one that is neither open nor sent raises
+    :class:`ValidationError` and the unit of work must not be committed). The
+    engine uses it when it is there: a day's sends are most of what dispatch writes.
+    """
+
+    def mark_sent_many(
+        self, sent: Sequence[tuple[str, DeliveryResult]], *, at: dt.datetime
+    ) -> None:
+        """Record each ``(key, result)`` as sent at ``at``."""
+        ...
