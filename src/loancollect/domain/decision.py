@@ -14,7 +14,7 @@ Nothing is sent and no hook is called: the cycle does that with the result.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -28,8 +28,9 @@ from loancollect.domain.arrangements import (
     Settlement,
 )
 from loancollect.domain.case import Case
+from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.events import Event, EventKind, make_event
-from loancollect.domain.loans import Loan, Payment
+from loancollect.domain.loans import ContactKind, Loan, Payment
 from loancollect.domain.money import Rounding
 from loancollect.domain.overdue import (
     DEFAULT_CONFIG,
@@ -48,10 +49,16 @@ from loancollect.domain.policy import (
     evaluate_stage,
     next_threshold_date,
 )
-from loancollect.domain.scoring import Scores, combine, heuristic_contribution, segment_for
+from loancollect.domain.scoring import (
+    ScoreContribution,
+    Scores,
+    combine,
+    heuristic_contribution,
+    segment_for,
+)
 from loancollect.domain.strategy import Experiment, Offer, PlannedAction, Strategy, plan_actions
 
-__all__ = ["Decision", "decide", "settlement_adjustments"]
+__all__ = ["NO_ADVICE", "OVERRIDE_REASON", "Advice", "Decision", "decide", "settlement_adjustments"]
 
 
 @attrs.frozen(kw_only=True)
@@ -77,6 +84,34 @@ class Decision:
     scores: Scores
     segment: str | None
     skipped: tuple[str, ...] = ()
+
+
+OVERRIDE_REASON = "override by plug-in"
+"""The reason recorded when :attr:`Advice.stage` moves a case."""
+
+
+@attrs.frozen(kw_only=True)
+class Advice:
+    """Answers :func:`decide` asks for from outside the core, each at most once.
+
+    Every advisor is a plain function; the core never knows whether a hook, a
+    model or a test answers it.
+
+    :param scores: given the assessment and the case (arrangements brought up to
+        date), extra score contributions to combine with the built-in heuristic.
+    :param segment: given the assessment, the case and the combined scores, a
+        segment, or ``None`` for the ability × willingness matrix.
+    :param stage: given the case before today's stage change and the stage the
+        policy proposes, the stage to use instead, or ``None`` for no opinion.
+    """
+
+    scores: Callable[[Assessment, Case], Sequence[ScoreContribution]] | None = None
+    segment: Callable[[Assessment, Case, Scores], str | None] | None = None
+    stage: Callable[[Case, str], str | None] | None = None
+
+
+NO_ADVICE = Advice()
+"""No advisors: the built-in heuristic, matrix and policy decide alone."""
 
 
 def settlement_adjustments(
@@ -136,14 +171,22 @@ def decide(
     scores: Scores | None = None,
     segment: str | None = None,
     config: AssessmentConfig = DEFAULT_CONFIG,
+    advice: Advice | None = None,
+    channels: Mapping[str, ContactKind | None] | None = None,
 ) -> Decision:
     """Decide what happens to ``case`` on ``as_of``.
 
-    :param scores: combined scores (e.g. from the scoring hooks); the built-in
-        heuristic is used when ``None``.
-    :param segment: a segment chosen elsewhere (the segment hook); the
-        ability × willingness matrix is used when ``None``.
+    :param scores: combined scores decided beforehand; otherwise ``advice.scores``
+        is asked, then the built-in heuristic is used.
+    :param segment: a segment chosen beforehand; otherwise ``advice.segment`` is
+        asked, then the ability × willingness matrix is used.
+    :param advice: answers from outside the core, asked once each at the point
+        the decision needs them (the cycle passes the decision hooks here, so a
+        case is assessed and decided once however many hooks there are).
+    :param channels: the contact kind each channel needs (registered channels);
+        the built-in names are known without it.
     """
+    advice = advice or NO_ADVICE
     events: list[Event] = []
 
     def emit(kind: EventKind, **data: object) -> None:
@@ -196,7 +239,11 @@ def decide(
 
     # 2. Scores and segment; champion/challenger variant.
     if scores is None:
-        scores = combine([heuristic_contribution(loan, assessment, case, as_of)])
+        heuristic = heuristic_contribution(loan, assessment, case, as_of)
+        extra = advice.scores(assessment, case) if advice.scores is not None else ()
+        scores = combine([heuristic, *extra])
+    if segment is None and advice.segment is not None:
+        segment = advice.segment(assessment, case, scores)
     if segment is None:
         segment = segment_for(loan.borrower.kind, scores)
     if segment != case.segment:
@@ -233,6 +280,20 @@ def decide(
     ):
         # A hold (dispute, bankruptcy, breathing space…) freezes escalation.
         stage, transition = case.stage, None
+    if advice.stage is not None:
+        override = advice.stage(case, stage)
+        if override is not None and override != stage:
+            if policy.stage(override) is None and override not in TERMINAL_STAGES:
+                raise ConfigurationError(
+                    f"override_stage returned unknown stage {override!r}; "
+                    f"the policy's stages are {', '.join(policy.names())}"
+                )
+            stage = override
+            transition = (
+                Transition(case.stage, stage, as_of, OVERRIDE_REASON)
+                if stage != case.stage
+                else None
+            )
     if transition is not None:
         emit(
             EventKind.STAGE_CHANGED,
@@ -283,6 +344,7 @@ def decide(
             segment=segment,
             as_of=as_of,
             variant=variant.name,
+            channels=dict(channels) if channels is not None else None,
         )
         if actions:
             fired = {a.rule_id for a in actions}
