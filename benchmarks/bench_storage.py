@@ -119,7 +119,7 @@ def _cycle_child(url: str, queue: Any) -> None:
     from loancollect_sqlalchemy import SqlStore
     from loancollect_sqlalchemy.testkit import CHANNELS, Gateway
 
-    from loancollect.cycle import CollectionEngine
+    from loancollect.engine import CollectionEngine
     from loancollect.plugins import make_plugin_manager
     from loancollect.testing.clock import FixedClock
 
@@ -277,7 +277,7 @@ def _postgres(loans: int, due_share: float, workers: list[int]) -> list[dict[str
     from loancollect_sqlalchemy.bulk import import_rows
     from loancollect_sqlalchemy.pgcluster import TemporaryPostgres
     from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
-    from loancollect_sqlalchemy.workers import WorkerSpec, run_workers
+    from loancollect.engine.workers import WorkerSpec, run_workers
 
     out = []
     with TemporaryPostgres() as pg:

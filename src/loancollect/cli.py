@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
-import multiprocessing
 import shutil
 import sys
 import time
@@ -29,14 +28,15 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from loancollect import registry
 from loancollect.builtin.files import FileChannel
-from loancollect.cycle import CollectionEngine, CycleConfig, CycleReport
 from loancollect.domain.errors import LoanCollectError
 from loancollect.domain.loans import Loan
 from loancollect.domain.money import Money
 from loancollect.domain.overdue import assess
 from loancollect.domain.policy_file import loads_policy
+from loancollect.engine import CollectionEngine, CycleConfig
+from loancollect.engine.workers import WorkerSpec, run_workers, shares_a_day
 from loancollect.plugins import make_plugin_manager, plugin_info
-from loancollect.ports import Channel, ClaimingCases, UnitOfWorkFactory
+from loancollect.ports import Channel, MigratingStorage, UnitOfWorkFactory
 from loancollect.registry import CycleSummary
 from loancollect.reporting import Table, build_report, load_report_data, write_csv
 from loancollect.templates import LenderInfo, TemplateCatalog
@@ -88,22 +88,9 @@ def _storage(pm: Any, url: str) -> UnitOfWorkFactory:
 
 
 def _migrate(storage: UnitOfWorkFactory) -> str | None:
-    """Run the backend's migrations; ``None`` when it has none.
-
-    A backend offers ``migrate()`` (returning a description or ``None``); the
-    SQLAlchemy plug-in migrates on open and exposes Alembic through
-    ``loancollect_sqlalchemy.migrate`` on its ``engine``.
-    """
-    migrate = getattr(storage, "migrate", None)
-    if callable(migrate):
-        result = migrate()
-        return str(result) if result is not None else "up to date"
-    engine = getattr(storage, "engine", None)
-    if engine is not None and type(storage).__module__.startswith("loancollect_sqlalchemy"):
-        from loancollect_sqlalchemy import migrate as alembic
-
-        alembic.upgrade(engine)
-        return f"at revision {alembic.current(engine)} (newest: {alembic.head()})"
+    """Run the backend's migrations; ``None`` when it has none (in memory)."""
+    if isinstance(storage, MigratingStorage):
+        return storage.migrate()
     return None
 
 
@@ -327,13 +314,11 @@ def run(
     storage = _storage(pm, db)
     config = _config(policy_file)
     settings = _channel_settings(channels_file)
-    if workers > 1:
-        with storage() as uow:
-            if not isinstance(uow.cases, ClaimingCases):
-                _fail(
-                    f"--workers {workers}: this storage backend cannot share a day between "
-                    "workers (PostgreSQL can); use --workers 1"
-                )
+    if workers > 1 and not shares_a_day(storage):
+        _fail(
+            f"--workers {workers}: this storage backend cannot share a day between "
+            "workers (PostgreSQL can); use --workers 1"
+        )
     started = time.perf_counter()
     if workers == 1:
         engine = CollectionEngine(pm=pm, storage=storage, config=config, channel_settings=settings)
@@ -347,44 +332,25 @@ def run(
             summary = summary + sent.summary
             problems += [f"{p.loan_id}: {p.message}" for p in sent.problems]
     else:
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers) as pool:
-            results = pool.starmap(
-                _worker,
-                [(db, day.isoformat(), policy_file, channels_file, no_dispatch)] * workers,
-            )
+        spec = WorkerSpec(
+            url=db,
+            as_of=day,
+            policy_file=policy_file,
+            channel_settings=settings,
+            dispatch=not no_dispatch,
+        )
         summary = CycleSummary()
         problems = []
-        for counts, found in results:
-            summary = summary + CycleSummary(**counts)
-            problems += found
+        for result in run_workers(spec, workers):
+            summary = summary + result.summary
+            problems += [f"{p.loan_id}: {p.message}" for p in result.problems]
+            if not result.ok:
+                problems.append(f"worker {result.worker} (pid {result.pid}): {result.error}")
     _print_summary(summary, time.perf_counter() - started)
     for p in problems[:20]:
         err_console.print(f"[red]problem[/] {p}")
     if problems:
         sys.exit(1)
-
-
-def _worker(
-    db: str, as_of: str, policy_file: str | None, channels_file: str | None, no_dispatch: bool
-) -> tuple[dict[str, int], list[str]]:
-    pm = make_plugin_manager(load_entrypoints=True)
-    engine = CollectionEngine(
-        pm=pm,
-        storage=registry.open_storage(pm, db),
-        config=_config(policy_file),
-        channel_settings=_channel_settings(channels_file),
-    )
-    day = dt.date.fromisoformat(as_of)
-    report: CycleReport = engine.review(day)
-    summary, problems = report.summary, [f"{p.loan_id}: {p.message}" for p in report.problems]
-    if not no_dispatch:
-        sent = engine.dispatch(day)
-        summary = summary + sent.summary
-        problems += [f"{p.loan_id}: {p.message}" for p in sent.problems]
-    import attrs
-
-    return attrs.asdict(summary), problems
 
 
 def _channel_settings(path: str | None) -> dict[str, dict[str, str]]:

@@ -22,7 +22,6 @@ from typing import TypeVar
 import attrs
 import pendulum
 
-from loancollect.cycle import CollectionEngine
 from loancollect.domain.arrangements import PromiseToPay, make_plan
 from loancollect.domain.case import ContactOutcome, OutcomeKind
 from loancollect.domain.defaults import DEFAULT_STRATEGY
@@ -40,6 +39,7 @@ from loancollect.domain.loans import (
 from loancollect.domain.money import Money
 from loancollect.domain.overdue import assess
 from loancollect.domain.strategy import Experiment, Variant
+from loancollect.engine import CollectionEngine
 from loancollect.hookspecs import hookimpl
 
 __all__ = [

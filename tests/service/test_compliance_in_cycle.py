@@ -35,7 +35,7 @@ from loancollect.builtin.compliance import (
     template_tags,
 )
 from loancollect.builtin.templates import load_templates
-from loancollect.cycle import CollectionEngine, CycleConfig
+from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.domain.case import Case
 from loancollect.domain.compliance import Channel, Tag
 from loancollect.domain.events import Event, make_event

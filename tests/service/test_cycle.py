@@ -34,7 +34,7 @@ from loancollect import (
     hookimpl,
     make_plugin_manager,
 )
-from loancollect.cycle import CollectionEngine, CycleConfig
+from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.domain.events import verify_chain
 from loancollect.ports import OutboxStatus, UnitOfWork
 from loancollect.testing import FailureMode, FixedClock, MemoryStore, RecordingChannel

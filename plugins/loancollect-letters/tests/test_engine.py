@@ -11,7 +11,7 @@ from letters_helpers import pdf_text
 from loancollect_letters import LetterChannel
 
 from loancollect import EventKind, make_plugin_manager
-from loancollect.cycle import CollectionEngine, CycleConfig
+from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.domain.overdue import assess
 from loancollect.testing import FixedClock, MemoryStore, RecordingChannel, make_loan
 

@@ -10,15 +10,12 @@ from loancollect_sms import (
     feed_opt_out,
     feed_receipt,
     is_opt_out,
-    opt_out_events,
     parse_receipt,
     parse_reply,
-    receipt_event,
 )
 from sms_helpers import NORMALISED
 
-from loancollect import EventKind, make_plugin_manager
-from loancollect.cycle import CollectionEngine
+from loancollect import CollectionEngine, EventKind, make_plugin_manager
 from loancollect.errors import ValidationError
 from loancollect.ports import DeliveryStatus
 from loancollect.testing import FixedClock, MemoryStore, make_action, make_loan
@@ -88,19 +85,6 @@ def test_bad_receipts_name_the_field(payload: dict[str, str], field: str) -> Non
         parse_receipt(payload)
 
 
-def test_events_for_hosts_that_write_them() -> None:
-    reply = parse_reply({"from": NORMALISED, "text": "STOP"})
-    events = opt_out_events(reply, ["L-1", "L-2"], DAY)
-    assert [(e.kind, e.loan_id, dict(e.data)["channel"]) for e in events] == [
-        (EventKind.OPT_OUT, "L-1", "sms"),
-        (EventKind.OPT_OUT, "L-2", "sms"),
-    ]
-    assert opt_out_events(parse_reply({"from": NORMALISED, "text": "ok"}), ["L-1"], DAY) == []
-    event = receipt_event(parse_receipt({"reference": "k", "status": "DELIVRD"}), "L-1", DAY)
-    assert event.kind is EventKind.DELIVERY_RECEIPT
-    assert dict(event.data)["status"] == "sent"
-
-
 def _engine() -> tuple[CollectionEngine, MemoryStore]:
     store = MemoryStore()
     engine = CollectionEngine(
@@ -116,9 +100,10 @@ def _engine() -> tuple[CollectionEngine, MemoryStore]:
 def test_an_opt_out_reply_is_recorded_with_the_engine() -> None:
     engine, store = _engine()
     reply = parse_reply({"from": NORMALISED, "text": "退订"})
-    assert feed_opt_out(engine, reply, ["L-1"], DAY) == 1
+    assert feed_opt_out(engine.intake, reply, ["L-1"], DAY) == 1
     assert (
-        feed_opt_out(engine, parse_reply({"from": NORMALISED, "text": "好的"}), ["L-1"], DAY) == 0
+        feed_opt_out(engine.intake, parse_reply({"from": NORMALISED, "text": "好的"}), ["L-1"], DAY)
+        == 0
     )
     with store() as uow:
         kinds = [(e.kind, dict(e.data).get("channel")) for e in uow.events.stream("L-1")]
@@ -132,11 +117,11 @@ def test_a_receipt_is_recorded_against_the_loan_of_its_key() -> None:
         uow.outbox.add(action, created_on=DAY)
         uow.commit()
     receipt = parse_receipt({"reference": action.idempotency_key, "status": "DELIVRD", "id": "m-1"})
-    feed_receipt(engine, receipt, DAY)
+    feed_receipt(engine.intake, receipt, DAY)
     with store() as uow:
         (event,) = uow.events.stream("L-1")
     assert event.kind is EventKind.DELIVERY_RECEIPT
     assert dict(event.data)["key"] == action.idempotency_key
     assert dict(event.data)["provider_id"] == "m-1"
     with pytest.raises(ValidationError, match=r"outbox\.key"):
-        feed_receipt(engine, parse_receipt({"reference": "nope", "status": "DELIVRD"}), DAY)
+        feed_receipt(engine.intake, parse_receipt({"reference": "nope", "status": "DELIVRD"}), DAY)

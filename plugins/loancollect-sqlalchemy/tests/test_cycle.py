@@ -16,7 +16,7 @@ from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
 from loancollect_sqlalchemy.testkit import CHANNELS
 
 from loancollect.builtin.recording import RecordingChannel
-from loancollect.cycle import CollectionEngine, CycleConfig
+from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.domain.events import EventKind
 from loancollect.plugins import make_plugin_manager
 from loancollect.testing.clock import FixedClock

@@ -11,7 +11,7 @@ from loancollect_sqlalchemy import SqlStore
 from loancollect_sqlalchemy.bulk import import_rows
 from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
 from loancollect_sqlalchemy.testkit import sends_table
-from loancollect_sqlalchemy.workers import WorkerSpec, run_workers
+from loancollect.engine.workers import WorkerSpec, run_workers
 
 LOANS = 20_000
 AS_OF = dt.date(2025, 10, 31)
@@ -43,6 +43,7 @@ def test_four_workers_process_each_due_case_and_key_exactly_once(
         ),
         4,
     )
+    assert all(r.ok for r in results), [r.error for r in results]
     assert len({r.pid for r in results}) == 4
     reviewed = [r.summary.reviewed for r in results]
     assert sum(reviewed) == due, reviewed

@@ -16,8 +16,21 @@ import attrs
 
 from loancollect.domain.arrangements import Arrangement, ArrangementStatus, PromiseToPay
 from loancollect.domain.errors import ValidationError
+from loancollect.domain.money import Money
 
-__all__ = ["Case", "ContactOutcome", "Hold", "HoldKind", "OutcomeKind"]
+__all__ = [
+    "CEASE_FLAG",
+    "Assignment",
+    "Case",
+    "ChargeOff",
+    "ContactOutcome",
+    "Hold",
+    "HoldKind",
+    "LegalMatter",
+    "OutcomeKind",
+    "Placement",
+    "Sale",
+]
 
 
 class HoldKind(enum.Enum):
@@ -60,6 +73,41 @@ class OutcomeKind(enum.Enum):
     DISPUTE_RAISED = "dispute_raised"
     HARDSHIP_STATED = "hardship_stated"
     THIRD_PARTY = "third_party"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"  # a limited-content message left (Reg F § 1006.2(j))
+    CALLBACK_REQUESTED = "callback_requested"
+    CEASE_REQUEST = "cease_request"
+    NOT_AT_HOME = "not_at_home"
+    MOVED = "moved"
+    DECEASED = "deceased"
+    BANKRUPTCY = "bankruptcy"
+
+    @property
+    def is_conversation(self) -> bool:
+        """True if someone on the debtor's side spoke with the collector.
+
+        Rules that reset or count after a conversation (e.g. Reg F § 1006.14(b)'s
+        seven-day clock) count these; an attempt that reached nobody, a machine, a
+        wrong party or an empty house does not.
+        """
+        return self in _CONVERSATIONS
+
+
+_CONVERSATIONS = frozenset(
+    {
+        OutcomeKind.RIGHT_PARTY_CONTACT,
+        OutcomeKind.PROMISE,
+        OutcomeKind.REFUSED,
+        OutcomeKind.DISPUTE_RAISED,
+        OutcomeKind.HARDSHIP_STATED,
+        OutcomeKind.CALLBACK_REQUESTED,
+        OutcomeKind.CEASE_REQUEST,
+    }
+)
+
+CEASE_FLAG = "cease_communication"
+"""Case flag: the borrower asked us to stop communicating (``cease_communication`` or
+``cease_communication:YYYY-MM-DD`` with the date the notice was received)."""
 
 
 @attrs.frozen
@@ -70,6 +118,59 @@ class ContactOutcome:
     channel: str
     outcome: OutcomeKind
     note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Assignment:
+    """Who works the case: a collector, a team, or both."""
+
+    agent: str = ""
+    team: str = ""
+    since: dt.date
+
+
+@attrs.frozen(kw_only=True)
+class Placement:
+    """The case is placed with an outside agency (or a law firm) under a placement."""
+
+    agency: str
+    placement: str
+    since: dt.date
+    tier: str = ""
+    until: dt.date | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LegalMatter:
+    """The legal matter open on the case and the step it has reached."""
+
+    matter: str
+    route: str
+    opened_on: dt.date
+    step: str = "opened"
+
+
+@attrs.frozen(kw_only=True)
+class ChargeOff:
+    """The debt is charged off (or written off) in the lender's books.
+
+    Collection may go on (账销案存); recoveries are reported separately.
+    """
+
+    amount: Money
+    reason: str
+    on: dt.date
+    written_off: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Sale:
+    """The debt was sold (assigned) to ``buyer``; the lender no longer collects it."""
+
+    buyer: str
+    sale: str
+    on: dt.date
+    price: Money | None = None
 
 
 def _arrangements(value: Iterable[Arrangement]) -> tuple[Arrangement, ...]:
@@ -99,9 +200,14 @@ class Case:
     :param stage: name of the current stage of the policy.
     :param stage_since: the date the case entered ``stage``.
     :param variant: the strategy variant (champion/challenger) assigned to the case.
-    :param flags: free markers such as ``"litigation_recommended"``, ``"placed:agency-x"``.
+    :param flags: free markers such as ``"litigation_recommended"`` or ``"time_barred"``.
     :param last_actions: ``(rule id, date)`` of the last time each action rule fired.
     :param next_review_date: the earliest date the case's decision can change.
+    :param assignment: the collector or team working the case (a case command).
+    :param placement: the agency the case is placed with, if any (a case command).
+    :param legal_matter: the legal matter open on the case, if any (a case command).
+    :param charge_off: the charge-off or write-off, if any (a case command).
+    :param sale: the sale of the debt, if sold (a case command).
     """
 
     loan_id: str
@@ -116,6 +222,11 @@ class Case:
     last_actions: tuple[tuple[str, dt.date], ...] = attrs.field(default=(), converter=_last_actions)
     next_review_date: dt.date | None = None
     closed_on: dt.date | None = None
+    assignment: Assignment | None = None
+    placement: Placement | None = None
+    legal_matter: LegalMatter | None = None
+    charge_off: ChargeOff | None = None
+    sale: Sale | None = None
 
     @property
     def promises(self) -> tuple[PromiseToPay, ...]:

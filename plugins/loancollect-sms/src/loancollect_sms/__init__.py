@@ -14,10 +14,8 @@ from loancollect_sms.inbound import (
     feed_opt_out,
     feed_receipt,
     is_opt_out,
-    opt_out_events,
     parse_receipt,
     parse_reply,
-    receipt_event,
 )
 from loancollect_sms.ratelimit import RateLimiter
 from loancollect_sms.segments import Segments, count_segments
@@ -39,8 +37,6 @@ __all__ = [
     "feed_receipt",
     "from_settings",
     "is_opt_out",
-    "opt_out_events",
     "parse_receipt",
     "parse_reply",
-    "receipt_event",
 ]

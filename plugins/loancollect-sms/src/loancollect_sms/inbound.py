@@ -4,14 +4,17 @@ The gateway calls the host's web endpoint; the host parses the payload here and
 feeds the result to the engine::
 
     receipt = parse_receipt(request.form)
-    feed_receipt(engine, receipt, on=today)          # a DELIVERY_RECEIPT event
+    feed_receipt(engine.intake, receipt)             # a DELIVERY_RECEIPT event
 
     reply = parse_reply(request.form)
     if reply.opt_out:                                # STOP, 退订, TD ...
-        feed_opt_out(engine, reply, loan_ids_for(reply.number), on=today)
+        feed_opt_out(engine.intake, reply, loan_ids_for(reply.number))
 
-The host maps a number to its loans (it owns the borrowers); the receipt names
-the idempotency key the channel sent, which the engine maps to the loan itself.
+Both go through the engine's intake (:class:`loancollect.Intake`), the one way in;
+the business date is the message's instant in the borrower's time zone unless
+``on`` is given. The host maps a number to its loans (it owns the borrowers); the
+receipt names the idempotency key the channel sent, which the intake maps to the
+loan itself.
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ from typing import Any
 
 import attrs
 
-from loancollect.cycle import CollectionEngine
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect import Inbound, InboundKind, Intake
 from loancollect.domain.privacy import mask_phone
 from loancollect.errors import ValidationError
 from loancollect.ports import DeliveryStatus
@@ -39,10 +41,8 @@ __all__ = [
     "feed_opt_out",
     "feed_receipt",
     "is_opt_out",
-    "opt_out_events",
     "parse_receipt",
     "parse_reply",
-    "receipt_event",
 ]
 
 OPT_OUT_WORDS = frozenset(
@@ -180,71 +180,44 @@ def parse_receipt(
     )
 
 
-def opt_out_events(
-    reply: InboundReply, loan_ids: Iterable[str], on: dt.date, *, channel: str = "sms"
-) -> list[Event]:
-    """``OPT_OUT`` events for ``loan_ids`` (empty when the reply is not an opt-out), for
-    hosts that write events themselves."""
-    if not reply.opt_out:
-        return []
-    return [
-        make_event(
-            EventKind.OPT_OUT,
-            loan_id,
-            on,
-            at=reply.received_at,
-            data={"channel": channel, "source": "sms reply"},
-        )
-        for loan_id in loan_ids
-    ]
-
-
-def receipt_event(receipt: DeliveryReceipt, loan_id: str, on: dt.date) -> Event:
-    """The ``DELIVERY_RECEIPT`` event for ``receipt`` (what the engine records too)."""
-    return make_event(
-        EventKind.DELIVERY_RECEIPT,
-        loan_id,
-        on,
-        at=receipt.at,
-        data={
-            "key": receipt.reference,
-            "channel": "sms",
-            "status": receipt.status.value,
-            "detail": receipt.detail,
-            "provider_id": receipt.provider_id or "",
-        },
-    )
-
-
 def feed_opt_out(
-    engine: CollectionEngine,
+    intake: Intake,
     reply: InboundReply,
     loan_ids: Iterable[str],
-    on: dt.date,
+    on: dt.date | None = None,
     *,
     channel: str = "sms",
 ) -> int:
-    """Record an opt-out reply with the engine (``record_opt_out``) for each loan of the
-    number; return how many were recorded (0 when the reply is not an opt-out)."""
+    """Record an opt-out reply through the intake for each loan of the number; return
+    how many were recorded (0 when the reply is not an opt-out)."""
     if not reply.opt_out:
         return 0
     count = 0
     for loan_id in loan_ids:
-        engine.record_opt_out(loan_id, channel, on, at=reply.received_at)
+        message = Inbound(
+            kind=InboundKind.OPT_OUT, channel=channel, at=reply.received_at, loan_id=loan_id
+        )
+        intake.receive(message, on=on)
         count += 1
     return count
 
 
-def feed_receipt(engine: CollectionEngine, receipt: DeliveryReceipt, on: dt.date) -> None:
-    """Record ``receipt`` with the engine (``record_delivery_receipt``).
+def feed_receipt(
+    intake: Intake, receipt: DeliveryReceipt, on: dt.date | None = None, *, channel: str = "sms"
+) -> None:
+    """Record ``receipt`` through the intake (a ``DELIVERY_RECEIPT`` event).
 
     :raises ValidationError: if no action was planned under the receipt's reference.
     """
-    engine.record_delivery_receipt(
-        receipt.reference,
-        receipt.status,
-        on,
-        at=receipt.at,
-        detail=receipt.detail,
-        provider_id=receipt.provider_id,
+    intake.receive(
+        Inbound(
+            kind=InboundKind.RECEIPT,
+            channel=channel,
+            at=receipt.at,
+            key=receipt.reference,
+            status=receipt.status,
+            provider_id=receipt.provider_id or "",
+            detail=receipt.detail,
+        ),
+        on=on,
     )

@@ -231,6 +231,13 @@ class SqlStore:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def migrate(self) -> str:
+        """Bring the schema to the newest revision (the storage port's ``MigratingStorage``)."""
+        from loancollect_sqlalchemy import migrate as alembic
+
+        alembic.upgrade(self.engine)
+        return f"at revision {alembic.current(self.engine)} (newest: {alembic.head()})"
+
     def __repr__(self) -> str:
         return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
 

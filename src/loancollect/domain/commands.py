@@ -1,0 +1,342 @@
+"""Case commands: what a collector, a CRM, an agency or a court desk tells the engine to do.
+
+Each command is a frozen record; :meth:`CaseCommand.apply` checks it against the
+case (a recall names the agency the case is placed with; a recovery needs a
+charge-off; nothing is done twice), and returns the updated case — its review
+pulled forward to the command's date — and the typed event that records it.
+Pure: the engine's intake loads the case, applies, stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import attrs
+
+from loancollect.domain.case import Assignment, Case, ChargeOff, LegalMatter, Placement, Sale
+from loancollect.domain.errors import ValidationError
+from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.money import Money
+
+__all__ = [
+    "AdvanceLegalMatter",
+    "Assign",
+    "CaseCommand",
+    "ChargeOffDebt",
+    "ClearFlag",
+    "OpenLegalMatter",
+    "PlaceWithAgency",
+    "RecallFromAgency",
+    "ReverseChargeOff",
+    "SellDebt",
+    "SetFlag",
+    "WriteOffDebt",
+]
+
+
+class CaseCommand(Protocol):
+    """A command on one case."""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """The case after the command on business date ``on``, and its event.
+
+        :param currency: the loan's currency (amounts must be in it).
+        :raises ValidationError: if the command does not fit the case.
+        """
+        ...
+
+
+def _required(field: str, value: str) -> None:
+    if not value or not value.strip():
+        raise ValidationError(field, value, "must not be empty")
+
+
+def _in_currency(field: str, amount: Money, currency: str) -> None:
+    if amount.currency != currency:
+        raise ValidationError(field, amount.currency, f"the loan is in {currency}")
+    if not amount.is_positive():
+        raise ValidationError(field, str(amount.amount), "must be positive")
+
+
+def _done(case: Case, on: dt.date, kind: EventKind, **data: object) -> tuple[Case, Event]:
+    """The case with its review pulled forward to ``on``, and the event recording it."""
+    given = {k: v for k, v in data.items() if v is not None}
+    return case.reviewed_by(on), make_event(kind, case.loan_id, on, data=given)
+
+
+@attrs.frozen(kw_only=True)
+class SetFlag:
+    """Set a case flag (e.g. ``time_barred``, ``enforcement_off``)."""
+
+    flag: str
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Add the flag; setting a flag the case has is refused."""
+        _required("command.flag", self.flag)
+        if self.flag in case.flags:
+            raise ValidationError("command.flag", self.flag, "the case has this flag already")
+        updated = attrs.evolve(case, flags=case.flags | {self.flag})
+        return _done(updated, on, EventKind.FLAG_SET, flag=self.flag, reason=self.reason)
+
+
+@attrs.frozen(kw_only=True)
+class ClearFlag:
+    """Clear a case flag."""
+
+    flag: str
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Remove the flag; clearing a flag the case does not have is refused."""
+        if self.flag not in case.flags:
+            raise ValidationError("command.flag", self.flag, "the case has no such flag")
+        updated = attrs.evolve(case, flags=case.flags - {self.flag})
+        return _done(updated, on, EventKind.FLAG_CLEARED, flag=self.flag, reason=self.reason)
+
+
+@attrs.frozen(kw_only=True)
+class Assign:
+    """Assign the case to a collector, a team, or both."""
+
+    agent: str = ""
+    team: str = ""
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Record the assignment (replacing any earlier one)."""
+        if not self.agent and not self.team:
+            raise ValidationError("command.agent", "", "name an agent, a team, or both")
+        assignment = Assignment(agent=self.agent, team=self.team, since=on)
+        updated = attrs.evolve(case, assignment=assignment)
+        return _done(
+            updated,
+            on,
+            EventKind.CASE_ASSIGNED,
+            agent=self.agent,
+            team=self.team,
+            reason=self.reason,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PlaceWithAgency:
+    """Place the case with an outside agency (or a law firm) under a placement."""
+
+    agency: str
+    placement: str
+    tier: str = ""
+    until: dt.date | None = None
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Place the case; a case placed elsewhere must be recalled first."""
+        _required("command.agency", self.agency)
+        _required("command.placement", self.placement)
+        if case.placement is not None:
+            raise ValidationError(
+                "command.agency",
+                self.agency,
+                f"the case is placed with {case.placement.agency!r}; recall it first",
+            )
+        if case.sale is not None:
+            raise ValidationError("command.agency", self.agency, "the debt was sold")
+        if self.until is not None and self.until < on:
+            raise ValidationError("command.until", self.until.isoformat(), f"before {on}")
+        placement = Placement(
+            agency=self.agency, placement=self.placement, since=on, tier=self.tier, until=self.until
+        )
+        updated = attrs.evolve(case, placement=placement)
+        return _done(
+            updated,
+            on,
+            EventKind.CASE_PLACED,
+            agency=self.agency,
+            placement=self.placement,
+            tier=self.tier,
+            until=self.until,
+            reason=self.reason,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class RecallFromAgency:
+    """Recall the case from the agency it is placed with."""
+
+    agency: str
+    reason: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """End the placement; the agency must be the one holding the case."""
+        placed = case.placement
+        if placed is None:
+            raise ValidationError("command.agency", self.agency, "the case is not placed")
+        if placed.agency != self.agency:
+            raise ValidationError(
+                "command.agency", self.agency, f"the case is placed with {placed.agency!r}"
+            )
+        updated = attrs.evolve(case, placement=None)
+        return _done(
+            updated,
+            on,
+            EventKind.CASE_RECALLED,
+            agency=self.agency,
+            placement=placed.placement,
+            reason=self.reason,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class OpenLegalMatter:
+    """Open a legal matter on the case (a demand letter, a payment order, a suit …)."""
+
+    matter: str
+    route: str
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Open the matter; one matter at a time per case."""
+        _required("command.matter", self.matter)
+        _required("command.route", self.route)
+        if case.legal_matter is not None:
+            raise ValidationError(
+                "command.matter",
+                self.matter,
+                f"matter {case.legal_matter.matter!r} is open on the case",
+            )
+        matter = LegalMatter(matter=self.matter, route=self.route, opened_on=on)
+        updated = attrs.evolve(case, legal_matter=matter)
+        return _done(
+            updated,
+            on,
+            EventKind.LEGAL_MATTER_OPENED,
+            matter=self.matter,
+            route=self.route,
+            reason=self.reason,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class AdvanceLegalMatter:
+    """Move the open legal matter to its next step (filed, judgment, enforcement, closed …)."""
+
+    matter: str
+    step: str
+    note: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Record the step; the matter must be the one open on the case."""
+        _required("command.step", self.step)
+        open_matter = case.legal_matter
+        if open_matter is None or open_matter.matter != self.matter:
+            raise ValidationError("command.matter", self.matter, "no such matter open on the case")
+        updated = attrs.evolve(case, legal_matter=attrs.evolve(open_matter, step=self.step))
+        return _done(
+            updated,
+            on,
+            EventKind.LEGAL_MATTER_ADVANCED,
+            matter=self.matter,
+            step=self.step,
+            note=self.note,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ChargeOffDebt:
+    """Charge the debt off in the lender's books (collection may go on: 账销案存)."""
+
+    amount: Money
+    reason: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Record the charge-off; a debt is charged off once."""
+        _in_currency("command.amount", self.amount, currency)
+        _required("command.reason", self.reason)
+        if case.charge_off is not None:
+            raise ValidationError("command.amount", str(self.amount.amount), "already charged off")
+        record = ChargeOff(amount=self.amount, reason=self.reason, on=on)
+        return _done(
+            attrs.evolve(case, charge_off=record),
+            on,
+            EventKind.CHARGED_OFF,
+            amount=self.amount.amount,
+            currency=currency,
+            reason=self.reason,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class WriteOffDebt:
+    """Write the debt off (charged off and taken off the books)."""
+
+    amount: Money
+    reason: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Record the write-off (a charge-off is implied); a debt is written off once."""
+        _in_currency("command.amount", self.amount, currency)
+        _required("command.reason", self.reason)
+        if case.charge_off is not None and case.charge_off.written_off:
+            raise ValidationError("command.amount", str(self.amount.amount), "already written off")
+        record = ChargeOff(amount=self.amount, reason=self.reason, on=on, written_off=True)
+        return _done(
+            attrs.evolve(case, charge_off=record),
+            on,
+            EventKind.WRITTEN_OFF,
+            amount=self.amount.amount,
+            currency=currency,
+            reason=self.reason,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ReverseChargeOff:
+    """Undo a charge-off or write-off recorded in error."""
+
+    reason: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Clear the charge-off; there must be one."""
+        _required("command.reason", self.reason)
+        if case.charge_off is None:
+            raise ValidationError("command.reason", self.reason, "the debt is not charged off")
+        return _done(
+            attrs.evolve(case, charge_off=None),
+            on,
+            EventKind.CHARGE_OFF_REVERSED,
+            reason=self.reason,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class SellDebt:
+    """Record the sale (assignment) of the debt to a buyer; the lender stops collecting."""
+
+    buyer: str
+    sale: str
+    price: Money | None = None
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Record the sale; a placed case must be recalled first; a debt is sold once."""
+        _required("command.buyer", self.buyer)
+        _required("command.sale", self.sale)
+        if self.price is not None:
+            _in_currency("command.price", self.price, currency)
+        if case.sale is not None:
+            raise ValidationError("command.sale", self.sale, f"sold already in {case.sale.sale!r}")
+        if case.placement is not None:
+            raise ValidationError(
+                "command.sale", self.sale, f"the case is placed with {case.placement.agency!r}"
+            )
+        record = Sale(buyer=self.buyer, sale=self.sale, on=on, price=self.price)
+        updated = attrs.evolve(case, sale=record, closed_on=case.closed_on or on)
+        return _done(
+            updated,
+            on,
+            EventKind.CASE_SOLD,
+            buyer=self.buyer,
+            sale=self.sale,
+            price=self.price.amount if self.price is not None else None,
+            currency=currency if self.price is not None else "",
+        )

@@ -1,0 +1,101 @@
+"""How the engine runs, and what a run reports.
+
+:class:`CycleConfig` is the one place an operator tunes the cycle; a run returns a
+:class:`CycleReport` with its :class:`~loancollect.registry.CycleSummary` and the
+:class:`CycleProblem` records of the loans or actions that went wrong (the cycle
+goes on past them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import attrs
+
+from loancollect.domain.defaults import DEFAULT_POLICY, DEFAULT_STRATEGY
+from loancollect.domain.errors import ConfigurationError
+from loancollect.domain.overdue import DEFAULT_CONFIG, AssessmentConfig
+from loancollect.domain.policy import StagePolicy
+from loancollect.domain.strategy import Experiment, Strategy
+from loancollect.registry import CycleSummary
+from loancollect.templates import LenderInfo
+
+__all__ = ["DEFAULT_LENDER", "CycleConfig", "CycleProblem", "CycleReport", "Step"]
+
+DEFAULT_LENDER = LenderInfo(
+    name="Lender", phone="400-000-0000", how_to_pay="Pay in the lender's app.", address=""
+)
+"""Placeholder lender details; a real deployment passes its own."""
+
+
+@attrs.frozen(kw_only=True)
+class CycleConfig:
+    """How the engine runs.
+
+    :param batch_size: cases per unit of work.
+    :param max_attempts: sends tried per action before it fails for good.
+    :param retry_backoff: delay before the first retry; doubled each attempt.
+    :param dispatch_workers: concurrent sends across channels.
+    :param channel_concurrency: most concurrent sends per channel (default 4).
+    :param channel_rate: most sends per second per channel (``None``: unlimited).
+    :param send_timeout: seconds a send may take before it counts as a retryable failure.
+    :param history_days: how far back the contact rules see a loan's events (frequency
+        caps and cool-downs look back days or weeks; opt-outs are kept on the case, so
+        they count whatever their age). Keeps the cost of a review independent of how
+        long a loan has been in collection.
+    """
+
+    policy: StagePolicy = DEFAULT_POLICY
+    strategy: Strategy | Experiment = DEFAULT_STRATEGY
+    assessment: AssessmentConfig = DEFAULT_CONFIG
+    lender: LenderInfo = DEFAULT_LENDER
+    batch_size: int = 500
+    max_attempts: int = 4
+    retry_backoff: dt.timedelta = dt.timedelta(minutes=10)
+    dispatch_workers: int = 8
+    channel_concurrency: Mapping[str, int] = attrs.field(factory=dict)
+    channel_rate: Mapping[str, float] = attrs.field(factory=dict)
+    send_timeout: float = 30.0
+    history_days: int = 400
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("batch_size", "max_attempts", "history_days", "dispatch_workers"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ConfigurationError(f"cycle {name}={value} must be >= 1")
+
+
+class Step:
+    """Where a :class:`CycleProblem` happened (the step of the data's way)."""
+
+    REVIEW = "review"
+    DISPATCH = "dispatch"
+
+
+@attrs.frozen
+class CycleProblem:
+    """Something that went wrong for one loan or action; the cycle went on.
+
+    :param stage: the step it happened in, :attr:`Step.REVIEW` or :attr:`Step.DISPATCH`.
+    """
+
+    loan_id: str
+    stage: str
+    message: str
+
+
+@attrs.frozen
+class CycleReport:
+    """The summary of a run, its id, and the problems met."""
+
+    run_id: str
+    as_of: dt.date
+    summary: CycleSummary
+    problems: tuple[CycleProblem, ...] = ()
+
+    def __add__(self, other: CycleReport) -> CycleReport:
+        """Both runs' counts and problems, under this run's id and date."""
+        return CycleReport(
+            self.run_id, self.as_of, self.summary + other.summary, self.problems + other.problems
+        )

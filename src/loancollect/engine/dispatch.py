@@ -1,0 +1,463 @@
+"""Dispatch: render, rate-limit, send, record, retry and fall back.
+
+An outbox entry is sent outside any transaction (no lock is held during network
+I/O) and its result is recorded in a unit of work right after: sent, failed with
+a retry at an exponentially growing delay, failed for good (then the action's
+next fallback channel is planned), or cancelled (nothing due any more, or the
+rules forbid it now). An entry that waited — a retry, a rescheduled action, an
+earlier day's plan — is judged again by the :class:`~loancollect.engine.guard.Guard`
+at the instant of sending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import attrs
+import pluggy
+
+from loancollect import registry
+from loancollect.domain.case import Case
+from loancollect.domain.errors import LoanCollectError
+from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.loans import ContactKind, ContactPoint, Loan
+from loancollect.domain.overdue import Assessment, assess
+from loancollect.domain.strategy import PlannedAction
+from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
+from loancollect.engine.guard import Guard, Verdict, VerdictKind
+from loancollect.ports import (
+    CAP_STATEMENT,
+    BatchMarkingOutbox,
+    Channel,
+    ClaimingOutbox,
+    Clock,
+    DeliveryResult,
+    DeliveryStatus,
+    OutboxEntry,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from loancollect.registry import CycleSummary
+from loancollect.templates import TemplateCatalog, message_context, statement_of_account
+
+__all__ = ["ChannelBook", "Dispatcher", "Loaded"]
+
+_LOG = logging.getLogger("loancollect.engine.dispatch")
+
+NOTHING_DUE = "nothing due any more"
+NO_LOAN = "loan no longer in storage"
+# Stages whose messages are sent with nothing overdue (a reminder before the due
+# date, an arrangement's instalment notice, a cure confirmation).
+_SENT_WITHOUT_ARREARS = frozenset({"pre_delinquency", "in_arrangement", "cured"})
+
+
+class ChannelBook:
+    """Channel instances by name, built from their registered specs on first use.
+
+    :param channels: instances the host built itself (tests, custom wiring).
+    :param settings: string settings per channel name for the registered factories.
+    """
+
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        channels: Mapping[str, Channel] | None = None,
+        settings: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        self._pm = pm
+        self._channels: dict[str, Channel] = dict(channels or {})
+        self._settings = {k: dict(v) for k, v in (settings or {}).items()}
+        self._lock = threading.Lock()
+        self.contact_kinds: dict[str, ContactKind | None] = registry.channel_contact_kinds(pm)
+        """The contact point kind each registered channel needs."""
+
+    def get(self, name: str) -> Channel:
+        """The channel called ``name``."""
+        with self._lock:
+            found = self._channels.get(name)
+            if found is None:
+                found = registry.make_channel(self._pm, name, self._settings.get(name))
+                self._channels[name] = found
+            return found
+
+
+@attrs.frozen
+class Loaded:
+    """An outbox entry with the loan and assessment it is sent for."""
+
+    entry: OutboxEntry
+    loan: Loan
+    assessment: Assessment
+
+
+@attrs.frozen
+class _Prepared:
+    """An entry ready to send (``send``), or the reason it is not sent now."""
+
+    entry: OutboxEntry
+    send: Callable[[], DeliveryResult] | None = None
+    cancel: str | None = None
+    verdict: Verdict | None = None  # judged again at send time and not allowed
+
+
+@attrs.frozen
+class _Outcome:
+    """A prepared entry and what came of it (``result`` is ``None`` if not sent)."""
+
+    prepared: _Prepared
+    result: DeliveryResult | None
+
+
+class _Limiter:
+    """Per-channel concurrency and rate limits."""
+
+    def __init__(
+        self,
+        concurrency: Mapping[str, int],
+        rates: Mapping[str, float],
+        monotonic: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._concurrency = dict(concurrency)
+        self._rates = dict(rates)
+        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._next_slot: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._monotonic = monotonic
+        self._sleep = sleep
+
+    def _semaphore(self, channel: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            sem = self._semaphores.get(channel)
+            if sem is None:
+                sem = threading.BoundedSemaphore(max(1, self._concurrency.get(channel, 4)))
+                self._semaphores[channel] = sem
+            return sem
+
+    def _wait_for_rate(self, channel: str) -> None:
+        rate = self._rates.get(channel)
+        if not rate:
+            return
+        with self._lock:
+            now = self._monotonic()
+            slot = max(now, self._next_slot.get(channel, now))
+            self._next_slot[channel] = slot + 1.0 / rate
+        if slot > now:
+            self._sleep(slot - now)
+
+    def run(self, channel: str, fn: Callable[[], DeliveryResult]) -> DeliveryResult:
+        with self._semaphore(channel):
+            self._wait_for_rate(channel)
+            return fn()
+
+
+class Dispatcher:
+    """Sends outbox entries through their channels and records what came of them."""
+
+    def __init__(
+        self,
+        *,
+        storage: UnitOfWorkFactory,
+        clock: Clock,
+        config: CycleConfig,
+        channels: ChannelBook,
+        templates: TemplateCatalog,
+        guard: Guard,
+        notify: Callable[[Sequence[Event]], None],
+        monotonic: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._config = config
+        self._channels = channels
+        self._templates = templates
+        self._guard = guard
+        self._notify = notify
+        self._limiter = _Limiter(config.channel_concurrency, config.channel_rate, monotonic, sleep)
+
+    # -- the two ways in -----------------------------------------------------------
+    def dispatch(self, as_of: dt.date, *, limit: int | None = None) -> CycleReport:
+        """Send open outbox entries (due now), concurrently within the configured bounds."""
+        total = CycleReport("", as_of, CycleSummary())
+        done = 0
+        seen: set[str] = set()
+        while limit is None or done < limit:
+            size = (
+                self._config.batch_size
+                if limit is None
+                else min(self._config.batch_size, limit - done)
+            )
+            with self._storage() as uow:
+                outbox = uow.outbox
+                now = self._clock.now()
+                if isinstance(outbox, ClaimingOutbox):
+                    entries = outbox.claim_pending(limit=size, now=now)
+                else:
+                    entries = outbox.pending(limit=size, now=now)
+                if not entries:
+                    break
+                prepared = [self._prepare_stored(uow, e, as_of) for e in entries]
+            total = total + self._send_and_record(prepared, as_of)
+            done += len(entries)
+            keys = {e.key for e in entries}
+            if keys <= seen:
+                break  # a backend offering the same entries again: stop rather than spin
+            seen |= keys
+        return total
+
+    def send_planned(self, planned: Sequence[Loaded], as_of: dt.date) -> CycleReport:
+        """Send actions the review planned (and committed) a moment ago.
+
+        The review has loaded their loans, assessed them and judged the actions at
+        this instant, so nothing is loaded, assessed or judged again.
+        """
+        prepared = [self._prepare(p.entry, p.loan, p.assessment) for p in planned]
+        return self._send_and_record(prepared, as_of)
+
+    # -- prepare -----------------------------------------------------------------------
+    def _prepare_stored(self, uow: UnitOfWork, entry: OutboxEntry, as_of: dt.date) -> _Prepared:
+        """Load an entry's loan, judge it again at this instant, and prepare it.
+
+        Every entry reaching this path waited (a retry, a rescheduled action, an
+        earlier day's plan, or one planned by another worker), so the rules are
+        asked again now, with the case and history as they are now.
+        """
+        action = entry.action
+        loan = uow.loans.get(action.loan_id)
+        if loan is None:
+            return _Prepared(entry, cancel=NO_LOAN)
+        assessment = assess(
+            loan, uow.loans.payments_for(loan.id), as_of, config=self._config.assessment
+        )
+        if _nothing_due(action, assessment):
+            return _Prepared(entry, cancel=NOTHING_DUE)
+        if entry.next_attempt_at is not None or entry.created_on != as_of:
+            verdict = self._guard.judge(
+                action,
+                loan,
+                uow.cases.get(loan.id) or Case(loan_id=loan.id),
+                as_of=as_of,
+                at=self._clock.now(),
+                history=self._guard.rules.history(uow, loan.id, as_of),
+            )
+            if not verdict.allowed:
+                return _Prepared(entry, verdict=verdict)
+        return self._prepare(entry, loan, assessment)
+
+    def _prepare(self, entry: OutboxEntry, loan: Loan, assessment: Assessment) -> _Prepared:
+        """Render the entry's message and bind the send (or say why it is not sent)."""
+        action = entry.action
+        if _nothing_due(action, assessment):
+            return _Prepared(entry, cancel=NOTHING_DUE)
+        lender = self._config.lender
+        try:
+            message = self._templates.render(
+                action, message_context(loan, assessment, action, lender)
+            )
+            channel = self._channels.get(action.channel)
+            if CAP_STATEMENT in channel.capabilities:
+                statement = statement_of_account(loan, assessment, lender)
+                message = attrs.evolve(message, statement=statement)
+        except LoanCollectError as exc:
+            failure = DeliveryResult.failed_permanent(str(exc))
+            return _Prepared(entry, send=lambda: failure)
+        key = entry.key
+
+        def send() -> DeliveryResult:
+            return channel.send(action, message, key)
+
+        return _Prepared(entry, send=send)
+
+    # -- send ---------------------------------------------------------------------------
+    def _send_and_record(self, prepared: Sequence[_Prepared], as_of: dt.date) -> CycleReport:
+        """Send prepared entries, then record the results in one unit of work."""
+        outcomes = self._send_all(prepared)
+        with self._storage() as uow:
+            report, events = self._record(uow, outcomes, as_of)
+            stored = uow.events.append(events) if events else ()
+            uow.commit()
+        self._notify(stored)
+        return report
+
+    def _send_one(self, p: _Prepared) -> _Outcome:
+        if p.send is None:
+            return _Outcome(p, None)
+        try:
+            return _Outcome(p, self._limiter.run(p.entry.action.channel, p.send))
+        except Exception as exc:  # a channel that raises fails only this action
+            return _Outcome(p, DeliveryResult.failed_retryable(f"channel raised: {_describe(exc)}"))
+
+    def _send_all(self, prepared: Sequence[_Prepared]) -> list[_Outcome]:
+        if len(prepared) <= 1 or self._config.dispatch_workers == 1:
+            return [self._send_one(p) for p in prepared]
+        pool = ThreadPoolExecutor(max_workers=self._config.dispatch_workers)
+        try:
+            futures = [pool.submit(self._send_one, p) for p in prepared]
+            out = []
+            for p, fut in zip(prepared, futures, strict=True):
+                try:
+                    out.append(fut.result(timeout=self._config.send_timeout))
+                except Exception as exc:  # timed out: retry later (idempotency keeps it single)
+                    detail = f"send timed out: {_describe(exc)}"
+                    out.append(_Outcome(p, DeliveryResult.failed_retryable(detail)))
+            return out
+        finally:
+            # Never wait here for a send that overran its timeout.
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- record -------------------------------------------------------------------------
+    def _record(
+        self, uow: UnitOfWork, outcomes: Sequence[_Outcome], as_of: dt.date
+    ) -> tuple[CycleReport, list[Event]]:
+        now = self._clock.now()
+        events: list[Event] = []
+        problems: list[CycleProblem] = []
+        sent = failed = 0
+        batch_sent: list[tuple[str, DeliveryResult]] | None = (
+            [] if isinstance(uow.outbox, BatchMarkingOutbox) else None
+        )
+        for outcome in outcomes:
+            entry, result = outcome.prepared.entry, outcome.result
+            action = entry.action
+            if result is None:
+                self._record_unsent(uow, outcome.prepared, as_of, now, events)
+                continue
+            attempts = entry.attempts + 1
+            base = {"key": entry.key, "channel": action.channel, "rule": action.rule_id}
+            if result.status is DeliveryStatus.SENT:
+                if batch_sent is None:
+                    uow.outbox.mark_sent(entry.key, result, at=now)
+                else:
+                    batch_sent.append((entry.key, result))
+                sent += 1
+                events.append(
+                    make_event(
+                        EventKind.ACTION_SENT,
+                        action.loan_id,
+                        as_of,
+                        at=now,
+                        data={
+                            **base,
+                            "provider_id": result.provider_id or "",
+                            "attempts": attempts,
+                            # what the compliance history counts: number (masked) and place
+                            "contact": action.contact.masked if action.contact else "",
+                            "place": action.contact.label if action.contact else "",
+                            **{f"evidence.{k}": v for k, v in result.evidence},
+                        },
+                    )
+                )
+                continue
+            retry = (
+                result.status is DeliveryStatus.FAILED_RETRYABLE
+                and attempts < self._config.max_attempts
+            )
+            retry_at = now + self._config.retry_backoff * (2 ** (attempts - 1)) if retry else None
+            uow.outbox.mark_failed(
+                entry.key,
+                result.detail or result.status.value,
+                retry_at=retry_at,
+                attempts=attempts,
+                result=result,
+            )
+            events.append(
+                make_event(
+                    EventKind.ACTION_FAILED,
+                    action.loan_id,
+                    as_of,
+                    at=now,
+                    data={
+                        **base,
+                        "status": result.status.value,
+                        "detail": result.detail,
+                        "attempts": attempts,
+                        "retry_at": retry_at.isoformat() if retry_at else "",
+                    },
+                )
+            )
+            if retry:
+                continue
+            failed += 1
+            problems.append(
+                CycleProblem(action.loan_id, Step.DISPATCH, f"{entry.key}: {result.detail}")
+            )
+            if action.fallbacks:
+                fallback = self._fallback(uow, entry)
+                uow.outbox.add(fallback, created_on=entry.created_on)
+                events.append(
+                    make_event(
+                        EventKind.ACTION_PLANNED,
+                        action.loan_id,
+                        as_of,
+                        data={
+                            "rule": action.rule_id,
+                            "channel": fallback.channel,
+                            "key": fallback.idempotency_key,
+                            "template": action.template,
+                            "fallback_of": entry.key,
+                        },
+                    )
+                )
+        if batch_sent and isinstance(uow.outbox, BatchMarkingOutbox):
+            uow.outbox.mark_sent_many(batch_sent, at=now)
+        summary = CycleSummary(sent=sent, failed=failed)
+        return CycleReport("", as_of, summary, tuple(problems)), events
+
+    def _record_unsent(
+        self,
+        uow: UnitOfWork,
+        p: _Prepared,
+        as_of: dt.date,
+        now: dt.datetime,
+        events: list[Event],
+    ) -> None:
+        entry, verdict = p.entry, p.verdict
+        if verdict is not None and verdict.kind is VerdictKind.RESCHEDULE:
+            uow.outbox.mark_failed(
+                entry.key,
+                f"rescheduled: {verdict.reasons}",
+                retry_at=verdict.not_before,
+                attempts=entry.attempts,
+            )
+            events.append(verdict.event(entry.action, as_of, at=now))
+        elif verdict is not None:
+            uow.outbox.cancel(entry.key, f"blocked: {verdict.reasons}")
+            events.append(verdict.event(entry.action, as_of, at=now))
+        else:
+            uow.outbox.cancel(entry.key, p.cancel or "cancelled")
+
+    def _fallback(self, uow: UnitOfWork, entry: OutboxEntry) -> PlannedAction:
+        """The action moved to its next fallback channel, with that channel's contact point."""
+        action = entry.action
+        nxt = action.fallbacks[0]
+        return attrs.evolve(
+            action,
+            channel=nxt,
+            fallbacks=action.fallbacks[1:],
+            idempotency_key=f"{entry.key}>{nxt}",
+            contact=self._contact_for(uow, action.loan_id, nxt),
+        )
+
+    def _contact_for(self, uow: UnitOfWork, loan_id: str, channel: str) -> ContactPoint | None:
+        kind = self._channels.contact_kinds.get(channel)
+        if kind is None:
+            return None
+        loan = uow.loans.get(loan_id)
+        points = loan.borrower.contacts(kind) if loan is not None else ()
+        return points[0] if points else None
+
+
+def _nothing_due(action: PlannedAction, assessment: Assessment) -> bool:
+    """True if the action's reason to contact has gone (paid off, or nothing overdue)."""
+    return assessment.is_paid_off or (
+        action.stage not in _SENT_WITHOUT_ARREARS and not assessment.amount_due.is_positive()
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
