@@ -1,9 +1,43 @@
 """Domain events: what happened to a case, as an append-only, hash-chained record.
 
-The pure core returns events; the cycle stores them and fires the
+The pure core returns events; the engine stores them and fires the
 ``loancollect_on_event`` hook. Each event carries the hash of the previous event
 of the same case (its stream), so editing, dropping or reordering a stored event
 breaks the chain and :func:`verify_chain` finds where.
+
+Payloads
+--------
+
+Every event's details belong to one typed *payload* record, one class per
+:class:`EventKind` (``StageChanged`` for ``STAGE_CHANGED``, ``ActionSent`` for
+``ACTION_SENT`` …; :data:`PAYLOADS` maps each kind to its class). A payload is a
+frozen, keyword-only attrs record; nothing outside this module reads or writes
+the stored text::
+
+    event = new_event(
+        StageChanged(previous="current", current="early", reason="dpd >= 1", dpd=1),
+        loan_id="L-1",
+        on=as_of,
+        at=None,  # the instant, time-zone aware, when known
+    )
+    event.payload                  # StageChanged(previous='current', ...), by kind
+    StageChanged.parse(event)      # the same, typed; ValidationError for another kind
+    event.payload.pairs()          # the stored pairs, == event.data
+
+``parse`` (and :attr:`Event.payload`) raises :class:`ValidationError` naming the
+key and its text when a key is missing, unknown or malformed.
+
+How a payload is stored (:attr:`Event.data`, which the hash chain covers, so this
+never changes): sorted ``(key, text)`` pairs, the key being the field's name
+(``InboundMessage.message_kind`` is stored and passed to the constructor as
+``kind``; ``ActionSent.evidence`` as ``evidence.<name>`` keys;
+``LitigationRecommended`` keeps amount and currency in one ``amount`` text such as
+``"CNY 1,234.56"``). Texts: a ``str`` as is, an ``int`` in decimal, a ``Decimal``
+by ``str()``, a date or an aware datetime by ``isoformat()``, an enum by its value.
+A field without a default, or declared *always*, is written on every event (an
+absent instant as ``""``); any other field is written only when it differs from
+its default, so events written before a field existed still parse and serialise
+back to the same bytes.
 """
 
 from __future__ import annotations
@@ -12,18 +46,65 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Self, TypeVar
 
 import attrs
 
+from loancollect.domain.arrangements import ArrangementKind, ArrangementStatus
+from loancollect.domain.case import HoldKind, OutcomeKind
 from loancollect.domain.errors import ValidationError
+from loancollect.domain.money import CURRENCIES, Money
 
 __all__ = [
     "GENESIS",
+    "PAYLOADS",
+    "ActionBlocked",
+    "ActionFailed",
+    "ActionPlanned",
+    "ActionRescheduled",
+    "ActionSent",
+    "ArrangementBroken",
+    "ArrangementCompleted",
+    "ArrangementMade",
+    "CaseAssigned",
+    "CaseClosed",
+    "CaseOpened",
+    "CasePlaced",
+    "CaseRecalled",
+    "CaseSold",
+    "ChargeOffReversed",
+    "ChargedOff",
+    "ContactOutcomeRecorded",
+    "DeliveryReceipt",
     "Event",
     "EventKind",
+    "FlagCleared",
+    "FlagSet",
+    "HoldPlaced",
+    "HoldReleased",
+    "InboundMessage",
+    "LegalMatterAdvanced",
+    "LegalMatterOpened",
+    "LitigationRecommended",
+    "OfferMade",
+    "OptedOut",
+    "Payload",
+    "PaymentReceived",
+    "PromiseBroken",
+    "PromiseKept",
+    "PromiseMade",
+    "RecoveryRecorded",
+    "SegmentAssigned",
+    "StageChanged",
+    "VariantAssigned",
+    "WrittenOff",
     "chain",
-    "make_event",
+    "new_event",
     "verify_chain",
 ]
 
@@ -32,7 +113,7 @@ GENESIS = "0" * 64
 
 
 class EventKind(enum.Enum):
-    """Every kind of event the engine records."""
+    """Every kind of event the engine records (each has its payload class)."""
 
     CASE_OPENED = "case_opened"
     STAGE_CHANGED = "stage_changed"
@@ -60,15 +141,29 @@ class EventKind(enum.Enum):
     CASE_RECALLED = "case_recalled"
     LITIGATION_RECOMMENDED = "litigation_recommended"
     CASE_CLOSED = "case_closed"
+    FLAG_SET = "flag_set"
+    FLAG_CLEARED = "flag_cleared"
+    CASE_ASSIGNED = "case_assigned"
+    LEGAL_MATTER_OPENED = "legal_matter_opened"
+    LEGAL_MATTER_ADVANCED = "legal_matter_advanced"
+    CHARGED_OFF = "charged_off"
+    CHARGE_OFF_REVERSED = "charge_off_reversed"
+    WRITTEN_OFF = "written_off"
+    RECOVERY_RECORDED = "recovery_recorded"
+    CASE_SOLD = "case_sold"
+    INBOUND_MESSAGE = "inbound_message"
 
 
 @attrs.frozen
 class Event:
     """One thing that happened to one case.
 
+    Build events with :func:`new_event`; read their details with :attr:`payload`.
+
     :param on: the business date (the cycle's ``as_of``) the event belongs to.
     :param at: the instant it happened, time-zone aware, when known.
-    :param data: details as sorted ``(key, value)`` string pairs (no personal data).
+    :param data: the payload as sorted ``(key, text)`` pairs (no personal data), as
+        stored and hashed.
     :param seq: position in the case's stream (0-based), set by :func:`chain`.
     """
 
@@ -85,21 +180,990 @@ class Event:
         if self.at is not None and (self.at.tzinfo is None or self.at.utcoffset() is None):
             raise ValidationError("event.at", self.at, "naive datetime; events need aware times")
 
+    @property
+    def payload(self) -> Payload:
+        """The typed details: the payload record of this event's kind.
+
+        :raises ValidationError: if a key is missing, unknown or malformed.
+        """
+        return PAYLOADS[self.kind].parse(self)
+
     def get(self, key: str, default: str | None = None) -> str | None:
-        """The value of detail ``key``."""
+        """The stored text of ``key``.
+
+        .. deprecated:: 0.1.0
+           Read :attr:`payload` instead; this is kept until the last callers move.
+        """
         for k, v in self.data:
             if k == key:
                 return v
         return default
 
-    @property
-    def details(self) -> dict[str, str]:
-        """The details as a dict."""
-        return dict(self.data)
-
     def digest(self, prev_hash: str) -> str:
         """SHA-256 over the previous hash and this event's canonical content."""
         return _digest(self, self.seq, prev_hash)
+
+
+# -- how payload fields are stored ------------------------------------------------------
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+@attrs.frozen
+class _Codec:
+    """How values of one type become stored text and back."""
+
+    expected: str
+    accepts: Callable[[object], bool]
+    dump: Callable[[Any], str]
+    load: Callable[[str], Any]  # raises ValueError (or ArithmeticError) on bad text
+
+
+def _load_int(text: str) -> int:
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise ValueError(text)
+    return int(text)
+
+
+def _load_decimal(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def _load_date(text: str) -> dt.date:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
+
+
+def _load_instant(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if not _is_aware(value):
+        raise ValueError(text)
+    return value
+
+
+def _is_aware(value: object) -> bool:
+    return (
+        isinstance(value, dt.datetime)
+        and value.tzinfo is not None
+        and value.utcoffset() is not None
+    )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_decimal(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _is_date(value: object) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _isoformat(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+_STR = _Codec("a str", _is_str, _same, _same)
+_INT = _Codec("an int", _is_int, str, _load_int)
+_DECIMAL = _Codec("a finite Decimal (never a float)", _is_decimal, str, _load_decimal)
+_DATE = _Codec("a date (YYYY-MM-DD)", _is_date, _isoformat, _load_date)
+_INSTANT = _Codec("a time-zone-aware datetime", _is_aware, _isoformat, _load_instant)
+
+
+def _enum_codec(cls: type[enum.Enum]) -> _Codec:
+    def accepts(value: object) -> bool:
+        return isinstance(value, cls)
+
+    def dump(value: enum.Enum) -> str:
+        return str(value.value)
+
+    return _Codec(f"one of {sorted(str(m.value) for m in cls)}", accepts, dump, cls)
+
+
+_CODECS: dict[object, _Codec] = {
+    str: _STR,
+    int: _INT,
+    Decimal: _DECIMAL,
+    dt.date: _DATE,
+    dt.datetime: _INSTANT,
+}
+
+ALWAYS: Mapping[str, object] = types.MappingProxyType({"always": True})
+"""Field metadata: write the field on every event, even with its default value."""
+
+_PREFIX = "prefix"  # field metadata: the field is pairs stored as ``<prefix><name>`` keys
+
+
+@attrs.frozen
+class _Spec:
+    name: str
+    key: str  # the stored key and the constructor's argument name
+    codec: _Codec | None  # None: handled by the class itself
+    nullable: bool
+    always: bool
+    default: object
+    prefix: str = ""
+
+
+def _to_enum(cls: type[E], field: str, value: E | str) -> E:
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        raise ValidationError(
+            field, value, f"expected one of {sorted(str(m.value) for m in cls)}"
+        ) from None
+
+
+def _arrangement_kind(value: ArrangementKind | str) -> ArrangementKind:
+    return _to_enum(ArrangementKind, "type", value)
+
+
+def _arrangement_status(value: ArrangementStatus | str) -> ArrangementStatus:
+    return _to_enum(ArrangementStatus, "status", value)
+
+
+def _hold_kind(value: HoldKind | str) -> HoldKind:
+    return _to_enum(HoldKind, "hold", value)
+
+
+def _outcome_kind(value: OutcomeKind | str) -> OutcomeKind:
+    return _to_enum(OutcomeKind, "outcome", value)
+
+
+def _evidence(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Evidence pairs sorted by name; a repeated name keeps its last value."""
+    return tuple(sorted(dict(value).items()))
+
+
+# -- the payload base ---------------------------------------------------------------------
+
+
+class Payload:
+    """The typed details of one event kind (the base of every payload record).
+
+    Subclasses are frozen, keyword-only attrs records registered in :data:`PAYLOADS`.
+    """
+
+    __slots__ = ()
+
+    kind: ClassVar[EventKind]
+    _specs: ClassVar[tuple[_Spec, ...]] = ()
+
+    def __attrs_post_init__(self) -> None:
+        kind = type(self).kind.value
+        for spec in self._specs:
+            if spec.codec is None:
+                continue
+            value = getattr(self, spec.name)
+            if value is None and spec.nullable:
+                continue
+            if not spec.codec.accepts(value):
+                raise ValidationError(
+                    f"{kind}.{spec.key}", value, f"expected {spec.codec.expected}"
+                )
+        self._check()
+
+    def _check(self) -> None:
+        """Rules across fields (overridden where a kind has them)."""
+
+    def _required(self, *names: str) -> None:
+        for name in names:
+            value = getattr(self, name)
+            if not value.strip():
+                raise ValidationError(f"{self.kind.value}.{name}", value, "must not be empty")
+
+    def _money(self, amount: str, currency: str, *, positive: bool = True) -> None:
+        value, code = getattr(self, amount), getattr(self, currency)
+        kind = self.kind.value
+        if code not in CURRENCIES:
+            raise ValidationError(f"{kind}.{currency}", code, "unknown ISO 4217 currency code")
+        try:
+            exact = value.quantize(CURRENCIES[code].quantum) == value
+        except InvalidOperation:
+            exact = False
+        if not exact:
+            raise ValidationError(f"{kind}.{amount}", str(value), f"more decimals than {code} has")
+        if positive and value <= 0:
+            raise ValidationError(f"{kind}.{amount}", str(value), "must be positive")
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The stored ``(key, text)`` pairs, sorted by key (what :func:`new_event` stores)."""
+        out: list[tuple[str, str]] = []
+        for spec in self._specs:
+            value = getattr(self, spec.name)
+            if spec.prefix:
+                out.extend((spec.prefix + k, v) for k, v in value)
+            elif spec.codec is None:
+                continue
+            elif spec.always or value != spec.default:
+                out.append((spec.key, "" if value is None else spec.codec.dump(value)))
+        out.extend(self._extra_pairs())
+        out.sort()
+        return tuple(out)
+
+    def _extra_pairs(self) -> Iterable[tuple[str, str]]:
+        """Pairs of the fields the class stores itself (``codec is None``)."""
+        return ()
+
+    @classmethod
+    def parse(cls, event: Event) -> Self:
+        """The payload of ``event``.
+
+        :raises ValidationError: if the event is of another kind, or a key is
+            missing, unknown or malformed (naming the key and its text).
+        """
+        if event.kind is not cls.kind:
+            raise ValidationError(
+                "event.kind", event.kind.value, f"expected {cls.kind.value} for {cls.__name__}"
+            )
+        return cls.from_pairs(event.data)
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Self:
+        """The payload stored as ``pairs`` (see :meth:`parse`)."""
+        data = dict(pairs)
+        kind = cls.kind.value
+        kwargs: dict[str, object] = {}
+        for spec in cls._specs:
+            if spec.prefix:
+                found = [k for k in data if k.startswith(spec.prefix)]
+                kwargs[spec.key] = tuple((k[len(spec.prefix) :], data.pop(k)) for k in found)
+                continue
+            if spec.codec is None:
+                continue
+            text = data.pop(spec.key, None)
+            if text is None:
+                if spec.always:
+                    raise ValidationError(f"{kind}.{spec.key}", None, "missing")
+                continue
+            if text == "" and spec.nullable and spec.always:
+                kwargs[spec.key] = None
+                continue
+            try:
+                kwargs[spec.key] = spec.codec.load(text)
+            except (ValueError, ArithmeticError):
+                raise ValidationError(
+                    f"{kind}.{spec.key}", text, f"expected {spec.codec.expected}"
+                ) from None
+        kwargs.update(cls._extra_from(data))
+        if data:
+            key = min(data)
+            raise ValidationError(f"{kind}.{key}", data[key], "unknown key for this kind")
+        return cls(**kwargs)
+
+    @classmethod
+    def _extra_from(cls, data: dict[str, str]) -> dict[str, object]:
+        """Constructor arguments of the fields the class stores itself (popped from ``data``)."""
+        return {}
+
+
+P = TypeVar("P", bound=Payload)
+
+PAYLOADS: dict[EventKind, type[Payload]] = {}
+"""The payload class of each event kind."""
+
+
+def _payload(cls: type[P]) -> type[P]:
+    """Register ``cls`` (an attrs payload record) for its kind and derive its field specs."""
+    hints = typing.get_type_hints(cls)
+    specs = []
+    for a in attrs.fields(typing.cast(Any, cls)):
+        hint = hints[a.name]
+        nullable = False
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):
+            args = [t for t in typing.get_args(hint) if t is not type(None)]
+            nullable = len(args) < len(typing.get_args(hint))
+            hint = args[0]
+        prefix = str(a.metadata.get(_PREFIX, ""))
+        codec: _Codec | None = None
+        if prefix or a.metadata.get("custom"):
+            pass  # stored by the class itself
+        elif isinstance(hint, type) and issubclass(hint, enum.Enum):
+            codec = _enum_codec(hint)
+        elif hint in _CODECS:
+            codec = _CODECS[hint]
+        else:
+            raise TypeError(f"{cls.__name__}.{a.name}: no stored form for {hint!r}")
+        specs.append(
+            _Spec(
+                name=a.name,
+                key=a.alias or a.name,
+                codec=codec,
+                nullable=nullable,
+                always=a.default is attrs.NOTHING or bool(a.metadata.get("always")),
+                default=a.default,
+                prefix=prefix,
+            )
+        )
+    cls._specs = tuple(specs)
+    if cls.kind in PAYLOADS:
+        raise TypeError(f"two payload classes for {cls.kind}")
+    PAYLOADS[cls.kind] = cls
+    return cls
+
+
+_CUSTOM: Mapping[str, object] = types.MappingProxyType({"custom": True})
+
+# -- the payloads, one per kind -------------------------------------------------------------
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CaseOpened(Payload):
+    """A case was opened for a loan.
+
+    :param review_on: its first review date, when known (written only when set).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.CASE_OPENED
+    review_on: dt.date | None = None
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class StageChanged(Payload):
+    """The case moved from stage ``previous`` to ``current`` because of ``reason``.
+
+    :param dpd: days past due that day (written only when set; a stage forced by a
+        plug-in's override records none).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.STAGE_CHANGED
+    previous: str
+    current: str
+    reason: str
+    dpd: int | None = None
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class SegmentAssigned(Payload):
+    """The case's segment is now ``segment`` (``previous`` is ``""`` for the first one)."""
+
+    kind: ClassVar[EventKind] = EventKind.SEGMENT_ASSIGNED
+    segment: str
+    previous: str = attrs.field(default="", metadata=ALWAYS)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class VariantAssigned(Payload):
+    """The case is in ``variant`` of champion/challenger ``experiment``."""
+
+    kind: ClassVar[EventKind] = EventKind.VARIANT_ASSIGNED
+    experiment: str
+    variant: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ActionPlanned(Payload):
+    """Action ``rule`` was written to the outbox under idempotency ``key``.
+
+    :param fallback_of: the key of the failed action this one falls back from
+        (written only when set).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ACTION_PLANNED
+    rule: str
+    channel: str
+    key: str
+    template: str
+    fallback_of: str = ""
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ActionSent(Payload):
+    """The channel accepted the action sent under ``key``.
+
+    :param provider_id: the provider's message id (``""`` if none).
+    :param attempts: sends tried, this one included.
+    :param contact: the contact point sent to, masked (``""`` if none).
+    :param place: the contact point's label (``"mobile"``, ``"home"``; ``""`` if none).
+    :param evidence: ``(name, value)`` pairs the channel reported for the audit trail
+        (stored as ``evidence.<name>`` keys; sorted, one value a name).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ACTION_SENT
+    key: str
+    channel: str
+    rule: str
+    attempts: int
+    provider_id: str = attrs.field(default="", metadata=ALWAYS)
+    contact: str = attrs.field(default="", metadata=ALWAYS)
+    place: str = attrs.field(default="", metadata=ALWAYS)
+    evidence: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), converter=_evidence, metadata={_PREFIX: "evidence."}
+    )
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ActionFailed(Payload):
+    """A send of the action under ``key`` failed.
+
+    :param status: the delivery status value (``failed_retryable``, ``failed_permanent``,
+        ``rejected``).
+    :param retry_at: when it will be tried again; ``None`` (stored as ``""``) if never.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ACTION_FAILED
+    key: str
+    channel: str
+    rule: str
+    status: str
+    detail: str
+    attempts: int
+    retry_at: dt.datetime | None = attrs.field(default=None, metadata=ALWAYS)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ActionBlocked(Payload):
+    """The rules block the action under ``key`` for good.
+
+    :param reasons: ``rule: detail`` of each objection, ``"; "``-joined.
+    :param citations: the legal sources cited, sorted, ``"; "``-joined; ``None`` (not
+        written) where a send-time block records none.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ACTION_BLOCKED
+    key: str
+    channel: str
+    rule: str
+    reasons: str
+    citations: str | None = None
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ActionRescheduled(Payload):
+    """The rules move the action under ``key`` to ``not_before``.
+
+    :param rule: the action's rule (written only when set: a reschedule at review
+        records none).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ACTION_RESCHEDULED
+    key: str
+    channel: str
+    not_before: dt.datetime
+    reasons: str
+    citations: str
+    rule: str = ""
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class DeliveryReceipt(Payload):
+    """A provider's later report on the action sent under ``key``.
+
+    :param status: the delivery status value (``sent``, ``failed_permanent`` …).
+    :param provider_id: the provider's message id (``""`` if none).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.DELIVERY_RECEIPT
+    key: str
+    channel: str
+    status: str
+    detail: str = attrs.field(default="", metadata=ALWAYS)
+    provider_id: str = attrs.field(default="", metadata=ALWAYS)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class PaymentReceived(Payload):
+    """Payment ``payment`` of ``amount`` ``currency`` was received."""
+
+    kind: ClassVar[EventKind] = EventKind.PAYMENT_RECEIVED
+    payment: str
+    amount: Decimal
+    currency: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class PromiseMade(Payload):
+    """The borrower promised to pay (promise ``arrangement``).
+
+    :param amount: the amount promised, in the loan's currency (written only when set).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.PROMISE_MADE
+    arrangement: str
+    type: ArrangementKind = attrs.field(
+        default=ArrangementKind.PROMISE, converter=_arrangement_kind, metadata=ALWAYS
+    )
+    amount: Decimal | None = None
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ArrangementMade(Payload):
+    """An arrangement (plan, waiver, grace period, settlement) was made.
+
+    :param amount: its amount, in the loan's currency, for kinds that have one
+        (written only when set).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ARRANGEMENT_MADE
+    arrangement: str
+    type: ArrangementKind = attrs.field(converter=_arrangement_kind)
+    amount: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _Resolution(Payload):
+    """An arrangement reached ``status`` on ``resolved_on``."""
+
+    arrangement: str
+    type: ArrangementKind = attrs.field(converter=_arrangement_kind)
+    status: ArrangementStatus = attrs.field(converter=_arrangement_status)
+    resolved_on: dt.date
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class PromiseKept(_Resolution):
+    """A promise to pay was kept."""
+
+    kind: ClassVar[EventKind] = EventKind.PROMISE_KEPT
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class PromiseBroken(_Resolution):
+    """A promise to pay was broken."""
+
+    kind: ClassVar[EventKind] = EventKind.PROMISE_BROKEN
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ArrangementCompleted(_Resolution):
+    """An arrangement ended other than broken (completed, cancelled …; ``status`` says)."""
+
+    kind: ClassVar[EventKind] = EventKind.ARRANGEMENT_COMPLETED
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ArrangementBroken(_Resolution):
+    """An arrangement (not a promise) was broken."""
+
+    kind: ClassVar[EventKind] = EventKind.ARRANGEMENT_BROKEN
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class OfferMade(Payload):
+    """Offer rule ``rule`` offered an arrangement of ``type`` until ``valid_until``."""
+
+    kind: ClassVar[EventKind] = EventKind.OFFER_MADE
+    rule: str
+    type: ArrangementKind = attrs.field(converter=_arrangement_kind)
+    valid_until: dt.date
+    amount_due: Decimal
+    currency: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ContactOutcomeRecorded(Payload):
+    """What a contact achieved (a call, a visit, an agent's note).
+
+    ``channel``, ``outcome`` and ``note`` are written on every event; every other
+    field only when set.
+
+    :param outcome: an :class:`~loancollect.domain.case.OutcomeKind` (or its value).
+    :param key: the idempotency key of the outbox entry the contact answers.
+    :param agent: the collector; :param team: their team; :param agency: the agency.
+    :param duration_s: how long the call or visit lasted, in seconds.
+    :param evidence: a reference to the recording, photo or document (an id or a
+        SHA-256), never the content.
+    :param lat: latitude (WGS 84); :param lon: longitude (both or neither).
+    :param accuracy_m: the location fix's accuracy radius, in metres (needs lat/lon).
+    :param promise_amount: for a promise, its amount (with ``promise_currency``).
+    :param promise_date: for a promise, the date it is due.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.CONTACT_OUTCOME
+    channel: str
+    outcome: OutcomeKind = attrs.field(converter=_outcome_kind)
+    note: str = attrs.field(default="", metadata=ALWAYS)
+    key: str = ""
+    agent: str = ""
+    team: str = ""
+    agency: str = ""
+    duration_s: int | None = None
+    evidence: str = ""
+    lat: Decimal | None = None
+    lon: Decimal | None = None
+    accuracy_m: Decimal | None = None
+    promise_amount: Decimal | None = None
+    promise_currency: str = ""
+    promise_date: dt.date | None = None
+
+    def _check(self) -> None:
+        kind = self.kind.value
+        if self.duration_s is not None and self.duration_s < 0:
+            raise ValidationError(f"{kind}.duration_s", self.duration_s, "must not be negative")
+        if (self.lat is None) != (self.lon is None):
+            raise ValidationError(f"{kind}.lat", self.lat, "give lat and lon together")
+        if self.lat is not None and not -90 <= self.lat <= 90:
+            raise ValidationError(f"{kind}.lat", str(self.lat), "must be between -90 and 90")
+        if self.lon is not None and not -180 <= self.lon <= 180:
+            raise ValidationError(f"{kind}.lon", str(self.lon), "must be between -180 and 180")
+        if self.accuracy_m is not None:
+            if self.lat is None:
+                raise ValidationError(f"{kind}.accuracy_m", str(self.accuracy_m), "needs lat/lon")
+            if self.accuracy_m < 0:
+                raise ValidationError(
+                    f"{kind}.accuracy_m", str(self.accuracy_m), "must not be negative"
+                )
+        if (self.promise_amount is None) != (self.promise_currency == ""):
+            raise ValidationError(
+                f"{kind}.promise_amount",
+                self.promise_amount,
+                "give promise_amount and promise_currency together",
+            )
+        if self.promise_amount is not None:
+            self._money("promise_amount", "promise_currency")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class OptedOut(Payload):
+    """The borrower opted out of ``channel``.
+
+    :param source: how the request came (``"sms reply"``; written only when set).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.OPT_OUT
+    channel: str
+    source: str = ""
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class HoldPlaced(Payload):
+    """A hold on contact and escalation from ``start`` (to ``end``, when set)."""
+
+    kind: ClassVar[EventKind] = EventKind.HOLD_PLACED
+    hold: HoldKind = attrs.field(converter=_hold_kind)
+    start: dt.date
+    reason: str
+    end: dt.date | None = None
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class HoldReleased(Payload):
+    """The holds of kind ``hold`` were lifted (on the event's date)."""
+
+    kind: ClassVar[EventKind] = EventKind.HOLD_RELEASED
+    hold: HoldKind = attrs.field(converter=_hold_kind)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CasePlaced(Payload):
+    """The case was placed with ``agency`` under ``placement``.
+
+    :param tier: the placement tier (primary, secondary …).
+    :param until: the placement's end, when fixed (written only when set).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.CASE_PLACED
+    agency: str
+    placement: str
+    tier: str = attrs.field(default="", metadata=ALWAYS)
+    until: dt.date | None = None
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._required("agency", "placement")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CaseRecalled(Payload):
+    """The case was recalled from ``agency`` (placement ``placement``)."""
+
+    kind: ClassVar[EventKind] = EventKind.CASE_RECALLED
+    agency: str
+    placement: str
+    reason: str
+
+    def _check(self) -> None:
+        self._required("agency", "placement")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class LitigationRecommended(Payload):
+    """The case reached the legal stage with ``amount`` ``currency`` due at ``dpd``.
+
+    The amount is stored with its currency in one text (``"CNY 1,234.56"``).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.LITIGATION_RECOMMENDED
+    dpd: int
+    amount: Decimal = attrs.field(metadata=_CUSTOM)
+    currency: str = attrs.field(metadata=_CUSTOM)
+    reason: str
+
+    def _check(self) -> None:
+        if not _is_decimal(self.amount):
+            raise ValidationError(
+                f"{self.kind.value}.amount", self.amount, "expected a finite Decimal"
+            )
+        if not isinstance(self.currency, str):
+            raise ValidationError(f"{self.kind.value}.currency", self.currency, "expected a str")
+        self._money("amount", "currency", positive=False)
+
+    def _extra_pairs(self) -> Iterable[tuple[str, str]]:
+        return (("amount", Money(self.amount, self.currency).format("code")),)
+
+    @classmethod
+    def _extra_from(cls, data: dict[str, str]) -> dict[str, object]:
+        text = data.pop("amount", None)
+        if text is None:
+            raise ValidationError(f"{cls.kind.value}.amount", None, "missing")
+        found = _MONEY_TEXT.fullmatch(text)
+        if found is None:
+            raise ValidationError(
+                f"{cls.kind.value}.amount", text, "expected '<currency> <amount>', e.g. 'CNY 1.00'"
+            )
+        sign, currency, digits = found.groups()
+        try:
+            amount = Decimal(digits.replace(",", ""))
+        except InvalidOperation:
+            raise ValidationError(f"{cls.kind.value}.amount", text, "not an amount") from None
+        return {"amount": -amount if sign else amount, "currency": currency}
+
+
+_MONEY_TEXT = re.compile(r"(-?)([A-Z]{3}) ([0-9][0-9,]*(?:\.[0-9]+)?)")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CaseClosed(Payload):
+    """The case closed in stage ``outcome`` (``settled``, ``closed``)."""
+
+    kind: ClassVar[EventKind] = EventKind.CASE_CLOSED
+    outcome: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class FlagSet(Payload):
+    """Case flag ``flag`` was set."""
+
+    kind: ClassVar[EventKind] = EventKind.FLAG_SET
+    flag: str
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._required("flag")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class FlagCleared(Payload):
+    """Case flag ``flag`` was cleared."""
+
+    kind: ClassVar[EventKind] = EventKind.FLAG_CLEARED
+    flag: str
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._required("flag")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CaseAssigned(Payload):
+    """The case was assigned to collector ``agent`` and/or ``team`` (at least one)."""
+
+    kind: ClassVar[EventKind] = EventKind.CASE_ASSIGNED
+    agent: str = attrs.field(default="", metadata=ALWAYS)
+    team: str = attrs.field(default="", metadata=ALWAYS)
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        if not self.agent.strip() and not self.team.strip():
+            raise ValidationError(f"{self.kind.value}.agent", self.agent, "name an agent or a team")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class LegalMatterOpened(Payload):
+    """Legal matter ``matter`` was opened on route ``route`` (e.g. 诉讼, 仲裁, 支付令)."""
+
+    kind: ClassVar[EventKind] = EventKind.LEGAL_MATTER_OPENED
+    matter: str
+    route: str
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._required("matter", "route")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class LegalMatterAdvanced(Payload):
+    """Legal matter ``matter`` reached ``step`` (filed, hearing, judgment …)."""
+
+    kind: ClassVar[EventKind] = EventKind.LEGAL_MATTER_ADVANCED
+    matter: str
+    step: str
+    note: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._required("matter", "step")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ChargedOff(Payload):
+    """``amount`` ``currency`` was charged off in the lender's books."""
+
+    kind: ClassVar[EventKind] = EventKind.CHARGED_OFF
+    amount: Decimal
+    currency: str
+    reason: str
+
+    def _check(self) -> None:
+        self._money("amount", "currency")
+        self._required("reason")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class ChargeOffReversed(Payload):
+    """The charge-off was reversed."""
+
+    kind: ClassVar[EventKind] = EventKind.CHARGE_OFF_REVERSED
+    reason: str
+
+    def _check(self) -> None:
+        self._required("reason")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class WrittenOff(Payload):
+    """``amount`` ``currency`` was written off."""
+
+    kind: ClassVar[EventKind] = EventKind.WRITTEN_OFF
+    amount: Decimal
+    currency: str
+    reason: str
+
+    def _check(self) -> None:
+        self._money("amount", "currency")
+        self._required("reason")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class RecoveryRecorded(Payload):
+    """Payment ``payment`` of ``amount`` ``currency`` recovered a charged-off debt."""
+
+    kind: ClassVar[EventKind] = EventKind.RECOVERY_RECORDED
+    payment: str
+    amount: Decimal
+    currency: str
+
+    def _check(self) -> None:
+        self._required("payment")
+        self._money("amount", "currency")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CaseSold(Payload):
+    """The debt was sold to ``buyer`` in sale ``sale``.
+
+    :param price: the price, when known (written only when set), in ``currency``
+        (``""`` without a price).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.CASE_SOLD
+    buyer: str
+    sale: str
+    price: Decimal | None = None
+    currency: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._required("buyer", "sale")
+        if (self.price is None) != (self.currency == ""):
+            raise ValidationError(
+                f"{self.kind.value}.currency", self.currency, "give price and currency together"
+            )
+        if self.price is not None:
+            self._money("price", "currency", positive=False)
+            if self.price < 0:
+                raise ValidationError(
+                    f"{self.kind.value}.price", str(self.price), "must not be negative"
+                )
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class InboundMessage(Payload):
+    """A channel told us something that is not a receipt or an opt-out.
+
+    Never the message text or a phone number: only what it was and where it points.
+
+    :param message_kind: what came in (``"reply"``, ``"webhook"``); passed to the
+        constructor and stored as ``kind``.
+    :param key: the idempotency key of the outbox entry it answers (``""`` if none).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.INBOUND_MESSAGE
+    channel: str
+    message_kind: str = attrs.field(alias="kind")
+    key: str = attrs.field(default="", metadata=ALWAYS)
+    provider_id: str = attrs.field(default="", metadata=ALWAYS)
+    detail: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._required("channel", "message_kind")
+
+
+_MISSING = sorted(k.value for k in EventKind if k not in PAYLOADS)
+if _MISSING:  # pragma: no cover - a new kind without its payload class
+    raise TypeError(f"event kinds without a payload class: {_MISSING}")
+
+
+def new_event(
+    payload: Payload, *, loan_id: str, on: dt.date, at: dt.datetime | None = None
+) -> Event:
+    """An unchained event of ``payload``'s kind for loan ``loan_id``.
+
+    :param on: the business date the event belongs to.
+    :param at: the instant it happened, time-zone aware, when known.
+    """
+    return Event(kind=type(payload).kind, loan_id=loan_id, on=on, data=payload.pairs(), at=at)
 
 
 # Canonical JSON of an event: keys in sorted order (written so, rather than sorted on
@@ -130,7 +1194,12 @@ def make_event(
     at: dt.datetime | None = None,
     data: Mapping[str, object] | None = None,
 ) -> Event:
-    """Build an unchained event; values in ``data`` are turned into strings."""
+    """Build an unchained event from untyped details.
+
+    .. deprecated:: 0.1.0
+       Transitional, for the engine modules not yet moved to :func:`new_event`;
+       it will be removed. Build the payload record and call :func:`new_event`.
+    """
     pairs = tuple(sorted((str(k), _text(v)) for k, v in (data or {}).items()))
     return Event(kind=kind, loan_id=loan_id, on=on, data=pairs, at=at)
 
