@@ -15,6 +15,11 @@ Storage in one picture::
         uow.events.append([event])      # EventRepository (hash-chained per loan)
         uow.commit()                    # leaving without commit() rolls back
 
+Storage is opened for one tenant (:data:`DEFAULT_TENANT` unless the host names
+another, see :func:`loancollect.registry.open_storage`): every repository of its
+units of work reads and writes that tenant's records only, so one loan id or
+idempotency key may exist in several tenants, independently.
+
 Everything handed across a port is a frozen domain value; repositories return
 values, never live objects whose mutation would be persisted behind your back.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -42,6 +48,7 @@ __all__ = [
     "CAP_POLL",
     "CAP_STATEMENT",
     "CAP_SUBJECT",
+    "DEFAULT_TENANT",
     "BatchMarkingOutbox",
     "CaseRepository",
     "Channel",
@@ -61,6 +68,7 @@ __all__ = [
     "StatementLine",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "validate_tenant",
 ]
 
 
@@ -324,6 +332,34 @@ class PollingChannel(Channel, Protocol):
     def poll(self, idempotency_key: str) -> DeliveryResult | None:
         """The latest known status of the send with ``idempotency_key`` (``None``: unknown)."""
         ...
+
+
+# -- tenants --------------------------------------------------------------------
+
+DEFAULT_TENANT = "default"
+"""The tenant storage is opened for when the host names none."""
+
+_TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def validate_tenant(value: object, field: str = "tenant") -> str:
+    """``value`` if it is a valid tenant id, else :class:`ValidationError`.
+
+    A tenant id is 1 to 64 characters: ASCII letters, digits and ``_ . -``,
+    starting with a letter or digit. It is stored on every record as given (no
+    case folding or trimming: ``"Brand-A"`` and ``"brand-a"`` are two tenants).
+
+    :raises ValidationError: naming ``field`` and the value.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field, value, "expected a string")
+    if not _TENANT.fullmatch(value):
+        raise ValidationError(
+            field,
+            value,
+            "expected 1 to 64 ASCII letters, digits and '_ . -', starting with a letter or digit",
+        )
+    return value
 
 
 # -- storage --------------------------------------------------------------------
@@ -645,7 +681,8 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
-"""Makes a fresh :class:`UnitOfWork` per call; what a storage backend's factory returns."""
+"""Makes a fresh :class:`UnitOfWork` per call, over one tenant's records; what a
+storage backend's factory returns."""
 
 
 # -- optional storage capabilities ------------------------------------------------

@@ -16,7 +16,7 @@ import datetime as dt
 import importlib.metadata
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol, cast
 
 import attrs
 import pluggy
@@ -25,7 +25,7 @@ from loancollect.domain.compliance import RulePack
 from loancollect.domain.errors import ConfigurationError, ValidationError
 from loancollect.domain.loans import ContactKind
 from loancollect.domain.strategy import Tone
-from loancollect.ports import Channel, UnitOfWorkFactory
+from loancollect.ports import DEFAULT_TENANT, Channel, UnitOfWorkFactory, validate_tenant
 
 __all__ = [
     "ChannelSpec",
@@ -33,6 +33,7 @@ __all__ = [
     "CycleSummary",
     "StorageBackendSpec",
     "TemplateSpec",
+    "TenantStorageFactory",
     "channel_contact_kinds",
     "channel_specs",
     "collect",
@@ -94,6 +95,14 @@ class ChannelSpec:
     description: str = ""
 
 
+class TenantStorageFactory(Protocol):
+    """The factory of a backend that stores several tenants (``tenants=True``)."""
+
+    def __call__(self, url: str, /, *, tenant: str) -> UnitOfWorkFactory:
+        """Open the storage at ``url`` for ``tenant`` (a valid tenant id)."""
+        ...
+
+
 @attrs.frozen(kw_only=True)
 class StorageBackendSpec:
     """A storage backend a plug-in offers (returned by ``loancollect_register_storage``).
@@ -102,13 +111,22 @@ class StorageBackendSpec:
     :param schemes: URL schemes it opens (``("sqlite", "postgresql")``); a URL
         ``postgresql+psycopg://...`` is matched on ``postgresql+psycopg`` first,
         then on ``postgresql``.
-    :param factory: opens the storage at a URL and returns a factory of units of work.
+    :param factory: opens the storage at a URL and returns a factory of units of
+        work. With ``tenants=True`` it is called as ``factory(url, tenant=...)`` and
+        must scope every query and write of those units of work to that tenant;
+        otherwise as ``factory(url)``.
+    :param tenants: the backend keeps tenants apart (see
+        :class:`loancollect.testing.TenantIsolationContract`). A backend that does
+        not (the default, for plug-ins written before tenants existed) can only be
+        opened for :data:`~loancollect.ports.DEFAULT_TENANT`; asking it for another
+        tenant is a :class:`ConfigurationError`, never a silent mix.
     :param description: one line for listings.
     """
 
     name: str
     schemes: tuple[str, ...] = attrs.field(converter=_schemes)
-    factory: Callable[[str], UnitOfWorkFactory]
+    factory: Callable[[str], UnitOfWorkFactory] | TenantStorageFactory
+    tenants: bool = False
     description: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -387,11 +405,20 @@ def channel_contact_kinds(pm: pluggy.PluginManager) -> dict[str, ContactKind | N
     return {name: spec.contact_kind for name, spec in channel_specs(pm).items()}
 
 
-def open_storage(pm: pluggy.PluginManager, url: str) -> UnitOfWorkFactory:
-    """Open the storage at ``url`` with the backend registered for its scheme.
+def open_storage(
+    pm: pluggy.PluginManager, url: str, *, tenant: str = DEFAULT_TENANT
+) -> UnitOfWorkFactory:
+    """Open the storage at ``url`` for ``tenant`` with the backend registered for its scheme.
 
-    :raises ConfigurationError: if no backend handles the scheme.
+    The units of work of the returned factory read and write ``tenant``'s records
+    only. Open the same URL once per tenant to work for several.
+
+    :raises ValidationError: if ``tenant`` is not a valid tenant id
+        (:func:`~loancollect.ports.validate_tenant`).
+    :raises ConfigurationError: if no backend handles the scheme, or ``tenant`` is
+        not the default and the backend does not keep tenants apart.
     """
+    validate_tenant(tenant)
     scheme, sep, _ = url.partition(":")
     if not sep or not scheme:
         raise ConfigurationError(f"storage url {url!r}: expected '<scheme>:...'")
@@ -403,7 +430,15 @@ def open_storage(pm: pluggy.PluginManager, url: str) -> UnitOfWorkFactory:
             f"storage url scheme {scheme!r}: no storage backend registered for it "
             f"(known schemes: {sorted(backends)})"
         )
-    return spec.factory(url)
+    if spec.tenants:
+        return cast(TenantStorageFactory, spec.factory)(url, tenant=tenant)
+    if tenant != DEFAULT_TENANT:
+        raise ConfigurationError(
+            f"storage backend {spec.name!r} does not keep tenants apart "
+            f"(its StorageBackendSpec has tenants=False), so it opens only the "
+            f"{DEFAULT_TENANT!r} tenant, not {tenant!r}"
+        )
+    return cast(Callable[[str], UnitOfWorkFactory], spec.factory)(url)
 
 
 def make_channel(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loancollect.builtin.memory import MemoryStore
-from loancollect.errors import ConfigurationError
+from loancollect.errors import ConfigurationError, ValidationError
 from loancollect.hookspecs import hookimpl
 from loancollect.registry import StorageBackendSpec, open_storage, storage_specs
 from loancollect.testing import make_loan
@@ -67,3 +67,44 @@ def test_a_url_needs_a_scheme(plugin_manager):
 def test_a_backend_needs_a_scheme():
     with pytest.raises(ValueError, match="at least one scheme"):
         StorageBackendSpec(name="x", schemes=(), factory=MemoryStore)
+
+
+def test_a_tenant_aware_backend_gets_the_tenant(plugin_manager, register):
+    opened: list[tuple[str, str]] = []
+
+    class Scoped:
+        @hookimpl
+        def loancollect_register_storage(self):
+            def factory(url: str, *, tenant: str) -> MemoryStore:
+                opened.append((url, tenant))
+                return MemoryStore(tenant=tenant)
+
+            return [
+                StorageBackendSpec(
+                    name="scoped", schemes=("scoped",), factory=factory, tenants=True
+                )
+            ]
+
+    register(Scoped(), "scoped")
+    open_storage(plugin_manager, "scoped://x")
+    open_storage(plugin_manager, "scoped://x", tenant="brand-b")
+    assert opened == [("scoped://x", "default"), ("scoped://x", "brand-b")]
+
+
+def test_a_backend_without_tenants_opens_the_default_tenant_only(plugin_manager, register, example):
+    register(example("loancollect_register_storage"), "scratch")
+    assert not storage_specs(plugin_manager)["scratch"].tenants
+    with open_storage(plugin_manager, "scratch://x", tenant="default")() as uow:
+        assert uow.loans.list_ids() == []
+    with pytest.raises(ConfigurationError) as info:
+        open_storage(plugin_manager, "scratch://x", tenant="brand-b")
+    message = str(info.value)
+    assert "storage backend 'scratch' does not keep tenants apart" in message
+    assert "tenants=False" in message
+    assert "'brand-b'" in message
+
+
+def test_a_bad_tenant_is_refused_before_any_backend_opens(plugin_manager):
+    with pytest.raises(ValidationError) as info:
+        open_storage(plugin_manager, "memory:", tenant="no spaces")
+    assert (info.value.field, info.value.value) == ("tenant", "no spaces")

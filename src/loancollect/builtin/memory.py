@@ -6,8 +6,15 @@ plus its own writes; other units of work see nothing until :meth:`commit`, which
 applies everything at once under the store's lock. Leaving the ``with`` block
 without committing, or :meth:`rollback`, discards the staged writes.
 
-Every ``memory:`` URL opens a new, empty store (there is no process-wide
-registry of stores); keep the returned factory to share one store.
+Tenants: a :class:`MemoryDatabase` keeps one partition of records per tenant;
+``database.store(tenant)`` (or ``store.for_tenant(tenant)``) is the unit-of-work
+factory of one tenant, which sees and changes that tenant's partition only. Two
+stores of one database share its lock, so commits of different tenants are
+serialised like commits of one.
+
+Every ``memory:`` URL opens a new, empty database (there is no process-wide
+registry of stores); keep the returned factory to share one store, and use
+:meth:`MemoryStore.for_tenant` to open another tenant of the same database.
 """
 
 from __future__ import annotations
@@ -24,13 +31,21 @@ from loancollect.domain.events import GENESIS, Event, chain, verify_chain
 from loancollect.domain.loans import Loan, Payment
 from loancollect.domain.strategy import PlannedAction
 from loancollect.hookspecs import hookimpl
-from loancollect.ports import DeliveryResult, OutboxEntry, UnitOfWork, require_aware_or_none
+from loancollect.ports import (
+    DEFAULT_TENANT,
+    DeliveryResult,
+    OutboxEntry,
+    UnitOfWork,
+    require_aware_or_none,
+    validate_tenant,
+)
 from loancollect.registry import StorageBackendSpec
 
 V = TypeVar("V")
 
 __all__ = [
     "MemoryCaseRepository",
+    "MemoryDatabase",
     "MemoryEventRepository",
     "MemoryLoanRepository",
     "MemoryOutboxRepository",
@@ -40,12 +55,10 @@ __all__ = [
 ]
 
 
-class MemoryStore:
-    """Committed state of the in-memory backend; call it to get a unit of work."""
+class _Partition:
+    """The committed records of one tenant."""
 
-    def __init__(self, url: str = "memory:") -> None:
-        self.url = url
-        self.lock = threading.RLock()
+    def __init__(self) -> None:
         self.loans: dict[str, Loan] = {}
         self.payments: dict[str, Payment] = {}
         # loan id -> its payments ordered by (value date, id): an index over ``payments``
@@ -54,14 +67,85 @@ class MemoryStore:
         self.outbox: dict[str, OutboxEntry] = {}
         self.events: dict[str, tuple[Event, ...]] = {}
 
+
+class MemoryDatabase:
+    """Committed state of the in-memory backend, one partition per tenant.
+
+    ``database.store(tenant)`` is the unit-of-work factory of one tenant::
+
+        database = MemoryDatabase()
+        brand_a, brand_b = database.store("brand-a"), database.store("brand-b")
+    """
+
+    def __init__(self, url: str = "memory:") -> None:
+        self.url = url
+        self.lock = threading.RLock()
+        self._partitions: dict[str, _Partition] = {}
+
+    def store(self, tenant: str = DEFAULT_TENANT) -> MemoryStore:
+        """The unit-of-work factory of ``tenant`` over this database.
+
+        :raises ValidationError: if ``tenant`` is not a valid tenant id.
+        """
+        return MemoryStore(self.url, tenant=tenant, database=self)
+
+    @property
+    def tenants(self) -> tuple[str, ...]:
+        """The tenants opened on this database so far, sorted."""
+        with self.lock:
+            return tuple(sorted(self._partitions))
+
+    def _partition(self, tenant: str) -> _Partition:
+        with self.lock:
+            found = self._partitions.get(tenant)
+            if found is None:
+                found = self._partitions[tenant] = _Partition()
+            return found
+
+    def __repr__(self) -> str:
+        return f"MemoryDatabase(tenants={list(self.tenants)})"
+
+
+class MemoryStore:
+    """One tenant's records in a :class:`MemoryDatabase`; call it to get a unit of work.
+
+    :param url: the URL it was opened with (kept for display).
+    :param tenant: the tenant whose records its units of work read and write.
+    :param database: the database to share; ``None`` makes a new, empty one.
+    :raises ValidationError: if ``tenant`` is not a valid tenant id.
+    """
+
+    def __init__(
+        self,
+        url: str = "memory:",
+        *,
+        tenant: str = DEFAULT_TENANT,
+        database: MemoryDatabase | None = None,
+    ) -> None:
+        self.tenant = validate_tenant(tenant)
+        self.database = database if database is not None else MemoryDatabase(url)
+        self.url = url
+        self.lock = self.database.lock
+        part = self.database._partition(self.tenant)
+        self.loans = part.loans
+        self.payments = part.payments
+        self.payments_by_loan = part.payments_by_loan
+        self.cases = part.cases
+        self.outbox = part.outbox
+        self.events = part.events
+
+    def for_tenant(self, tenant: str) -> MemoryStore:
+        """The store of ``tenant`` over the same database."""
+        return self.database.store(tenant)
+
     def __call__(self) -> MemoryUnitOfWork:
         """A new unit of work over this store."""
         return MemoryUnitOfWork(self)
 
     def __repr__(self) -> str:
         return (
-            f"MemoryStore(loans={len(self.loans)}, cases={len(self.cases)}, "
-            f"outbox={len(self.outbox)}, streams={len(self.events)})"
+            f"MemoryStore(tenant={self.tenant!r}, loans={len(self.loans)}, "
+            f"cases={len(self.cases)}, outbox={len(self.outbox)}, streams={len(self.events)})"
         )
 
 
@@ -385,8 +469,8 @@ def _is_unit_of_work(uow: MemoryUnitOfWork) -> UnitOfWork:
     return uow  # static check: MemoryUnitOfWork satisfies the protocol
 
 
-def _open(url: str) -> MemoryStore:
-    return MemoryStore(url)
+def _open(url: str, *, tenant: str = DEFAULT_TENANT) -> MemoryStore:
+    return MemoryStore(url, tenant=tenant)
 
 
 @hookimpl
@@ -397,6 +481,7 @@ def loancollect_register_storage() -> list[StorageBackendSpec]:
             name="memory",
             schemes=("memory",),
             factory=_open,
+            tenants=True,
             description="in-memory storage for tests, demos and embedding (not durable)",
         )
     ]

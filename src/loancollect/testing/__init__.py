@@ -1,16 +1,31 @@
 """The public test kit for plug-in authors and host applications.
 
 - fakes: :class:`FixedClock`, :class:`RecordingChannel` (with :class:`FailureMode`),
-  :class:`MemoryStore` (the complete in-memory storage);
+  :class:`MemoryStore` and :class:`MemoryDatabase` (the complete in-memory storage,
+  one tenant per store);
 - :class:`HookRecorder`: which hooks fired, with what, in what order;
-- conformance suites to subclass: :class:`StorageContract`, :class:`ChannelContract`;
 - builders: ``make_borrower``, ``make_loan``, ``make_payment``, ``make_case``,
-  ``make_rich_case``, ``make_action``, ``make_message``, ``make_event``, ``make_lender``.
+  ``make_rich_case``, ``make_action``, ``make_message``, ``make_event``, ``make_lender``;
+- conformance suites to subclass (:mod:`loancollect.testing.contracts`), one per
+  port and per optional capability: :class:`LoanRepositoryContract`,
+  :class:`CaseRepositoryContract`, :class:`OutboxRepositoryContract`,
+  :class:`EventRepositoryContract`, :class:`UnitOfWorkContract`, their sum
+  :class:`StorageContract`, :class:`ClaimingCasesContract`,
+  :class:`ClaimingOutboxContract`, :class:`BatchMarkingOutboxContract`,
+  :class:`TenantIsolationContract` and :class:`ChannelContract`.
 
-The conformance suites need pytest.
+Importing this package does not import pytest: the fakes, builders, clock and
+hook recorder work in any program. The conformance suites need pytest; they are
+loaded from :mod:`loancollect.testing.contracts` when first asked for
+(``from loancollect.testing import StorageContract``).
 """
 
-from loancollect.builtin.memory import MemoryStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from loancollect.builtin.memory import MemoryDatabase, MemoryStore
 from loancollect.builtin.recording import Delivery, FailureMode, RecordingChannel
 from loancollect.testing.builders import (
     make_action,
@@ -24,19 +39,59 @@ from loancollect.testing.builders import (
     make_rich_case,
 )
 from loancollect.testing.clock import FixedClock
-from loancollect.testing.contracts import ChannelContract, StorageContract
 from loancollect.testing.hooks import HookCall, HookRecorder
 
+if TYPE_CHECKING:
+    from loancollect.testing.contracts import (
+        BatchMarkingOutboxContract,
+        CaseRepositoryContract,
+        ChannelContract,
+        ClaimingCasesContract,
+        ClaimingOutboxContract,
+        EventRepositoryContract,
+        LoanRepositoryContract,
+        OutboxRepositoryContract,
+        StorageContract,
+        TenantIsolationContract,
+        UnitOfWorkContract,
+    )
+
+_CONTRACTS = frozenset(
+    {
+        "BatchMarkingOutboxContract",
+        "CaseRepositoryContract",
+        "ChannelContract",
+        "ClaimingCasesContract",
+        "ClaimingOutboxContract",
+        "EventRepositoryContract",
+        "LoanRepositoryContract",
+        "OutboxRepositoryContract",
+        "StorageContract",
+        "TenantIsolationContract",
+        "UnitOfWorkContract",
+    }
+)
+
 __all__ = [
+    "BatchMarkingOutboxContract",
+    "CaseRepositoryContract",
     "ChannelContract",
+    "ClaimingCasesContract",
+    "ClaimingOutboxContract",
     "Delivery",
+    "EventRepositoryContract",
     "FailureMode",
     "FixedClock",
     "HookCall",
     "HookRecorder",
+    "LoanRepositoryContract",
+    "MemoryDatabase",
     "MemoryStore",
+    "OutboxRepositoryContract",
     "RecordingChannel",
     "StorageContract",
+    "TenantIsolationContract",
+    "UnitOfWorkContract",
     "make_action",
     "make_borrower",
     "make_case",
@@ -47,3 +102,18 @@ __all__ = [
     "make_payment",
     "make_rich_case",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a conformance suite on first use (it needs pytest; nothing else here does)."""
+    if name not in _CONTRACTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        contracts = importlib.import_module("loancollect.testing.contracts")
+    except ImportError as exc:
+        raise ImportError(
+            f"loancollect.testing.{name} is a pytest test suite and needs pytest installed ({exc})"
+        ) from exc
+    value = getattr(contracts, name)
+    globals()[name] = value
+    return value
