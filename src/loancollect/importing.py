@@ -36,6 +36,7 @@ import pendulum
 from loancollect.domain.calendar import DayCount
 from loancollect.domain.case import Case
 from loancollect.domain.errors import LoanCollectError, UnknownCurrencyError, ValidationError
+from loancollect.domain.events import Event
 from loancollect.domain.loans import (
     Borrower,
     ContactKind,
@@ -49,6 +50,7 @@ from loancollect.domain.loans import (
 )
 from loancollect.domain.loans import Frequency as Freq
 from loancollect.domain.money import Money
+from loancollect.engine.intake import accept_payment
 from loancollect.ports import UnitOfWorkFactory
 
 __all__ = ["ImportRejectedError", "ImportResult", "import_files", "read_rows"]
@@ -401,11 +403,18 @@ def import_files(
             uow.loans.add(loan)
             if uow.cases.get(loan.id) is None:
                 uow.cases.save(Case(loan_id=loan.id, next_review_date=review_on))
+        events: list[Event] = []
         for payment in payments:
-            uow.loans.add_payment(payment)
-            case = uow.cases.get(payment.loan_id)
-            if case is not None:
-                uow.cases.save(case.reviewed_by(max(payment.value_date, review_on)))
+            # The intake's door: stored, recorded as PAYMENT_RECEIVED (what the recovery
+            # figures count), and the case reviewed again — not before the import's
+            # first review date.
+            owner = loans.get(payment.loan_id) or uow.loans.get(payment.loan_id)
+            assert owner is not None  # checked above
+            case = uow.cases.get(owner.id) or Case(loan_id=owner.id, next_review_date=review_on)
+            events += accept_payment(uow, payment, loan=owner, case=case)
+            uow.cases.save(case.reviewed_by(max(payment.value_date, review_on)))
+        if events:
+            uow.events.append(events)
         uow.commit()
     return ImportResult(
         {"borrowers": len(borrowers), "loans": len(loans), "payments": len(payments)},
