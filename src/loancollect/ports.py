@@ -59,6 +59,7 @@ __all__ = [
     "DeliveryStatus",
     "EventRepository",
     "LoanRepository",
+    "MigratingStorage",
     "OutboxEntry",
     "OutboxRepository",
     "OutboxStatus",
@@ -732,4 +733,17 @@ class BatchMarkingOutbox(Protocol):
         self, sent: Sequence[tuple[str, DeliveryResult]], *, at: dt.datetime
     ) -> None:
         """Record each ``(key, result)`` as sent at ``at``."""
+        ...
+
+
+@runtime_checkable
+class MigratingStorage(Protocol):
+    """Optional: a storage backend (the unit-of-work factory) with a schema to migrate.
+
+    ``loancollect migrate`` calls it; a backend without a schema (in memory) has
+    nothing to migrate.
+    """
+
+    def migrate(self) -> str:
+        """Bring the schema to the newest revision; describe where it now stands."""
         ...
