@@ -22,7 +22,14 @@ from pathlib import Path
 import attrs
 
 from loancollect.domain import analytics as kpi
-from loancollect.domain.events import Event, EventKind
+from loancollect.domain.events import (
+    Event,
+    EventKind,
+    PaymentReceived,
+    SegmentAssigned,
+    StageChanged,
+    VariantAssigned,
+)
 from loancollect.domain.loans import Loan, Payment
 from loancollect.domain.overdue import DEFAULT_BUCKETS, DEFAULT_CONFIG, AssessmentConfig, assess
 from loancollect.ports import UnitOfWorkFactory
@@ -42,12 +49,14 @@ class Table:
 
 @attrs.frozen
 class ReportData:
-    """Snapshots per period end and every event, read once from storage."""
+    """Snapshots per period end, the events of the period and their touches (stage
+    changes and actions sent, with their exposure), read once from storage."""
 
     periods: tuple[dt.date, ...]
     snapshots: dict[dt.date, tuple[kpi.Snapshot, ...]]
     events: tuple[Event, ...]
     currencies: tuple[str, ...]
+    touches: tuple[kpi.Touch, ...] = ()
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -72,11 +81,11 @@ def _state_at(events: Sequence[Event], day: dt.date) -> tuple[str, str | None, s
         if e.on > day:
             continue  # streams are in recording order; a back-dated event may follow
         if e.kind is EventKind.STAGE_CHANGED:
-            stage = e.get("current") or stage
+            stage = StageChanged.parse(e).current or stage
         elif e.kind is EventKind.SEGMENT_ASSIGNED:
-            segment = e.get("segment")
+            segment = SegmentAssigned.parse(e).segment
         elif e.kind is EventKind.VARIANT_ASSIGNED:
-            variant = e.get("variant")
+            variant = VariantAssigned.parse(e).variant
     return stage, segment, variant
 
 
@@ -93,6 +102,7 @@ def load_report_data(
     periods = tuple(month_ends(start, end))
     snapshots: dict[dt.date, list[kpi.Snapshot]] = defaultdict(list)
     events: list[Event] = []
+    touches: list[kpi.Touch] = []
     currencies: set[str] = set()
     after: str | None = None
     with storage() as uow:
@@ -108,7 +118,8 @@ def load_report_data(
                 currencies.add(loan.currency)
                 payments = uow.loans.payments_for(loan_id)
                 stream = uow.events.stream(loan_id)
-                events.extend(_annotated(stream, loan, payments, config, start, end))
+                events.extend(e for e in stream if start <= e.on <= end)
+                touches.extend(_touches(stream, loan, payments, config, start, end))
                 for period in periods:
                     if period < loan.disbursement_date:
                         continue
@@ -132,11 +143,13 @@ def load_report_data(
                 if progress is not None:
                     progress(1)
     events.sort(key=lambda e: (e.on, e.loan_id, e.seq))
+    touches.sort(key=lambda t: (t.on, t.loan_id, t.seq))
     return ReportData(
         periods,
         {p: tuple(s) for p, s in snapshots.items()},
         tuple(events),
         tuple(sorted(currencies)),
+        tuple(touches),
     )
 
 
@@ -286,17 +299,18 @@ def build_report(data: ReportData) -> list[Table]:
 
     # Stage and channel: the touch itself; segment and variant: the loan's segment or
     # variant when it was touched (a stage change or an action sent).
-    groupings: tuple[tuple[str, Callable[[Event], str | None]], ...] = (
-        ("stage", lambda e: e.get("current") if e.kind is EventKind.STAGE_CHANGED else None),
-        ("channel", lambda e: e.get("channel") if e.kind is EventKind.ACTION_SENT else None),
-        ("segment", lambda e: e.get("touch.segment") if e.kind in _WORK else None),
-        ("variant", lambda e: e.get("touch.variant") if e.kind in _WORK else None),
+    groupings: tuple[tuple[str, Callable[[kpi.Touch], str | None]], ...] = (
+        ("stage", lambda t: t.stage),
+        ("channel", lambda t: t.channel),
+        ("segment", lambda t: t.segment),
+        ("variant", lambda t: t.variant),
     )
     for name, key in groupings:
         rows = []
         for cur in data.currencies:
             evs = [e for e in events if currency_of.get(e.loan_id) == cur]
-            for group, r in kpi.recovery_by(evs, key).items():
+            touched = [t for t in data.touches if currency_of.get(t.loan_id) == cur]
+            for group, r in kpi.recovery_by(touched, evs, key).items():
                 rows.append(
                     (
                         cur,
@@ -381,46 +395,38 @@ def _num(value: Decimal | None) -> str:
 
 def _recovered(events: Iterable[Event]) -> Decimal:
     return sum(
-        (Decimal(e.get("amount") or "0") for e in events if e.kind is EventKind.PAYMENT_RECEIVED),
+        (PaymentReceived.parse(e).amount for e in events if e.kind is EventKind.PAYMENT_RECEIVED),
         Decimal(0),
     )
 
 
-_WORK = frozenset({EventKind.STAGE_CHANGED, EventKind.ACTION_SENT})
-"""Collection work: the touches recovery is attributed to."""
-
-
-def _annotated(
+def _touches(
     stream: Sequence[Event],
     loan: Loan,
     payments: Sequence[Payment],
     config: AssessmentConfig,
     start: dt.date,
     end: dt.date,
-) -> Iterator[Event]:
-    """The stream's events in ``[start, end]``; each touch (stage change, action sent)
-    gets its exposure, the amount due on its day (``amount_due``), and the loan's
-    segment and variant at that moment (``touch.segment``, ``touch.variant``)."""
+) -> Iterator[kpi.Touch]:
+    """The touches (stage changes, actions sent) of the stream in ``[start, end]``, each
+    with its exposure (the amount due on its day) and the loan's segment and variant
+    at that moment."""
     segment = variant = None
     for e in stream:
         if e.kind is EventKind.SEGMENT_ASSIGNED:
-            segment = e.get("segment")
+            segment = SegmentAssigned.parse(e).segment
         elif e.kind is EventKind.VARIANT_ASSIGNED:
-            variant = e.get("variant")
-        if not start <= e.on <= end:
+            variant = VariantAssigned.parse(e).variant
+        if not start <= e.on <= end or e.kind not in _WORK:
             continue
-        if e.kind not in _WORK:
-            yield e
-            continue
-        data = dict(e.data)
-        if data.get("amount_due") is None:
-            due = assess(loan, payments, e.on, config=config).amount_due
-            data["amount_due"] = str(due.amount)
-        if segment is not None:
-            data["touch.segment"] = segment
-        if variant is not None:
-            data["touch.variant"] = variant
-        yield attrs.evolve(e, data=tuple(sorted(data.items())))
+        due = assess(loan, payments, e.on, config=config).amount_due
+        touch = kpi.Touch.of(e, amount_due=due.amount, segment=segment, variant=variant)
+        if touch is not None:
+            yield touch
+
+
+_WORK = frozenset({EventKind.STAGE_CHANGED, EventKind.ACTION_SENT})
+"""Collection work: the touches recovery is attributed to."""
 
 
 def write_csv(tables: Sequence[Table], directory: Path) -> list[Path]:

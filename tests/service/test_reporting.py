@@ -31,12 +31,23 @@ import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pendulum
 import pytest
 
-from loancollect.domain.events import EventKind, make_event
+from loancollect.domain.events import (
+    ActionBlocked,
+    ActionSent,
+    ContactOutcomeRecorded,
+    Payload,
+    PaymentReceived,
+    PromiseKept,
+    PromiseMade,
+    SegmentAssigned,
+    StageChanged,
+    VariantAssigned,
+    new_event,
+)
 from loancollect.domain.loans import (
     Borrower,
     ContactKind,
@@ -118,41 +129,64 @@ def build_store() -> MemoryStore:
         _payment(l2, "2025-02-20", "500"),
         _payment(l4, "2025-02-05", "800"),
     ]
-    ek = EventKind
-    streams: dict[str, list[tuple[EventKind, str, dict[str, Any]]]] = {
+
+    def variant(name: str) -> VariantAssigned:
+        return VariantAssigned(experiment="default", variant=name)
+
+    def stage(previous: str, current: str) -> StageChanged:
+        return StageChanged(previous=previous, current=current, reason="dpd")
+
+    def sent(channel: str) -> ActionSent:
+        return ActionSent(key=f"k-{channel}", channel=channel, rule=channel, attempts=1)
+
+    def paid(amount: str, currency: str) -> PaymentReceived:
+        return PaymentReceived(payment=f"P-{amount}", amount=Decimal(amount), currency=currency)
+
+    def outcome(kind: str) -> ContactOutcomeRecorded:
+        return ContactOutcomeRecorded(channel="phone", outcome=kind)
+
+    streams: dict[str, list[tuple[str, Payload]]] = {
         "L1": [
-            (ek.VARIANT_ASSIGNED, "2025-01-01", {"variant": "champion"}),
-            (ek.PAYMENT_RECEIVED, "2025-01-10", {"amount": "1000", "currency": "CNY"}),
-            (ek.PAYMENT_RECEIVED, "2025-02-10", {"amount": "1000", "currency": "CNY"}),
+            ("2025-01-01", variant("champion")),
+            ("2025-01-10", paid("1000", "CNY")),
+            ("2025-02-10", paid("1000", "CNY")),
         ],
         "L2": [
-            (ek.VARIANT_ASSIGNED, "2025-01-01", {"variant": "champion"}),
-            (ek.SEGMENT_ASSIGNED, "2025-01-01", {"segment": "forgetful"}),
-            (ek.STAGE_CHANGED, "2025-01-11", {"previous": "current", "current": "early"}),
-            (ek.ACTION_SENT, "2025-01-12", {"channel": "sms"}),
-            (ek.ACTION_SENT, "2025-02-15", {"channel": "phone"}),
-            (ek.CONTACT_OUTCOME, "2025-02-15", {"outcome": "promise"}),
-            (ek.PROMISE_MADE, "2025-02-15", {"amount": "500"}),
-            (ek.PAYMENT_RECEIVED, "2025-02-20", {"amount": "500", "currency": "CNY"}),
-            (ek.PROMISE_KEPT, "2025-02-20", {}),
+            ("2025-01-01", variant("champion")),
+            ("2025-01-01", SegmentAssigned(segment="forgetful")),
+            ("2025-01-11", stage("current", "early")),
+            ("2025-01-12", sent("sms")),
+            ("2025-02-15", sent("phone")),
+            ("2025-02-15", outcome("promise")),
+            ("2025-02-15", PromiseMade(arrangement="PTP-1", amount=Decimal("500"))),
+            ("2025-02-20", paid("500", "CNY")),
+            (
+                "2025-02-20",
+                PromiseKept(
+                    arrangement="PTP-1", type="promise", status="kept", resolved_on=d("2025-02-20")
+                ),
+            ),
         ],
         "L3": [
             # Before the report's window: they count for the state, not as events.
-            (ek.VARIANT_ASSIGNED, "2024-10-02", {"variant": "challenger"}),
-            (ek.SEGMENT_ASSIGNED, "2024-10-02", {"segment": "strategic"}),
-            (ek.STAGE_CHANGED, "2024-10-02", {"previous": "current", "current": "early"}),
-            (ek.STAGE_CHANGED, "2025-01-02", {"previous": "early", "current": "further"}),
-            (ek.ACTION_SENT, "2025-01-03", {"channel": "sms"}),
-            (ek.ACTION_BLOCKED, "2025-01-04", {"channel": "phone"}),
-            (ek.ACTION_SENT, "2025-02-06", {"channel": "letter"}),
-            (ek.CONTACT_OUTCOME, "2025-02-06", {"outcome": "refused"}),
+            ("2024-10-02", variant("challenger")),
+            ("2024-10-02", SegmentAssigned(segment="strategic")),
+            ("2024-10-02", stage("current", "early")),
+            ("2025-01-02", stage("early", "further")),
+            ("2025-01-03", sent("sms")),
+            (
+                "2025-01-04",
+                ActionBlocked(key="k-phone", channel="phone", rule="phone", reasons="r"),
+            ),
+            ("2025-02-06", sent("letter")),
+            ("2025-02-06", outcome("refused")),
         ],
         "L4": [
-            (ek.VARIANT_ASSIGNED, "2025-01-01", {"variant": "champion"}),
-            (ek.STAGE_CHANGED, "2025-01-21", {"previous": "current", "current": "early"}),
-            (ek.ACTION_SENT, "2025-01-22", {"channel": "email"}),
-            (ek.PAYMENT_RECEIVED, "2025-02-05", {"amount": "800", "currency": "USD"}),
-            (ek.STAGE_CHANGED, "2025-02-05", {"previous": "early", "current": "cured"}),
+            ("2025-01-01", variant("champion")),
+            ("2025-01-21", stage("current", "early")),
+            ("2025-01-22", sent("email")),
+            ("2025-02-05", paid("800", "USD")),
+            ("2025-02-05", stage("early", "cured")),
         ],
     }
     store = MemoryStore()
@@ -162,7 +196,7 @@ def build_store() -> MemoryStore:
         for p in payments:
             uow.loans.add_payment(p)
         for loan_id, items in streams.items():
-            uow.events.append(make_event(k, loan_id, d(on), data=data) for k, on, data in items)
+            uow.events.append(new_event(p, loan_id=loan_id, on=d(on)) for on, p in items)
         uow.commit()
     return store
 
@@ -236,12 +270,21 @@ def test_snapshots_hold_the_assessed_state_at_each_period(data: ReportData) -> N
 
 def test_events_in_the_window_only_and_touches_carry_exposure(data: ReportData) -> None:
     assert all(START <= e.on <= END for e in data.events)
-    sent = {(e.loan_id, e.on): e for e in data.events if e.kind is EventKind.ACTION_SENT}
+    assert all(START <= t.on <= END for t in data.touches)
+    sent = {(t.loan_id, t.on): t for t in data.touches if t.channel is not None}
     # L2's call on 15 Feb: both 500 installments are past due.
-    assert sent[("L2", d("2025-02-15"))].get("amount_due") == "1000.00"
+    assert sent[("L2", d("2025-02-15"))].amount_due == Decimal("1000.00")
+    assert sent[("L2", d("2025-02-15"))].channel == "phone"
     # L3's segment and variant were assigned before the window.
-    assert sent[("L3", d("2025-01-03"))].get("touch.segment") == "strategic"
-    assert sent[("L3", d("2025-01-03"))].get("touch.variant") == "challenger"
+    assert sent[("L3", d("2025-01-03"))].segment == "strategic"
+    assert sent[("L3", d("2025-01-03"))].variant == "challenger"
+    changes = [(t.loan_id, t.on, t.stage) for t in data.touches if t.stage is not None]
+    assert changes == [
+        ("L3", d("2025-01-02"), "further"),
+        ("L2", d("2025-01-11"), "early"),
+        ("L4", d("2025-01-21"), "early"),
+        ("L4", d("2025-02-05"), "cured"),
+    ]
 
 
 def test_portfolio_table_per_currency_at_the_end(tables: dict[str, Table]) -> None:

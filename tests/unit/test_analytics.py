@@ -11,13 +11,24 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from loancollect.domain import analytics as kpi
 from loancollect.domain.errors import CurrencyMismatchError
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import (
+    ActionFailed,
+    ActionPlanned,
+    ActionSent,
+    ContactOutcomeRecorded,
+    Event,
+    Payload,
+    PaymentReceived,
+    PromiseBroken,
+    PromiseKept,
+    PromiseMade,
+    new_event,
+)
 from loancollect.domain.money import Money
 from loancollect.domain.overdue import DEFAULT_BUCKETS, RiskClass
 
@@ -55,26 +66,44 @@ def snap(
 
 
 class Stream:
-    """Events numbered per loan in the order they are built (as storage would)."""
+    """Events numbered per loan in the order they are built (as storage would), and the
+    touches among them."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.touches: list[kpi.Touch] = []
         self._seq: dict[str, int] = defaultdict(int)
 
-    def add(self, kind: EventKind, loan_id: str, on: str, **data: Any) -> Stream:
-        """Append one event of ``kind`` for ``loan_id`` on the day ``on``."""
-        event = make_event(kind, loan_id, d(on), data=data)
+    def add(self, payload: Payload, loan_id: str, on: str) -> Stream:
+        """Append one event of ``payload`` for ``loan_id`` on the day ``on``."""
+        event = new_event(payload, loan_id=loan_id, on=d(on))
         self.events.append(_numbered(event, self._seq[loan_id]))
         self._seq[loan_id] += 1
         return self
 
     def sent(self, loan_id: str, on: str, channel: str, due: str = "0") -> Stream:
-        """An action sent through ``channel`` while ``due`` was due."""
-        return self.add(EventKind.ACTION_SENT, loan_id, on, channel=channel, amount_due=due)
+        """An action sent through ``channel`` while ``due`` was due (a touch)."""
+        self.add(
+            ActionSent(key=f"{loan_id}-{on}", channel=channel, rule="r", attempts=1), loan_id, on
+        )
+        touch = kpi.Touch.of(self.events[-1], amount_due=Decimal(due))
+        assert touch is not None
+        self.touches.append(touch)
+        return self
 
     def paid(self, loan_id: str, on: str, amount: str, currency: str = "CNY") -> Stream:
         """A payment received."""
-        return self.add(EventKind.PAYMENT_RECEIVED, loan_id, on, amount=amount, currency=currency)
+        payment = PaymentReceived(payment=f"P-{on}", amount=Decimal(amount), currency=currency)
+        return self.add(payment, loan_id, on)
+
+    def promise(self, loan_id: str, on: str, kept: bool | None) -> Stream:
+        """A promise made (``kept=None``), kept or broken."""
+        if kept is None:
+            return self.add(PromiseMade(arrangement="PTP"), loan_id, on)
+        resolution = PromiseKept if kept else PromiseBroken
+        status = "kept" if kept else "broken"
+        done = resolution(arrangement="PTP", type="promise", status=status, resolved_on=d(on))
+        return self.add(done, loan_id, on)
 
 
 def _numbered(event: Event, seq: int) -> Event:
@@ -204,11 +233,11 @@ def test_npl_ratio_is_none_for_an_empty_or_fully_repaid_book() -> None:
 def test_promise_kept_rate_is_kept_over_kept_plus_broken() -> None:
     s = Stream()
     for loan in ("A", "B", "C"):
-        s.add(EventKind.PROMISE_MADE, loan, "2025-02-01")
-        s.add(EventKind.PROMISE_KEPT, loan, "2025-02-05")
-    s.add(EventKind.PROMISE_MADE, "D", "2025-02-01")
-    s.add(EventKind.PROMISE_BROKEN, "D", "2025-02-06")
-    s.add(EventKind.PROMISE_MADE, "E", "2025-02-07")  # still open: not counted
+        s.promise(loan, "2025-02-01", None)
+        s.promise(loan, "2025-02-05", True)
+    s.promise("D", "2025-02-01", None)
+    s.promise("D", "2025-02-06", False)
+    s.promise("E", "2025-02-07", None)  # still open: not counted
     assert kpi.promise_kept_rate(s.events) == Decimal("0.7500")
     assert kpi.promise_kept_rate([]) is None
 
@@ -225,7 +254,7 @@ def test_right_party_contact_rate_counts_contact_promise_and_hardship_outcomes()
         "third_party",
     )
     for i, outcome in enumerate(outcomes):
-        s.add(EventKind.CONTACT_OUTCOME, f"L{i}", "2025-02-01", outcome=outcome)
+        s.add(ContactOutcomeRecorded(channel="phone", outcome=outcome), f"L{i}", "2025-02-01")
     s.sent("L0", "2025-02-01", "phone")  # actions are not outcomes
     assert kpi.right_party_contact_rate(s.events) == Decimal("0.4286")  # 3 / 7
     assert kpi.right_party_contact_rate(s.events[-1:]) is None
@@ -235,8 +264,12 @@ def test_contacts_per_1000_recovered_is_actions_sent_times_1000_over_payments() 
     s = Stream()
     for i in range(6):
         s.sent("A", f"2025-02-0{i + 1}", "sms")
-    s.add(EventKind.ACTION_PLANNED, "A", "2025-02-01")  # planned, not sent
-    s.add(EventKind.ACTION_FAILED, "A", "2025-02-01")
+    planned = ActionPlanned(rule="r", channel="sms", key="k", template="t")
+    s.add(planned, "A", "2025-02-01")  # planned, not sent
+    failed = ActionFailed(
+        key="k", channel="sms", rule="r", status="rejected", detail="", attempts=1
+    )
+    s.add(failed, "A", "2025-02-01")
     s.paid("A", "2025-02-10", "1500").paid("B", "2025-02-11", "500")
     assert kpi.contacts_per_unit_recovered(s.events) == Decimal("3.0000")  # 6 × 1000 / 2000
     assert kpi.contacts_per_unit_recovered(s.events, unit=Decimal(100)) == Decimal("0.3000")
@@ -247,11 +280,11 @@ def test_contacts_per_unit_recovered_is_none_when_nothing_was_recovered() -> Non
 
 
 # -- recovery by group ---------------------------------------------------------------------
-def _by_channel(e: Event) -> str | None:
-    return e.get("channel") if e.kind is EventKind.ACTION_SENT else None
+def _by_channel(t: kpi.Touch) -> str | None:
+    return t.channel
 
 
-def _recovery_events() -> list[Event]:
+def _recovery_events() -> Stream:
     s = Stream()
     # A: a reminder before anything is due does not fix the exposure at zero, and the
     # payment that follows it is not a recovery.
@@ -267,11 +300,12 @@ def _recovery_events() -> list[Event]:
     s.sent("B", "2025-01-03", "letter", due="500")
     s.paid("B", "2025-02-02", "200")
     s.paid("B", "2025-02-03", "100")
-    return s.events
+    return s
 
 
 def test_recovery_by_attributes_payments_to_the_latest_touch_within_30_days() -> None:
-    result = kpi.recovery_by(_recovery_events(), _by_channel)
+    s = _recovery_events()
+    result = kpi.recovery_by(s.touches, s.events, _by_channel)
     assert list(result) == ["letter", "phone", "sms"]
     assert result["sms"] == kpi.GroupRates("sms", Decimal("1000"), Decimal("1000"), 1)
     assert result["phone"] == kpi.GroupRates("phone", Decimal("1000"), Decimal("400"), 1)
@@ -282,7 +316,8 @@ def test_recovery_by_attributes_payments_to_the_latest_touch_within_30_days() ->
 
 
 def test_recovery_by_window_is_a_parameter() -> None:
-    result = kpi.recovery_by(_recovery_events(), _by_channel, window_days=40)
+    s = _recovery_events()
+    result = kpi.recovery_by(s.touches, s.events, _by_channel, window_days=40)
     assert result["phone"].recovered == Decimal("700")  # 400 + the payment on day 38
     assert result["letter"].recovered == Decimal("300")  # both of B's payments
 
@@ -292,14 +327,14 @@ def test_recovery_by_sums_loans_of_a_group_and_counts_each_loan_once() -> None:
     s.sent("A", "2025-01-10", "sms", due="1000").sent("A", "2025-01-15", "sms", due="1000")
     s.sent("B", "2025-01-10", "sms", due="3000")
     s.paid("A", "2025-01-16", "250").paid("B", "2025-01-20", "3000")
-    result = kpi.recovery_by(s.events, _by_channel)
+    result = kpi.recovery_by(s.touches, s.events, _by_channel)
     assert result == {"sms": kpi.GroupRates("sms", Decimal("4000"), Decimal("3250"), 2)}
     assert result["sms"].recovery_rate == Decimal("0.8125")
 
 
 def test_recovery_rate_is_none_for_a_group_with_nothing_due_at_its_touches() -> None:
     s = Stream().sent("A", "2025-01-01", "sms", due="0").paid("A", "2025-01-02", "100")
-    result = kpi.recovery_by(s.events, _by_channel)
+    result = kpi.recovery_by(s.touches, s.events, _by_channel)
     assert result["sms"] == kpi.GroupRates("sms", Decimal("0"), Decimal("0"), 1)
     assert result["sms"].recovery_rate is None
 
@@ -310,7 +345,7 @@ def test_recovery_by_orders_same_day_touch_and_payment_by_stream_position() -> N
     s.paid("A", "2025-01-11", "60")  # sms
     s.sent("A", "2025-01-11", "phone", due="40")
     s.paid("A", "2025-01-11", "40")  # after the call, the same day: phone
-    result = kpi.recovery_by(list(reversed(s.events)), _by_channel)
+    result = kpi.recovery_by(s.touches[::-1], s.events[::-1], _by_channel)
     assert result["sms"].recovered == Decimal("60")
     assert result["phone"].recovered == Decimal("40")
 
@@ -415,7 +450,7 @@ MIXED_PAYMENTS = Stream().paid("A", "2025-01-02", "1").paid("B", "2025-01-03", "
         lambda: kpi.vintage_curves(MIXED, by_balance=True),
         lambda: kpi.variant_comparison(MIXED, MIXED, []),
         lambda: kpi.contacts_per_unit_recovered(MIXED_PAYMENTS),
-        lambda: kpi.recovery_by(MIXED_PAYMENTS, _by_channel),
+        lambda: kpi.recovery_by([], MIXED_PAYMENTS, _by_channel),
         lambda: kpi.check_one_currency(MIXED),
     ],
     ids=[

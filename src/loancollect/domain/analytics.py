@@ -1,8 +1,8 @@
 """Collection KPIs over assessment snapshots and events (pure; definitions in docs/kpis.md).
 
 Inputs are plain records: :class:`Snapshot` (one loan's state at the end of a
-period, e.g. a month) and the engine's :class:`~loancollect.domain.events.Event`
-stream. Every rate is an exact ``Decimal`` (``None`` when its denominator is
+period, e.g. a month), the engine's :class:`~loancollect.domain.events.Event`
+stream, and :class:`Touch` records (the collection work recovery is attributed to). Every rate is an exact ``Decimal`` (``None`` when its denominator is
 zero, never a division by zero); amounts are :class:`Money` of one currency.
 """
 
@@ -16,7 +16,15 @@ from decimal import Decimal
 import attrs
 
 from loancollect.domain.errors import CurrencyMismatchError
-from loancollect.domain.events import Event, EventKind
+from loancollect.domain.case import OutcomeKind
+from loancollect.domain.events import (
+    ActionSent,
+    ContactOutcomeRecorded,
+    Event,
+    EventKind,
+    PaymentReceived,
+    StageChanged,
+)
 from loancollect.domain.money import Money
 from loancollect.domain.overdue import DEFAULT_BUCKETS, AgingBuckets, RiskClass
 
@@ -24,6 +32,7 @@ __all__ = [
     "GroupRates",
     "RollMatrix",
     "Snapshot",
+    "Touch",
     "contacts_per_unit_recovered",
     "cure_rate",
     "entry_rate",
@@ -154,16 +163,16 @@ def npl_ratio(snapshots: Sequence[Snapshot]) -> Decimal | None:
 
 
 def _amount(event: Event) -> Decimal:
-    return Decimal(event.get("amount", "0") or "0")
+    return PaymentReceived.parse(event).amount
 
 
 def _check_payment_currency(events: Iterable[Event]) -> None:
     """Payments of more than one currency are never summed."""
     seen: str | None = None
     for e in events:
-        cur = e.get("currency") if e.kind is EventKind.PAYMENT_RECEIVED else None
-        if cur is None:
+        if e.kind is not EventKind.PAYMENT_RECEIVED:
             continue
+        cur = PaymentReceived.parse(e).currency
         if seen is None:
             seen = cur
         elif cur != seen:
@@ -179,13 +188,19 @@ def promise_kept_rate(events: Iterable[Event]) -> Decimal | None:
     return _rate(kept, kept + broken)
 
 
+_RIGHT_PARTY = frozenset(
+    {OutcomeKind.RIGHT_PARTY_CONTACT, OutcomeKind.PROMISE, OutcomeKind.HARDSHIP_STATED}
+)
+
+
 def right_party_contact_rate(events: Iterable[Event]) -> Decimal | None:
-    """Outcomes that reached the debtor (right-party contact, promise) over all outcomes."""
+    """Outcomes that reached the debtor (right-party contact, promise, hardship stated)
+    over all outcomes."""
     total = rpc = 0
     for e in events:
         if e.kind is EventKind.CONTACT_OUTCOME:
             total += 1
-            rpc += e.get("outcome") in ("right_party_contact", "promise", "hardship_stated")
+            rpc += ContactOutcomeRecorded.parse(e).outcome in _RIGHT_PARTY
     return _rate(rpc, total)
 
 
@@ -208,6 +223,58 @@ def contacts_per_unit_recovered(
     return _rate(Decimal(sent) * unit, recovered)
 
 
+@attrs.frozen(kw_only=True)
+class Touch:
+    """Collection work on a loan that recovery is attributed to: a stage change or an
+    action sent, with the exposure and the loan's segment and variant at that moment.
+
+    :param seq: the event's position in the loan's stream (orders a touch and a
+        payment of the same day).
+    :param amount_due: the exposure: what was due on the loan that day.
+    :param stage: the new stage, for a stage change (``None`` otherwise).
+    :param channel: the channel, for an action sent (``None`` otherwise).
+    :param segment: the loan's segment at that moment (``None`` if none yet).
+    :param variant: the loan's strategy variant at that moment (``None`` if none yet).
+    """
+
+    loan_id: str
+    on: dt.date
+    seq: int
+    amount_due: Decimal
+    stage: str | None = None
+    channel: str | None = None
+    segment: str | None = None
+    variant: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        event: Event,
+        *,
+        amount_due: Decimal,
+        segment: str | None = None,
+        variant: str | None = None,
+    ) -> Touch | None:
+        """The touch a ``STAGE_CHANGED`` or ``ACTION_SENT`` event is; ``None`` for others."""
+        stage = channel = None
+        if event.kind is EventKind.STAGE_CHANGED:
+            stage = StageChanged.parse(event).current
+        elif event.kind is EventKind.ACTION_SENT:
+            channel = ActionSent.parse(event).channel
+        else:
+            return None
+        return cls(
+            loan_id=event.loan_id,
+            on=event.on,
+            seq=event.seq,
+            amount_due=amount_due,
+            stage=stage,
+            channel=channel,
+            segment=segment,
+            variant=variant,
+        )
+
+
 @attrs.frozen
 class GroupRates:
     """Recovery of one group (a stage, channel, segment or variant)."""
@@ -224,17 +291,19 @@ class GroupRates:
 
 
 def recovery_by(
+    touches: Sequence[Touch],
     events: Sequence[Event],
-    key: Callable[[Event], str | None],
+    key: Callable[[Touch], str | None],
     *,
     window_days: int = 30,
 ) -> dict[str, GroupRates]:
     """Recovery rate per group, attributing payments to the latest touch within a window.
 
-    A *touch* is any event for which ``key`` returns a group (e.g. a stage
-    change → its new stage, an action sent → its channel); it carries the
-    exposure in ``amount_due`` (the amount due at that moment). A payment counts
-    for the latest touch of the same loan at most ``window_days`` earlier. Each
+    ``key`` names the group of a touch (e.g. ``lambda t: t.channel``), or ``None``
+    for a touch outside the grouping; the payments are the ``PAYMENT_RECEIVED``
+    events among ``events``. A touch carries the exposure in ``amount_due`` (the
+    amount due at that moment). A payment counts for the latest touch of the same
+    loan at most ``window_days`` earlier. Each
     loan's exposure counts once per group: the amount due at its first touch of
     that group with something due (zero if no touch had anything due; a touch
     with nothing due, e.g. a reminder before the due date, does not fix it at
@@ -248,17 +317,20 @@ def recovery_by(
     latest: dict[str, tuple[str, dt.date]] = {}
     exposure: dict[tuple[str, str], Decimal] = {}
     recovered: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for e in sorted(events, key=lambda ev: (ev.on, ev.seq)):
-        group = key(e)
-        if group is not None:
-            latest[e.loan_id] = (group, e.on)
-            due = Decimal(e.get("amount_due") or "0")
-            if not exposure.get((group, e.loan_id)):
-                exposure[(group, e.loan_id)] = due
-        elif e.kind is EventKind.PAYMENT_RECEIVED and e.loan_id in latest:
-            group, since = latest[e.loan_id]
-            if (e.on - since).days <= window_days and exposure.get((group, e.loan_id)):
-                recovered[(group, e.loan_id)] += _amount(e)
+    items: list[Touch | Event] = [*touches]
+    items.extend(e for e in events if e.kind is EventKind.PAYMENT_RECEIVED)
+    for item in sorted(items, key=lambda x: (x.on, x.seq)):
+        if isinstance(item, Touch):
+            group = key(item)
+            if group is None:
+                continue
+            latest[item.loan_id] = (group, item.on)
+            if not exposure.get((group, item.loan_id)):
+                exposure[(group, item.loan_id)] = item.amount_due
+        elif item.loan_id in latest:
+            group, since = latest[item.loan_id]
+            if (item.on - since).days <= window_days and exposure.get((group, item.loan_id)):
+                recovered[(group, item.loan_id)] += _amount(item)
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
     for (group, loan_id), exposed in exposure.items():
         row = totals[group]

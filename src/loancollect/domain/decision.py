@@ -29,7 +29,21 @@ from loancollect.domain.arrangements import (
 )
 from loancollect.domain.case import Case
 from loancollect.domain.errors import ConfigurationError
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import (
+    ActionPlanned,
+    ArrangementBroken,
+    ArrangementCompleted,
+    CaseClosed,
+    Event,
+    LitigationRecommended,
+    Payload,
+    PromiseBroken,
+    PromiseKept,
+    SegmentAssigned,
+    StageChanged,
+    VariantAssigned,
+    new_event,
+)
 from loancollect.domain.loans import ContactKind, Loan, Payment
 from loancollect.domain.money import Rounding
 from loancollect.domain.overdue import (
@@ -189,8 +203,8 @@ def decide(
     advice = advice or NO_ADVICE
     events: list[Event] = []
 
-    def emit(kind: EventKind, **data: object) -> None:
-        events.append(make_event(kind, loan.id, as_of, data=data))
+    def emit(payload: Payload) -> None:
+        events.append(new_event(payload, loan_id=loan.id, on=as_of))
 
     # 1. Arrangements up to date (their status depends on DPD, which depends on them).
     assessment = _assess(loan, payments, as_of, case.arrangements, config)
@@ -198,21 +212,22 @@ def decide(
     for a in case.arrangements:
         new = arr.evaluate(a, loan, payments, as_of, dpd=assessment.dpd)
         if new.status is not a.status:
-            kind = {
-                (ArrangementKind.PROMISE, ArrangementStatus.KEPT): EventKind.PROMISE_KEPT,
-                (ArrangementKind.PROMISE, ArrangementStatus.BROKEN): EventKind.PROMISE_BROKEN,
+            resolution = {
+                (ArrangementKind.PROMISE, ArrangementStatus.KEPT): PromiseKept,
+                (ArrangementKind.PROMISE, ArrangementStatus.BROKEN): PromiseBroken,
             }.get(
                 (new.kind, new.status),
-                EventKind.ARRANGEMENT_BROKEN
+                ArrangementBroken
                 if new.status is ArrangementStatus.BROKEN
-                else EventKind.ARRANGEMENT_COMPLETED,
+                else ArrangementCompleted,
             )
             emit(
-                kind,
-                arrangement=new.id,
-                type=new.kind.value,
-                status=new.status.value,
-                resolved_on=new.resolved_on or as_of,
+                resolution(
+                    arrangement=new.id,
+                    type=new.kind,
+                    status=new.status,
+                    resolved_on=new.resolved_on or as_of,
+                )
             )
         updated.append(new)
     if updated != list(case.arrangements):
@@ -247,11 +262,11 @@ def decide(
     if segment is None:
         segment = segment_for(loan.borrower.kind, scores)
     if segment != case.segment:
-        emit(EventKind.SEGMENT_ASSIGNED, segment=segment, previous=case.segment or "")
+        emit(SegmentAssigned(segment=segment, previous=case.segment or ""))
     experiment = strategy if isinstance(strategy, Experiment) else Experiment.single(strategy)
     variant = experiment.variant(case.variant) or experiment.assign(loan.id)
     if variant.name != case.variant:
-        emit(EventKind.VARIANT_ASSIGNED, experiment=experiment.name, variant=variant.name)
+        emit(VariantAssigned(experiment=experiment.name, variant=variant.name))
 
     # 3. Stage.
     eff = arr.effects(updated, as_of)
@@ -296,21 +311,25 @@ def decide(
             )
     if transition is not None:
         emit(
-            EventKind.STAGE_CHANGED,
-            previous=transition.previous,
-            current=transition.current,
-            reason=transition.reason,
-            dpd=assessment.dpd,
+            StageChanged(
+                previous=transition.previous,
+                current=transition.current,
+                reason=transition.reason,
+                dpd=assessment.dpd,
+            )
         )
         if stage == "legal":
+            due = assessment.amount_due
             emit(
-                EventKind.LITIGATION_RECOMMENDED,
-                dpd=assessment.dpd,
-                amount=assessment.amount_due,
-                reason=transition.reason,
+                LitigationRecommended(
+                    dpd=assessment.dpd,
+                    amount=due.amount,
+                    currency=due.currency,
+                    reason=transition.reason,
+                )
             )
         if stage == SETTLED or stage == "closed":
-            emit(EventKind.CASE_CLOSED, outcome=stage)
+            emit(CaseClosed(outcome=stage))
     case = attrs.evolve(
         case,
         stage=stage,
@@ -355,11 +374,12 @@ def decide(
             )
         for action in actions:
             emit(
-                EventKind.ACTION_PLANNED,
-                rule=action.rule_id,
-                channel=action.channel,
-                key=action.idempotency_key,
-                template=action.template,
+                ActionPlanned(
+                    rule=action.rule_id,
+                    channel=action.channel,
+                    key=action.idempotency_key,
+                    template=action.template,
+                )
             )
 
     # 5. Offers.

@@ -13,7 +13,7 @@ from loancollect import Borrower, ContactKind, ContactPoint, Loan, Money, PartyK
 from loancollect.domain.case import Case, Hold, HoldKind
 from loancollect.domain.decision import decide
 from loancollect.domain.defaults import DEFAULT_POLICY, DEFAULT_STRATEGY
-from loancollect.domain.events import EventKind
+from loancollect.domain.events import ActionPlanned, EventKind
 from loancollect.domain.scoring import Scores
 
 START = dt.date(2025, 1, 31)  # month-end anchor: due dates clamp
@@ -184,6 +184,6 @@ def test_decisions_record_events_for_stage_segment_variant_and_actions() -> None
     assert kinds[:2] == [EventKind.SEGMENT_ASSIGNED, EventKind.VARIANT_ASSIGNED]
     assert EventKind.STAGE_CHANGED in kinds
     planned = [e for e in d.events if e.kind is EventKind.ACTION_PLANNED]
-    assert [e.get("key") for e in planned] == [a.idempotency_key for a in d.actions]
+    assert [ActionPlanned.parse(e).key for e in planned] == [a.idempotency_key for a in d.actions]
     assert d.case.variant == "default"
     assert d.case.last_action("confirm.sms") == d.assessment.as_of
