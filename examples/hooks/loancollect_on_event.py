@@ -1,10 +1,11 @@
 from loancollect import hookimpl
-from loancollect.domain.events import EventKind
+from loancollect.domain.events import StageChanged
 
 SEEN = []
 
 
 @hookimpl
 def loancollect_on_event(event):
-    if event.kind is EventKind.STAGE_CHANGED:
-        SEEN.append((event.loan_id, event.get("to")))
+    payload = event.payload
+    if isinstance(payload, StageChanged):
+        SEEN.append((event.loan_id, payload.current))

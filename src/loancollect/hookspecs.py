@@ -499,22 +499,24 @@ def loancollect_on_event(event: Event) -> None:
     exception is logged and counted, and does not stop the cycle. Audit and
     tracing plug-ins may wrap it with ``@hookimpl(wrapper=True)``.
 
-    :param event: the stored, hash-chained :class:`~loancollect.domain.events.Event`.
+    :param event: the stored, hash-chained :class:`~loancollect.domain.events.Event`;
+        ``event.payload`` is its typed payload record (``StageChanged``, ``ActionSent`` …).
 
     .. versionadded:: 0.1
 
     **Example**::
 
         from loancollect import hookimpl
-        from loancollect.domain.events import EventKind
+        from loancollect.domain.events import StageChanged
 
         SEEN = []
 
 
         @hookimpl
         def loancollect_on_event(event):
-            if event.kind is EventKind.STAGE_CHANGED:
-                SEEN.append((event.loan_id, event.get("to")))
+            payload = event.payload
+            if isinstance(payload, StageChanged):
+                SEEN.append((event.loan_id, payload.current))
     """
 
 

@@ -354,13 +354,12 @@ def _evidence(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
 # -- the payload base ---------------------------------------------------------------------
 
 
+@attrs.frozen
 class Payload:
     """The typed details of one event kind (the base of every payload record).
 
     Subclasses are frozen, keyword-only attrs records registered in :data:`PAYLOADS`.
     """
-
-    __slots__ = ()
 
     kind: ClassVar[EventKind]
     _specs: ClassVar[tuple[_Spec, ...]] = ()
@@ -483,7 +482,7 @@ def _payload(cls: type[P]) -> type[P]:
     """Register ``cls`` (an attrs payload record) for its kind and derive its field specs."""
     hints = typing.get_type_hints(cls)
     specs = []
-    for a in attrs.fields(typing.cast(Any, cls)):
+    for a in attrs.fields(cls):
         hint = hints[a.name]
         nullable = False
         if typing.get_origin(hint) in (typing.Union, types.UnionType):

@@ -5,7 +5,8 @@
   one tenant per store);
 - :class:`HookRecorder`: which hooks fired, with what, in what order;
 - builders: ``make_borrower``, ``make_loan``, ``make_payment``, ``make_case``,
-  ``make_rich_case``, ``make_action``, ``make_message``, ``make_event``, ``make_lender``;
+  ``make_rich_case``, ``make_action``, ``make_message``, ``make_payload``, ``make_event``,
+  ``make_lender``;
 - conformance suites to subclass (:mod:`loancollect.testing.contracts`), one per
   port and per optional capability: :class:`LoanRepositoryContract`,
   :class:`CaseRepositoryContract`, :class:`OutboxRepositoryContract`,
@@ -35,6 +36,7 @@ from loancollect.testing.builders import (
     make_lender,
     make_loan,
     make_message,
+    make_payload,
     make_payment,
     make_rich_case,
 )
@@ -99,6 +101,7 @@ __all__ = [
     "make_lender",
     "make_loan",
     "make_message",
+    "make_payload",
     "make_payment",
     "make_rich_case",
 ]

@@ -11,12 +11,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pendulum
 
+from loancollect.domain import events as ev
 from loancollect.domain.arrangements import ArrangementStatus, PromiseToPay
 from loancollect.domain.case import Case, ContactOutcome, Hold, HoldKind, OutcomeKind
-from loancollect.domain.events import Event, EventKind
-from loancollect.domain.events import make_event as _domain_make_event
+from loancollect.domain.events import Event, EventKind, Payload, new_event
 from loancollect.domain.loans import (
     Borrower,
     ContactKind,
@@ -39,6 +40,7 @@ __all__ = [
     "make_lender",
     "make_loan",
     "make_message",
+    "make_payload",
     "make_payment",
     "make_rich_case",
 ]
@@ -180,14 +182,119 @@ def make_message(**overrides: Any) -> RenderedMessage:
     return RenderedMessage(**fields)
 
 
+_DAY = dt.date(2025, 3, 1)
+_AT = dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+_EXAMPLES: dict[EventKind, Payload] = {
+    p.kind: p
+    for p in (
+        ev.CaseOpened(review_on=_DAY),
+        ev.StageChanged(previous="early", current="late", reason="dpd >= 31", dpd=31),
+        ev.SegmentAssigned(segment="forgetful", previous=""),
+        ev.VariantAssigned(experiment="default", variant="champion"),
+        ev.ActionPlanned(
+            rule="late.sms", channel="sms", key="L-1:late.sms:2025-03-01", template="t"
+        ),
+        ev.ActionSent(
+            key="L-1:late.sms:2025-03-01",
+            channel="sms",
+            rule="late.sms",
+            attempts=1,
+            provider_id="m-1",
+            contact="+86*********00",
+            place="mobile",
+        ),
+        ev.ActionFailed(
+            key="L-1:late.sms:2025-03-01",
+            channel="sms",
+            rule="late.sms",
+            status="failed_retryable",
+            detail="gateway timeout",
+            attempts=1,
+            retry_at=_AT,
+        ),
+        ev.ActionBlocked(
+            key="L-1:late.sms:2025-03-01",
+            channel="sms",
+            rule="late.sms",
+            reasons="CN-01: outside the allowed hours",
+            citations="GB/T 45251—2025",
+        ),
+        ev.ActionRescheduled(
+            key="L-1:late.sms:2025-03-01",
+            channel="sms",
+            rule="late.sms",
+            not_before=_AT,
+            reasons="CN-01: outside the allowed hours",
+            citations="GB/T 45251—2025",
+        ),
+        ev.DeliveryReceipt(
+            key="L-1:late.sms:2025-03-01", channel="sms", status="sent", provider_id="m-1"
+        ),
+        ev.PaymentReceived(payment="P-1", amount=Decimal("100.00"), currency="CNY"),
+        ev.PromiseMade(arrangement="PTP-1", amount=Decimal("500.00")),
+        ev.PromiseKept(arrangement="PTP-1", type="promise", status="kept", resolved_on=_DAY),
+        ev.PromiseBroken(arrangement="PTP-1", type="promise", status="broken", resolved_on=_DAY),
+        ev.ArrangementMade(arrangement="PLAN-1", type="installment_plan"),
+        ev.ArrangementCompleted(
+            arrangement="PLAN-1", type="installment_plan", status="completed", resolved_on=_DAY
+        ),
+        ev.ArrangementBroken(
+            arrangement="PLAN-1", type="installment_plan", status="broken", resolved_on=_DAY
+        ),
+        ev.OfferMade(
+            rule="hardship.plan",
+            type="installment_plan",
+            valid_until=dt.date(2025, 3, 15),
+            amount_due=Decimal("1200.00"),
+            currency="CNY",
+        ),
+        ev.ContactOutcomeRecorded(channel="phone", outcome="right_party_contact"),
+        ev.OptedOut(channel="sms"),
+        ev.HoldPlaced(hold="dispute", start=_DAY, reason="dispute raised"),
+        ev.HoldReleased(hold="dispute"),
+        ev.CasePlaced(agency="agency-x", placement="PL-1"),
+        ev.CaseRecalled(agency="agency-x", placement="PL-1", reason="end of placement"),
+        ev.LitigationRecommended(
+            dpd=91, amount=Decimal("3000.00"), currency="CNY", reason="dpd >= 91"
+        ),
+        ev.CaseClosed(outcome="settled"),
+        ev.FlagSet(flag="time_barred"),
+        ev.FlagCleared(flag="time_barred"),
+        ev.CaseAssigned(agent="agent-7", team="team-a"),
+        ev.LegalMatterOpened(matter="M-1", route="litigation"),
+        ev.LegalMatterAdvanced(matter="M-1", step="filed"),
+        ev.ChargedOff(amount=Decimal("3000.00"), currency="CNY", reason="180 dpd"),
+        ev.ChargeOffReversed(reason="booked in error"),
+        ev.WrittenOff(amount=Decimal("3000.00"), currency="CNY", reason="uncollectable"),
+        ev.RecoveryRecorded(payment="P-2", amount=Decimal("50.00"), currency="CNY"),
+        ev.CaseSold(buyer="buyer-1", sale="S-1", price=Decimal("300.00"), currency="CNY"),
+        ev.InboundMessage(channel="sms", kind="reply"),
+    )
+}
+
+
+def make_payload(kind: EventKind = EventKind.STAGE_CHANGED, **fields: Any) -> Payload:
+    """An example payload of ``kind`` (every kind has one) with ``fields`` replaced."""
+    example = _EXAMPLES[kind]
+    return attrs.evolve(example, **fields) if fields else example
+
+
 def make_event(
-    kind: EventKind = EventKind.STAGE_CHANGED,
+    kind: EventKind | Payload = EventKind.STAGE_CHANGED,
     loan_id: str = "L-1",
-    on: dt.date = dt.date(2025, 3, 1),
-    **data: object,
+    on: dt.date = _DAY,
+    *,
+    at: dt.datetime | None = None,
+    **fields: Any,
 ) -> Event:
-    """An unchained event; ``data`` becomes its details."""
-    return _domain_make_event(kind, loan_id, on, data=data or {"from": "early", "to": "late"})
+    """An unchained event: the payload given, or :func:`make_payload` of ``kind`` with
+    ``fields`` replaced (``make_event(EventKind.ACTION_SENT, key="k")``)."""
+    if isinstance(kind, Payload):
+        payload = attrs.evolve(kind, **fields) if fields else kind
+    else:
+        payload = make_payload(kind, **fields)
+    return new_event(payload, loan_id=loan_id, on=on, at=at)
 
 
 def make_lender(**overrides: Any) -> LenderInfo:
