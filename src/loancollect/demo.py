@@ -26,7 +26,7 @@ from loancollect.domain.arrangements import PromiseToPay, make_plan
 from loancollect.domain.case import ContactOutcome, OutcomeKind
 from loancollect.domain.defaults import DEFAULT_STRATEGY
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import Event, EventKind
+from loancollect.domain.events import ActionSent, Event, EventKind
 from loancollect.domain.loans import (
     Borrower,
     ContactKind,
@@ -209,7 +209,9 @@ class World:
     @hookimpl
     def loancollect_on_event(self, event: Event) -> None:
         """Note the calls and visits that went out (answered the next day)."""
-        if event.kind is EventKind.ACTION_SENT and event.get("channel") in ("phone", "visit"):
+        if event.kind is not EventKind.ACTION_SENT:
+            return
+        if ActionSent.parse(event).channel in ("phone", "visit"):
             self._calls.setdefault(event.on, []).append(event.loan_id)
 
     def payments_on(
