@@ -21,11 +21,18 @@ from typing import Any, Protocol, cast
 import attrs
 import pluggy
 
+from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.compliance import RulePack
 from loancollect.domain.errors import ConfigurationError, ValidationError
 from loancollect.domain.loans import ContactKind
 from loancollect.domain.strategy import Tone
-from loancollect.ports import DEFAULT_TENANT, Channel, UnitOfWorkFactory, validate_tenant
+from loancollect.ports import (
+    CAP_IDEMPOTENT,
+    DEFAULT_TENANT,
+    Channel,
+    UnitOfWorkFactory,
+    validate_tenant,
+)
 
 __all__ = [
     "ChannelSpec",
@@ -35,6 +42,7 @@ __all__ = [
     "TemplateSpec",
     "TenantStorageFactory",
     "channel_contact_kinds",
+    "channel_media",
     "channel_specs",
     "collect",
     "make_channel",
@@ -75,6 +83,17 @@ def _schemes(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(normalise_name(s, "storage.schemes") for s in value)
 
 
+def _medium(value: Medium | str | None) -> Medium | None:
+    if value is None or isinstance(value, Medium):
+        return value
+    try:
+        return Medium(value)
+    except ValueError:
+        raise ValidationError(
+            "channel.medium", value, f"expected one of {sorted(m.value for m in Medium)}"
+        ) from None
+
+
 @attrs.frozen(kw_only=True)
 class ChannelSpec:
     """A channel a plug-in offers (returned by ``loancollect_register_channels``).
@@ -82,6 +101,13 @@ class ChannelSpec:
     :param name: registry name, used by strategies (``ActionRule.channel``).
     :param factory: builds the channel from its string settings (credentials,
         URLs, sender ids) as the host configured them.
+    :param medium: how the channel reaches a person, which is what the rule packs
+        judge (:class:`loancollect.domain.compliance.Channel`, or its value):
+        ``CALL``, ``SMS``, ``EMAIL``, ``LETTER``, ``VISIT``, ``INSTANT_MESSAGE`` …, or
+        ``NONE`` for a channel that contacts nobody (a CRM sync), which is never
+        checked. Nothing is inferred from the name: a channel that declares no
+        medium is never used to contact anyone (its actions are blocked) unless the
+        host maps it in the configuration ``compliance.channels``.
     :param contact_kind: the kind of contact point the channel needs (``PHONE``
         for SMS, ``None`` for a CRM sync that needs none).
     :param capabilities: what the built channels can do (see :mod:`loancollect.ports`).
@@ -90,9 +116,16 @@ class ChannelSpec:
 
     name: str
     factory: Callable[[Mapping[str, str]], Channel]
+    medium: Medium | None = attrs.field(default=None, converter=_medium)
     contact_kind: ContactKind | None = None
     capabilities: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_strings)
     description: str = ""
+
+    @property
+    def deduplicates(self) -> bool:
+        """True if the channel de-duplicates by idempotency key: a key it has seen gets
+        its first result again, across restarts (the capability ``CAP_IDEMPOTENT``)."""
+        return CAP_IDEMPOTENT in self.capabilities
 
 
 class TenantStorageFactory(Protocol):
@@ -403,6 +436,11 @@ def template_specs(pm: pluggy.PluginManager) -> tuple[TemplateSpec, ...]:
 def channel_contact_kinds(pm: pluggy.PluginManager) -> dict[str, ContactKind | None]:
     """``{channel name: contact kind}``, the ``channels`` argument of strategy planning."""
     return {name: spec.contact_kind for name, spec in channel_specs(pm).items()}
+
+
+def channel_media(pm: pluggy.PluginManager) -> dict[str, Medium | None]:
+    """``{channel name: the medium it declares}`` (``None``: it declares none)."""
+    return {name: spec.medium for name, spec in channel_specs(pm).items()}
 
 
 def open_storage(

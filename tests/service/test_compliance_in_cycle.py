@@ -35,16 +35,16 @@ from loancollect.builtin.compliance import (
     template_tags,
 )
 from loancollect.builtin.templates import load_templates
-from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.domain.case import Case
 from loancollect.domain.compliance import Channel, Tag
-from loancollect.domain.events import Event, make_event
+from loancollect.domain.events import ActionSent, ContactOutcomeRecorded, Event, OptedOut
 from loancollect.domain.strategy import ActionRule, PlannedAction, Strategy, Tone, idempotency_key
+from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.errors import ConfigurationError
 from loancollect.ports import OutboxStatus
 from loancollect.registry import TemplateSpec
 from loancollect.templates import TemplateCatalog
-from loancollect.testing import FixedClock, MemoryStore, RecordingChannel
+from loancollect.testing import FixedClock, MemoryStore, RecordingChannel, make_event
 
 RULES = ["rules-cn", "rules-us", "rules-uk", "rules-eu"]
 CHANNELS = ("sms", "email", "letter", "phone", "visit")
@@ -513,27 +513,27 @@ def test_history_outcomes_complete_the_attempt_they_belong_to() -> None:
     sent_at = beijing(day, 10)
     history = [
         make_event(
-            EventKind.ACTION_SENT,
+            ActionSent(
+                key="k1",
+                channel="phone",
+                rule="call",
+                attempts=1,
+                contact="+86*********00",
+                place="mobile",
+            ),
             "L",
             day,
             at=sent_at,
-            data={"channel": "phone", "contact": "+86*********00", "place": "mobile"},
         ),
         make_event(
-            EventKind.CONTACT_OUTCOME,
+            ContactOutcomeRecorded(channel="phone", outcome="right_party_contact"),
             "L",
             day,
             at=sent_at.add(minutes=2),
-            data={"channel": "phone", "outcome": "right_party_contact"},
         ),
-        make_event(
-            EventKind.CONTACT_OUTCOME,
-            "L",
-            day,
-            data={"channel": "phone", "outcome": "no_answer"},
-        ),
-        make_event(EventKind.OPT_OUT, "L", day, data={"channel": "sms"}),
-        make_event(EventKind.ACTION_SENT, "L", day, at=sent_at, data={"channel": "crm"}),
+        make_event(ContactOutcomeRecorded(channel="phone", outcome="no_answer"), "L", day),
+        make_event(OptedOut(channel="sms"), "L", day),
+        make_event(EventKind.ACTION_SENT, "L", day, at=sent_at, channel="crm"),  # no medium
     ]
     call, agent_call, opt_out = contact_events(history, zone)
     assert (call.channel, call.address, call.place) == (Channel.CALL, "+86*********00", "mobile")

@@ -193,3 +193,38 @@ def test_every_rule_is_documented() -> None:
         assert f"`{rule.info.id}`" in text, rule.info.id
     for r in full.retention:
         assert f"`{r.id}`" in text, r.id
+
+
+# -- instant messages (WeChat, QQ) ------------------------------------------------------
+
+
+def test_an_instant_message_at_2330_beijing_waits_for_0800_like_an_sms() -> None:
+    for medium in (Channel.INSTANT_MESSAGE, Channel.SMS):
+        v = check(call(at(3, 23, 30), channel=medium), who(), D, [], CN)
+        assert v.outcome is Outcome.RESCHEDULED
+        assert v.rule_ids == ("CN-01",)
+        assert v.earliest == at(4, 8)
+    assert check(call(at(3, 10), channel=Channel.INSTANT_MESSAGE), who(), D, [], CN).allowed
+
+
+def test_an_instant_message_from_an_agents_private_account_needs_consent() -> None:
+    v = check(
+        call(at(3, 10), channel=Channel.INSTANT_MESSAGE, agent_uses_private_account=True),
+        who(),
+        D,
+        [],
+        CN,
+    )
+    assert v.rule_ids == ("CN-08-ACCOUNTS",)
+
+
+def test_instant_messages_are_not_counted_as_call_attempts() -> None:
+    def sent(i: int, medium: Channel) -> ContactEvent:
+        return ContactEvent(
+            at=at(3, 9, 10 * i), channel=medium, debt_ids={"d1"}, address="138", connected=False
+        )
+
+    messages = [sent(i, Channel.INSTANT_MESSAGE) for i in range(6)]
+    assert check(call(at(3, 15), address="138"), who(), D, messages, CN).allowed
+    calls = [sent(i, Channel.CALL) for i in range(6)]
+    assert not check(call(at(3, 15), address="138"), who(), D, calls, CN).allowed

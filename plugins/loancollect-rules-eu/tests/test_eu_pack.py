@@ -92,3 +92,18 @@ def test_every_rule_is_documented() -> None:
     for p in (pack(EuOptions(policy_window=(dt.time(8), dt.time(20)))), italy()):
         for rule in p.rules:
             assert f"`{rule.info.id}`" in text, rule.info.id
+
+
+def test_instant_messages_follow_the_framework_and_the_policy_window() -> None:
+    night = ProposedContact(
+        at=pendulum.datetime(2026, 12, 1, 23, tz="Europe/Rome"), channel=Channel.INSTANT_MESSAGE
+    )
+    assert check(night, WHO, DebtFacts(id="d1"), [], EU).allowed
+    windowed = pack(EuOptions(policy_window=(dt.time(8), dt.time(20))))
+    assert not check(night, WHO, DebtFacts(id="d1"), [], windowed).allowed
+    # EU-07 (Italy) is about pre-recorded calls, postcards and door notices, not messages.
+    packs = select_packs([EU, italy()], "IT")
+    day = proposal(channel=Channel.INSTANT_MESSAGE, content_tags={"postcard"})
+    assert check(day, WHO, DebtFacts(id="d1"), [], packs).allowed
+    harassing = proposal(channel=Channel.INSTANT_MESSAGE, content_tags={Tag.THREAT})
+    assert not check(harassing, WHO, DebtFacts(id="d1"), [], EU).allowed

@@ -166,3 +166,13 @@ def test_every_rule_is_documented() -> None:
     for p in (pack(options), respite_pack(options)):
         for rule in p.rules:
             assert f"`{rule.info.id}`" in text, rule.info.id
+
+
+def test_the_firm_window_applies_to_instant_messages() -> None:
+    late = call(at(3, 21, 30), channel=Channel.INSTANT_MESSAGE)
+    v = check(late, who(), D, [], packs_for("GB-ENG"))
+    assert not v.allowed
+    assert v.earliest == at(4, 8)
+    assert check(
+        call(at(3, 10), channel=Channel.INSTANT_MESSAGE), who(), D, [], packs_for("GB-ENG")
+    ).allowed

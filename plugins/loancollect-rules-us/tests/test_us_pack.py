@@ -213,3 +213,57 @@ def test_every_rule_is_documented() -> None:
         for rule in p.rules:
             assert f"`{rule.info.id}`" in text, rule.info.id
     assert "`US-34`" in text
+
+
+# -- instant messages: electronic communications (12 CFR 1006.2(d)) -------------------
+
+
+def test_an_instant_message_needs_the_opt_out_and_the_disclosure_like_a_text() -> None:
+    ok = Template(
+        name="im",
+        channel=Channel.INSTANT_MESSAGE,
+        content_tags={Tag.DEBT_COLLECTOR_DISCLOSURE, Tag.OPT_OUT_INSTRUCTIONS},
+    )
+    lint_templates([US], [ok])
+    with pytest.raises(ConfigurationError, match="US-18"):
+        lint_templates(
+            [US],
+            [
+                Template(
+                    name="im",
+                    channel=Channel.INSTANT_MESSAGE,
+                    content_tags={Tag.DEBT_COLLECTOR_DISCLOSURE},
+                )
+            ],
+        )
+    with pytest.raises(ConfigurationError, match="US-24"):
+        lint_templates(
+            [US],
+            [
+                Template(
+                    name="im",
+                    channel=Channel.INSTANT_MESSAGE,
+                    content_tags={Tag.OPT_OUT_INSTRUCTIONS},
+                )
+            ],
+        )
+
+
+def test_an_instant_message_at_night_waits_for_the_window() -> None:
+    tags = {Tag.DEBT_COLLECTOR_DISCLOSURE, Tag.OPT_OUT_INSTRUCTIONS, Tag.MINI_MIRANDA}
+    im = call(at(3, 22), channel=Channel.INSTANT_MESSAGE, content_tags=tags)
+    v = check(im, who(), D, [], US)
+    assert v.rule_ids == ("US-01",)
+    assert v.earliest == at(4, 8)
+
+
+def test_an_instant_message_is_not_a_call_for_the_seven_in_seven() -> None:
+    history = [placed(at(day, 10), channel=Channel.INSTANT_MESSAGE) for day in range(1, 8)]
+    assert check(call(at(7, 12)), who(), D, history, US).allowed
+
+
+def test_massachusetts_counts_instant_messages_with_calls_and_texts() -> None:
+    packs = select_packs([US, massachusetts()], "US-MA")
+    history = [placed(at(1), channel=Channel.INSTANT_MESSAGE), placed(at(2))]
+    v = check(call(at(3)), who(jurisdiction="US-MA"), D, history, packs)
+    assert v.rule_ids == ("US-MA-1",)

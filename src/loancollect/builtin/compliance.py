@@ -6,11 +6,10 @@ what is known about the borrower, the debt and the contact history. This module
 translates the cycle's world into those inputs and the verdict back into
 :class:`~loancollect.registry.ContactViolation` records:
 
-- the planned action becomes the proposed contact: its channel (``sms``, ``phone``,
-  ``email``, ``letter``, ``visit`` … mapped to a compliance
-  :class:`~loancollect.domain.compliance.Channel`), the borrower as the target, the
-  contact point (masked) and its label as the place, and the content tags of the
-  action's template (:func:`template_tags`) and tone;
+- the planned action becomes the proposed contact: its channel's medium (a
+  compliance :class:`~loancollect.domain.compliance.Channel`, see below), the
+  borrower as the target, the contact point (masked) and its label as the place,
+  and the content tags of the action's template (:func:`template_tags`) and tone;
 - the loan and the case become :class:`~loancollect.domain.compliance.BorrowerFacts`
   (zones from the borrower, flags from holds and case flags, :func:`borrower_flags`)
   and :class:`~loancollect.domain.compliance.DebtFacts` (:func:`debt_facts`);
@@ -19,6 +18,19 @@ translates the cycle's world into those inputs and the verdict back into
   ``CONTACT_OUTCOME`` says whether that attempt connected and was a conversation,
   ``OPT_OUT`` is the borrower's opt-out of a channel.
 
+The medium of a channel is declared, never guessed from its name. In order:
+
+1. the configuration ``compliance.channels`` (``{"acme-dialer": "call"}``);
+2. the channel's registration, ``ChannelSpec(medium=...)``; a registered channel
+   that declares none is not used to contact anyone: each of its actions gets a
+   violation naming the channel and the fix, so it is blocked (fail closed);
+3. for a name no plug-in registers, :data:`CORE_CHANNELS`: the names the
+   built-in strategies use (``sms``, ``phone``, ``email``, ``letter``, ``visit``),
+   for hosts that pass their own channel objects to the engine under those names.
+
+A channel of medium ``none`` (a CRM sync) contacts nobody and is not checked; any
+other channel name is blocked like an undeclared one.
+
 The packs are those registered through ``loancollect_register_rules`` that cover
 the borrower's jurisdiction. A borrower whose jurisdiction no registered pack
 covers is allowed (there is nothing to check against); the guard logs that once
@@ -26,7 +38,7 @@ per jurisdiction.
 
 How the guard gets the packs without global state: the module is a default
 plug-in (``loancollect.builtin.compliance``, block it to switch the bridge off);
-:func:`install`, which :class:`~loancollect.cycle.CollectionEngine` calls at
+:func:`install`, which :class:`~loancollect.engine.CollectionEngine` calls at
 start-up, collects the registered packs from *that* plug-in manager, lints the
 engine's templates against them and registers a :class:`ComplianceGuard`
 instance on the same manager. Each manager has its own guard.
@@ -74,7 +86,13 @@ from loancollect.domain.compliance import (
     select_packs,
 )
 from loancollect.domain.errors import ConfigurationError
-from loancollect.domain.events import Event, EventKind
+from loancollect.domain.events import (
+    ActionSent,
+    ContactOutcomeRecorded,
+    Event,
+    EventKind,
+    OptedOut,
+)
 from loancollect.domain.loans import Loan
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
 from loancollect.domain.strategy import PlannedAction, Tone
@@ -87,12 +105,13 @@ __all__ = [
     "BORROWER_FLAGS",
     "CEASE_FLAG",
     "CONFIG_CHANNELS",
+    "CORE_CHANNELS",
     "DEBT_FLAGS",
-    "DEFAULT_CHANNELS",
     "GUARD_NAME",
     "IDENTITY_FIRST",
     "PLUGIN_NAME",
     "REFUSAL_FLAG",
+    "UNDECLARED_MEDIUM",
     "ComplianceGuard",
     "borrower_flags",
     "channel_for",
@@ -116,32 +135,24 @@ GUARD_NAME = "loancollect.builtin.compliance.guard"
 CONFIG_CHANNELS = "compliance.channels"
 """Configuration key: ``{channel name: compliance channel}``, e.g. ``{"acme-sms": "sms"}``."""
 
-DEFAULT_CHANNELS: Mapping[str, Channel] = MappingProxyType(
+CORE_CHANNELS: Mapping[str, Channel] = MappingProxyType(
     {
         "sms": Channel.SMS,
         "phone": Channel.CALL,
-        "call": Channel.CALL,
-        "voice": Channel.CALL,
-        "dialer": Channel.CALL,
-        "voicemail": Channel.VOICEMAIL,
         "email": Channel.EMAIL,
-        "mail": Channel.EMAIL,
         "letter": Channel.LETTER,
-        "letters": Channel.LETTER,
         "visit": Channel.VISIT,
-        "visits": Channel.VISIT,
-        "push": Channel.APP_PUSH,
-        "app_push": Channel.APP_PUSH,
-        "im": Channel.INSTANT_MESSAGE,
-        "instant_message": Channel.INSTANT_MESSAGE,
-        "social": Channel.SOCIAL,
     }
 )
-"""Cycle channel names and the compliance channel each one is.
+"""The media of the channel names the built-in strategies use.
 
-A name not listed is matched by its parts (``acme-sms`` is ``sms``); a name that
-matches nothing (``crm``) is not a contact with the borrower and is not checked.
+They apply only to a name no plug-in registers (a host that passes its own channel
+objects to the engine under these names); a registered channel's declaration, and
+the configuration, come first. No other name has a medium unless it is declared.
 """
+
+UNDECLARED_MEDIUM = "channel-medium"
+"""The rule id of the violation given to every action of a channel with no medium."""
 
 CEASE_FLAG = "cease_communication"
 """Case flag: the borrower asked us to stop communicating (``cease_communication`` or
@@ -162,7 +173,6 @@ detail (a call script), so the proposed contact counts as ``identity_verified``.
 
 _DECLARATION = re.compile(r"\{#-?\s*content:(.*?)-?#\}", re.S)
 _VARIABLE = re.compile(r"\{\{-?\s*([a-z_]+)")
-_PARTS = re.compile(r"[-_.+:/ ]+")
 
 # What a template variable tells about the content of the message.
 _VARIABLE_TAGS: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -184,18 +194,21 @@ _TONE_TAGS: Mapping[Tone, frozenset[str]] = MappingProxyType(
 )
 
 # CONTACT_OUTCOME -> (connected, conversation with the borrower).
-_OUTCOMES: Mapping[str, tuple[bool, bool]] = MappingProxyType(
+_OUTCOMES: Mapping[OutcomeKind, tuple[bool, bool]] = MappingProxyType(
     {
-        OutcomeKind.RIGHT_PARTY_CONTACT.value: (True, True),
-        OutcomeKind.PROMISE.value: (True, True),
-        OutcomeKind.REFUSED.value: (True, True),
-        OutcomeKind.DISPUTE_RAISED.value: (True, True),
-        OutcomeKind.HARDSHIP_STATED.value: (True, True),
-        OutcomeKind.NO_ANSWER.value: (True, False),
-        OutcomeKind.WRONG_NUMBER.value: (True, False),
-        OutcomeKind.THIRD_PARTY.value: (True, False),
+        OutcomeKind.RIGHT_PARTY_CONTACT: (True, True),
+        OutcomeKind.PROMISE: (True, True),
+        OutcomeKind.REFUSED: (True, True),
+        OutcomeKind.DISPUTE_RAISED: (True, True),
+        OutcomeKind.HARDSHIP_STATED: (True, True),
+        OutcomeKind.NO_ANSWER: (True, False),
+        OutcomeKind.WRONG_NUMBER: (True, False),
+        OutcomeKind.THIRD_PARTY: (True, False),
     }
 )
+
+# The events the contact history is made of.
+_HISTORY = frozenset({EventKind.ACTION_SENT, EventKind.CONTACT_OUTCOME, EventKind.OPT_OUT})
 
 _NOT_IN_COLLECTION = frozenset({"current", "pre_delinquency", "cured", "closed", "settled"})
 
@@ -203,20 +216,10 @@ _NOT_IN_COLLECTION = frozenset({"current", "pre_delinquency", "cured", "closed",
 # -- channels and templates -----------------------------------------------------
 
 
-def channel_for(name: str, channels: Mapping[str, Channel] = DEFAULT_CHANNELS) -> Channel | None:
-    """The compliance channel of cycle channel ``name``, or ``None`` if it is no contact.
-
-    An exact entry of ``channels`` wins; otherwise the first part of the name
-    (split on ``- _ . + : /``) that is an entry (``acme-sms`` → ``sms``).
-    """
-    key = name.strip().lower()
-    found = channels.get(key)
-    if found is not None:
-        return found
-    for part in _PARTS.split(key):
-        if part in channels:
-            return channels[part]
-    return None
+def channel_for(name: str, channels: Mapping[str, Channel] = CORE_CHANNELS) -> Channel | None:
+    """The medium of channel ``name`` in ``channels`` (names compared lower-cased), or
+    ``None`` when it has none. Nothing is guessed from the name."""
+    return channels.get(name.strip().lower())
 
 
 def template_tags(spec: TemplateSpec) -> frozenset[str]:
@@ -255,21 +258,22 @@ def _label(spec: TemplateSpec) -> str:
 def lint_catalog(
     packs: Iterable[RulePack],
     specs: Iterable[TemplateSpec],
-    channels: Mapping[str, Channel] = DEFAULT_CHANNELS,
+    channels: Mapping[str, Channel] = CORE_CHANNELS,
 ) -> None:
     """Check every template against every pack's content rules.
 
     Every template is checked against every pack, whatever its locale: a locale is
     the borrower's language, not their jurisdiction (a Chinese-speaking borrower in
-    New York gets the ``zh_CN`` texts under US rules). Templates of channels that
-    are no contact (``crm``) are skipped.
+    New York gets the ``zh_CN`` texts under US rules). ``channels`` gives each
+    channel's medium; templates of channels that contact nobody (medium ``none``)
+    or have no medium (never sent) are skipped.
 
     :raises ConfigurationError: naming every template and rule that do not agree.
     """
     templates = []
     for spec in specs:
         channel = channel_for(spec.channel, channels)
-        if channel is None:
+        if channel is None or not channel.is_contact:
             continue
         templates.append(
             Template(
@@ -385,7 +389,7 @@ def debt_facts(loan: Loan, case: Case, zone: str, lpr: LprTable = CN_ONE_YEAR_LP
 def contact_events(
     history: Sequence[Event],
     zone: str,
-    channels: Mapping[str, Channel] = DEFAULT_CHANNELS,
+    channels: Mapping[str, Channel] = CORE_CHANNELS,
 ) -> tuple[ContactEvent, ...]:
     """The contact history the rules count, from a loan's stored events.
 
@@ -397,17 +401,19 @@ def contact_events(
       an attempt (an agent's own call) it is an attempt of its own.
     - ``OPT_OUT``: the borrower's inbound request not to use the channel.
 
-    Events without an instant count at the start of their business day in ``zone``.
-    Events on channels that are no contact (``crm``) are left out.
+    ``channels`` gives each channel's medium. Events without an instant count at the
+    start of their business day in ``zone``. Events on channels that contact nobody
+    (medium ``none``) or have no medium are left out.
     """
     out: list[ContactEvent] = []
     open_attempts: dict[tuple[Channel, dt.date], list[int]] = {}
     for event in history:
-        name = event.get("channel")
-        if not name:
+        if event.kind not in _HISTORY:
             continue
-        channel = channel_for(name, channels)
-        if channel is None:
+        payload = event.payload
+        assert isinstance(payload, ActionSent | ContactOutcomeRecorded | OptedOut)
+        channel = channel_for(payload.channel, channels)
+        if channel is None or not channel.is_contact:
             continue
         at = (
             pendulum.instance(event.at).in_timezone(pendulum.UTC)
@@ -415,19 +421,19 @@ def contact_events(
             else _day_start(event.on, zone)
         )
         debt_ids = frozenset({event.loan_id})
-        if event.kind is EventKind.ACTION_SENT:
+        if isinstance(payload, ActionSent):
             open_attempts.setdefault((channel, event.on), []).append(len(out))
             out.append(
                 ContactEvent(
                     at=at,
                     channel=channel,
                     debt_ids=debt_ids,
-                    address=event.get("contact") or None,
-                    place=event.get("place") or None,
+                    address=payload.contact or None,
+                    place=payload.place or None,
                 )
             )
-        elif event.kind is EventKind.CONTACT_OUTCOME:
-            connected, conversation = _OUTCOMES.get(event.get("outcome") or "", (True, False))
+        elif isinstance(payload, ContactOutcomeRecorded):
+            connected, conversation = _OUTCOMES.get(payload.outcome, (True, False))
             waiting = open_attempts.get((channel, event.on), [])
             match = next(
                 (i for i in reversed(waiting) if event.at is None or out[i].at <= at), None
@@ -447,7 +453,7 @@ def contact_events(
                         conversation=conversation,
                     )
                 )
-        elif event.kind is EventKind.OPT_OUT:
+        else:
             out.append(
                 ContactEvent(
                     at=at,
@@ -462,7 +468,7 @@ def contact_events(
 
 
 def opt_out_events(
-    case: Case, zone: str, channels: Mapping[str, Channel] = DEFAULT_CHANNELS
+    case: Case, zone: str, channels: Mapping[str, Channel] = CORE_CHANNELS
 ) -> tuple[ContactEvent, ...]:
     """The opt-outs kept on the case (flags ``opt_out:<channel>:<YYYY-MM-DD>``, set by
     the engine's ``record_opt_out``), as inbound opt-out events whatever their age."""
@@ -476,7 +482,7 @@ def opt_out_events(
             on = dt.date.fromisoformat(parts[2])
         except ValueError:
             continue
-        if channel is None:
+        if channel is None or not channel.is_contact:
             continue
         out.append(
             ContactEvent(
@@ -539,7 +545,10 @@ class ComplianceGuard:
 
     :param packs: the registered rule packs.
     :param templates: the engine's templates, for the content tags of each action.
-    :param channels: cycle channel names → compliance channels.
+    :param media: the medium each registered channel declares (``None``: it declares
+        none), as :func:`loancollect.registry.channel_media` gives them.
+    :param channels: media that override the declarations (what the configuration
+        ``compliance.channels`` adds).
     :param lpr: the one-year LPR table for the private-lending cap.
     """
 
@@ -548,12 +557,15 @@ class ComplianceGuard:
         packs: Iterable[RulePack],
         *,
         templates: TemplateCatalog | None = None,
-        channels: Mapping[str, Channel] = DEFAULT_CHANNELS,
+        media: Mapping[str, Channel | None] | None = None,
+        channels: Mapping[str, Channel] | None = None,
         lpr: LprTable = CN_ONE_YEAR_LPR,
     ) -> None:
         self.packs: tuple[RulePack, ...] = tuple(packs)
         self.templates = templates
-        self.channels: Mapping[str, Channel] = MappingProxyType(dict(channels))
+        self._declared = {k.strip().lower(): v for k, v in (media or {}).items()}
+        self._configured = {k.strip().lower(): v for k, v in (channels or {}).items()}
+        self.channels: Mapping[str, Channel] = self._resolve()
         self.lpr = lpr
         self._tags = (
             {spec.key: template_tags(spec) for spec in templates.specs} if templates else {}
@@ -568,9 +580,36 @@ class ComplianceGuard:
     def __repr__(self) -> str:
         return f"ComplianceGuard(packs={[p.name for p in self.packs]})"
 
+    def _resolve(self) -> Mapping[str, Channel]:
+        """Every channel name with a medium: configured, else declared, else a core name
+        no plug-in registers."""
+        merged = {n: m for n, m in CORE_CHANNELS.items() if n not in self._declared}
+        merged.update((n, m) for n, m in self._declared.items() if m is not None)
+        merged.update(self._configured)
+        return MappingProxyType(merged)
+
+    def medium(self, name: str) -> Channel | None:
+        """The medium of channel ``name`` (``Channel.NONE`` if it contacts nobody), or
+        ``None`` if it has none: then it must not be used to contact anyone."""
+        return channel_for(name, self.channels)
+
+    def undeclared(self, name: str) -> ContactViolation:
+        """The violation every action of channel ``name``, which has no medium, gets."""
+        declared = name.strip().lower() in self._declared
+        return ContactViolation(
+            rule_id=UNDECLARED_MEDIUM,
+            detail=(
+                f"channel {name!r} "
+                + ("declares no compliance medium" if declared else "is not registered")
+                + ", so nothing may be sent through it: declare ChannelSpec(medium=...) "
+                f"in its registration, or map it in the configuration {CONFIG_CHANNELS!r}"
+            ),
+        )
+
     @hookimpl
     def loancollect_configure(self, config: Mapping[str, object]) -> None:
-        """Read extra channel names from ``config["compliance.channels"]``."""
+        """Read channel media from ``config["compliance.channels"]`` (``{name: medium}``);
+        they override what the channels declare."""
         extra = config.get(CONFIG_CHANNELS)
         if extra is None:
             return
@@ -579,7 +618,7 @@ class ComplianceGuard:
                 f"configuration {CONFIG_CHANNELS!r}: expected a mapping of channel names "
                 f"to one of {sorted(c.value for c in Channel)}"
             )
-        merged = dict(self.channels)
+        merged = dict(self._configured)
         for name, value in extra.items():
             try:
                 merged[str(name).strip().lower()] = (
@@ -590,7 +629,8 @@ class ComplianceGuard:
                     f"configuration {CONFIG_CHANNELS!r}: channel {name!r} maps to {value!r}, "
                     f"not one of {sorted(c.value for c in Channel)}"
                 ) from None
-        self.channels = MappingProxyType(merged)
+        self._configured = merged
+        self.channels = self._resolve()
 
     def lint(self, specs: Iterable[TemplateSpec]) -> None:
         """Check templates against the packs (:func:`lint_catalog`).
@@ -632,11 +672,16 @@ class ComplianceGuard:
     ) -> Verdict | None:
         """The engine's verdict on ``action``, or ``None`` when nothing applies.
 
-        ``None`` means the channel is no contact with the borrower, or no registered
+        ``None`` means the channel contacts nobody (medium ``none``), or no registered
         pack covers the borrower's jurisdiction (logged once per jurisdiction).
+
+        :raises ConfigurationError: if the action's channel has no medium (see
+            :meth:`undeclared`; the hook answers with that violation instead).
         """
-        channel = channel_for(action.channel, self.channels)
+        channel = self.medium(action.channel)
         if channel is None:
+            raise ConfigurationError(self.undeclared(action.channel).detail)
+        if not channel.is_contact:
             return None
         borrower = loan.borrower
         try:
@@ -701,7 +746,15 @@ class ComplianceGuard:
         at: dt.datetime,
         history: tuple[Event, ...],
     ) -> list[ContactViolation]:
-        """Object to the action when the packs block or reschedule it."""
+        """Object to the action when the packs block or reschedule it, and to every
+        action of a channel that has no medium."""
+        if self.medium(action.channel) is None:
+            self._warn_once(
+                f"medium:{action.channel}",
+                "%s",
+                self.undeclared(action.channel).detail + "; its actions are blocked",
+            )
+            return [self.undeclared(action.channel)]
         verdict = self.verdict(
             action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
         )
@@ -724,7 +777,9 @@ def install(
     """
     if pm.is_blocked(PLUGIN_NAME) or not pm.has_plugin(PLUGIN_NAME):
         return None
-    guard = ComplianceGuard(registry.rule_packs(pm).values(), templates=templates)
+    guard = ComplianceGuard(
+        registry.rule_packs(pm).values(), templates=templates, media=registry.channel_media(pm)
+    )
     previous = pm.get_plugin(GUARD_NAME)
     if previous is not None:
         pm.unregister(previous)

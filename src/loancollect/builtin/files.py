@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.strategy import PlannedAction
 from loancollect.hookspecs import hookimpl
@@ -99,11 +100,18 @@ def _make(settings: Mapping[str, str]) -> Channel:
 
 @hookimpl
 def loancollect_register_channels() -> list[ChannelSpec]:
-    """The file channel: settings ``dir`` (required) and ``name`` (the file's name)."""
+    """The file channel: settings ``dir`` (required) and ``name`` (the file's name).
+
+    Under its own name it contacts nobody (medium ``NONE``: the messages stay in a
+    file). Standing in for a real channel (the demo writes its ``sms``, ``phone`` and
+    ``visit`` messages so), a :class:`FileChannel` is given to the engine under that
+    channel's name, and the medium of that name applies.
+    """
     return [
         ChannelSpec(
             name="file",
             factory=_make,
+            medium=Medium.NONE,
             contact_kind=None,
             capabilities=frozenset({CAP_IDEMPOTENT, CAP_POLL}),
             description="writes each message as a JSON line into <dir>/<name>.jsonl",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.strategy import PlannedAction
 from loancollect.hookspecs import hookimpl
 from loancollect.ports import (
@@ -158,11 +159,18 @@ def _make(settings: Mapping[str, str]) -> Channel:
 
 @hookimpl
 def loancollect_register_channels() -> list[ChannelSpec]:
-    """The recording channel (needs no contact point)."""
+    """The recording channel (needs no contact point).
+
+    Under its own name it contacts nobody (medium ``NONE``). Standing in for a real
+    channel, a :class:`RecordingChannel` is given to the engine under that channel's
+    name (``channels={"sms": RecordingChannel("sms")}``), and the medium of that name
+    applies: the recording channel for ``sms`` is checked as SMS.
+    """
     return [
         ChannelSpec(
             name="recording",
             factory=_make,
+            medium=Medium.NONE,
             contact_kind=None,
             capabilities=frozenset({CAP_IDEMPOTENT, CAP_POLL, CAP_HTML, CAP_SUBJECT}),
             description="records sends instead of delivering them (tests, embedding)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loancollect import hookimpl
+from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.loans import ContactKind
 from loancollect.registry import ChannelSpec
 from loancollect_email.channel import CAPABILITIES, from_settings
@@ -15,6 +16,7 @@ def loancollect_register_channels() -> list[ChannelSpec]:
         ChannelSpec(
             name="email",
             factory=from_settings,
+            medium=Medium.EMAIL,
             contact_kind=ContactKind.EMAIL,
             capabilities=CAPABILITIES,
             description="e-mail through an SMTP server, or .eml files in a directory",

@@ -78,6 +78,11 @@ COLLECTION_LETTER_TAGS = frozenset(
 )
 
 _VOICE = frozenset({Channel.CALL, Channel.VOICEMAIL})
+# Instant messages (WeChat, QQ) are written electronic messages like SMS: the window
+# (CN-01), the content rules (CN-08) and third-party limits (CN-05) name no medium and
+# apply to them; the private-account ban (CN-08-ACCOUNTS) lists them with SMS. The
+# frequency caps CN-03 and CN-04 count calls (effective conversations and unanswered
+# dial attempts), not messages.
 
 
 @attrs.frozen(kw_only=True)

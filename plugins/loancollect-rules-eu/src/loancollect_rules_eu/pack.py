@@ -235,6 +235,9 @@ def italy() -> RulePack:
                         Tag.PUBLIC_NOTICE,
                     }
                 ),
+                # Pre-recorded calls, paper and the door: not electronic messages
+                # (SMS, e-mail, instant messages), which the framework rules and the
+                # national window cover like every medium.
                 channels=frozenset(
                     {Channel.CALL, Channel.VOICEMAIL, Channel.LETTER, Channel.VISIT}
                 ),

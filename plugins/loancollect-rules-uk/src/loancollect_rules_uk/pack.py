@@ -111,6 +111,8 @@ def _window(options: UkOptions) -> ContactWindow:
 
 
 def _rules(options: UkOptions) -> list[Rule]:
+    # CONC 7 names no medium: every rule here (window, caps, the customer's requests)
+    # applies to calls, letters, visits, SMS, e-mail and instant messages alike.
     rules: list[Rule] = [
         DisputeHold(
             info=_info(

@@ -84,7 +84,13 @@ LIMITED_CONTENT_TAGS = frozenset(
 )
 
 _CALLS = frozenset({Channel.CALL, Channel.VOICEMAIL})
-_ELECTRONIC = frozenset({Channel.EMAIL, Channel.SMS})
+# Electronic communications: media other than telephone calls, e-mail, text and
+# instant messages among them (12 CFR 1006.2(d)); an instant message (WeChat,
+# WhatsApp) is judged like a text message.
+_ELECTRONIC = frozenset({Channel.EMAIL, Channel.SMS, Channel.INSTANT_MESSAGE})
+# Every communication carries the debt collector disclosure (15 U.S.C. §1692e(11)):
+# calls, letters and the electronic media.
+_COMMUNICATIONS = frozenset({Channel.CALL, Channel.LETTER}) | _ELECTRONIC
 # Persons whose calls are excluded from the frequency counts (1006.14(b)(3)(iii)).
 _EXCLUDED = frozenset({TargetKind.ATTORNEY})
 _THIRD_PARTIES = frozenset(
@@ -485,7 +491,7 @@ def _federal(options: UsOptions) -> list[Rule]:
                 "required tag debt_collector_disclosure; limited-content messages exempt",
             ),
             required=frozenset({Tag.DEBT_COLLECTOR_DISCLOSURE}),
-            channels=frozenset({Channel.CALL, Channel.LETTER, Channel.EMAIL, Channel.SMS}),
+            channels=_COMMUNICATIONS,
             purposes=frozenset({Purpose.COLLECTION}),
             unless_tags=frozenset({Tag.LIMITED_CONTENT, Tag.OPTOUT_CONFIRMATION_ONLY}),
         ),
@@ -498,7 +504,7 @@ def _federal(options: UsOptions) -> list[Rule]:
                 "required tag mini_miranda on the first outbound communication (run time)",
             ),
             required=frozenset({Tag.MINI_MIRANDA}),
-            channels=frozenset({Channel.CALL, Channel.LETTER, Channel.EMAIL, Channel.SMS}),
+            channels=_COMMUNICATIONS,
             purposes=frozenset({Purpose.COLLECTION}),
             unless_tags=frozenset({Tag.LIMITED_CONTENT, Tag.OPTOUT_CONFIRMATION_ONLY}),
             first_contact_only=True,
@@ -587,7 +593,10 @@ def massachusetts(*, count_attempts: bool = True) -> RulePack:
     recorded messages count with calls.
     """
     count = Count.ATTEMPTS if count_attempts else Count.CONVERSATIONS
-    phone = frozenset({Channel.CALL, Channel.VOICEMAIL, Channel.SMS})
+    # 940 CMR 7.04(1)(f) counts communications "via telephone, either in person or via
+    # text messaging or recorded audio message"; an instant message to the debtor's
+    # phone is counted as text messaging [?].
+    phone = frozenset({Channel.CALL, Channel.VOICEMAIL, Channel.SMS, Channel.INSTANT_MESSAGE})
     return state_overlay(
         "US-MA",
         [

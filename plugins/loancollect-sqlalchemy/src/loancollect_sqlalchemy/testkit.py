@@ -16,9 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import sqlalchemy as sa
 
+from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.strategy import PlannedAction
 from loancollect.ports import CAP_IDEMPOTENT, DeliveryResult, RenderedMessage
 from loancollect.testing.clock import FixedClock
@@ -26,8 +29,18 @@ from loancollect_sqlalchemy.repository import make_engine
 
 __all__ = ["CHANNELS", "Gateway", "SendLog", "channels_from_env", "clock_from_env", "sends_table"]
 
-CHANNELS = ("sms", "email", "phone", "letter", "visit")
-"""The channel names the default strategy uses."""
+CHANNELS: Mapping[str, Medium] = MappingProxyType(
+    {
+        "sms": Medium.SMS,
+        "email": Medium.EMAIL,
+        "phone": Medium.CALL,
+        "letter": Medium.LETTER,
+        "visit": Medium.VISIT,
+    }
+)
+"""The channel names the default strategy uses, with the compliance medium each one
+is. :class:`Gateway` and :class:`SendLog` stand in for them under these names, so
+the rule packs judge them as these media (the core's ``CORE_CHANNELS``)."""
 
 _meta = sa.MetaData()
 sends_table = sa.Table(

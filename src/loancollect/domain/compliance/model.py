@@ -95,7 +95,11 @@ def _mask(value: str | None) -> str | None:
 
 
 class Channel(enum.Enum):
-    """The medium of a contact."""
+    """The medium of a contact.
+
+    ``NONE`` is the medium of a channel that contacts nobody (a CRM sync, a data
+    export): such a channel is never a proposed contact and is never checked.
+    """
 
     CALL = "call"
     VOICEMAIL = "voicemail"
@@ -105,7 +109,13 @@ class Channel(enum.Enum):
     VISIT = "visit"
     SOCIAL = "social"
     APP_PUSH = "app_push"
-    INSTANT_MESSAGE = "instant_message"
+    INSTANT_MESSAGE = "instant_message"  # WeChat, WhatsApp, LINE, Telegram …
+    NONE = "none"
+
+    @property
+    def is_contact(self) -> bool:
+        """False for ``NONE`` (no person is contacted), True for every other medium."""
+        return self is not Channel.NONE
 
     @property
     def is_telephone(self) -> bool:
@@ -696,6 +706,10 @@ class ProposedContact:
         _instants(self)
         if not isinstance(self.channel, Channel):
             raise ValidationError("proposed.channel", self.channel, "expected a Channel")
+        if not self.channel.is_contact:
+            raise ValidationError(
+                "proposed.channel", self.channel.value, "contacts nobody; there is nothing to check"
+            )
         if not isinstance(self.target_kind, TargetKind):
             raise ValidationError("proposed.target_kind", self.target_kind, "expected a TargetKind")
 
