@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import attrs
 import pendulum
 import pytest
 
 from loancollect import ValidationError
-from loancollect.domain.events import GENESIS, EventKind, chain, make_event, verify_chain
+from loancollect.domain.events import (
+    GENESIS,
+    ActionPlanned,
+    ActionSent,
+    CaseClosed,
+    EventKind,
+    PaymentReceived,
+    StageChanged,
+    chain,
+    new_event,
+    verify_chain,
+)
 
 DAY = dt.date(2025, 3, 1)
 
@@ -17,18 +29,20 @@ DAY = dt.date(2025, 3, 1)
 def stream() -> tuple:  # type: ignore[type-arg]
     return chain(
         [
-            make_event(
-                EventKind.STAGE_CHANGED,
-                "L1",
-                DAY,
-                data={"previous": "current", "current": "overdue_confirmation"},
+            new_event(
+                StageChanged(previous="current", current="overdue_confirmation", reason="dpd"),
+                loan_id="L1",
+                on=DAY,
             ),
-            make_event(EventKind.ACTION_PLANNED, "L1", DAY, data={"rule": "confirm.sms"}),
-            make_event(
-                EventKind.PAYMENT_RECEIVED,
-                "L1",
-                DAY + dt.timedelta(days=1),
-                data={"amount": "100.00"},
+            new_event(
+                ActionPlanned(rule="confirm.sms", channel="sms", key="k", template="t"),
+                loan_id="L1",
+                on=DAY,
+            ),
+            new_event(
+                PaymentReceived(payment="P", amount=Decimal("100.00"), currency="CNY"),
+                loan_id="L1",
+                on=DAY + dt.timedelta(days=1),
             ),
         ]
     )
@@ -58,21 +72,25 @@ def test_tampering_is_found_at_the_first_bad_event(tamper, bad_index: int) -> No
 
 def test_a_continuation_chains_onto_the_last_hash() -> None:
     first = stream()
-    more = chain(
-        [make_event(EventKind.CASE_CLOSED, "L1", DAY)], prev_hash=first[-1].hash, start_seq=3
-    )
+    closed = new_event(CaseClosed(outcome="settled"), loan_id="L1", on=DAY)
+    more = chain([closed], prev_hash=first[-1].hash, start_seq=3)
     assert verify_chain(first + more) is None
 
 
-def test_event_times_must_be_aware_and_values_become_strings() -> None:
+def test_event_times_must_be_aware_and_payloads_are_stored_as_sorted_text() -> None:
+    sent = ActionSent(key="k", channel="sms", rule="r", attempts=3, evidence=[("code", "202")])
     with pytest.raises(ValidationError):
-        make_event(EventKind.ACTION_SENT, "L1", DAY, at=dt.datetime(2025, 3, 1, 9))
-    ev = make_event(
-        EventKind.ACTION_SENT,
-        "L1",
-        DAY,
-        at=pendulum.datetime(2025, 3, 1, 9, tz="UTC"),
-        data={"on": DAY, "n": 3, "kind": EventKind.OPT_OUT},
+        new_event(sent, loan_id="L1", on=DAY, at=dt.datetime(2025, 3, 1, 9))
+    ev = new_event(sent, loan_id="L1", on=DAY, at=pendulum.datetime(2025, 3, 1, 9, tz="UTC"))
+    assert ev.kind is EventKind.ACTION_SENT
+    assert ev.data == (
+        ("attempts", "3"),
+        ("channel", "sms"),
+        ("contact", ""),
+        ("evidence.code", "202"),
+        ("key", "k"),
+        ("place", ""),
+        ("provider_id", ""),
+        ("rule", "r"),
     )
-    assert ev.details == {"on": "2025-03-01", "n": "3", "kind": "opt_out"}
-    assert ev.get("n") == "3"
+    assert ev.payload == sent
