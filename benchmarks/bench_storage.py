@@ -69,7 +69,9 @@ def _import(path: Path, loans: int, due_share: float) -> dict[str, float]:
             elif kind == "loan":
                 values, review = bulk._loan(row, enc)
                 tables["l"].append(values)
-                tables["c"].append((values[0], "current", *bulk._EMPTY_CASE, enc.date(review)))
+                tables["c"].append(
+                    (values[0], "current", *bulk._EMPTY_CASE, enc.date(review), enc.tenant)
+                )
             else:
                 tables["p"].append(bulk._payment(row, enc))
         started = time.perf_counter()
@@ -154,8 +156,8 @@ def _read_floor(path: Path) -> float:
     after = ""
     while True:
         cases = conn.execute(
-            "SELECT * FROM lc_cases WHERE closed_on IS NULL AND next_review_date <= ? "
-            "AND loan_id > ? ORDER BY loan_id LIMIT 500",
+            "SELECT * FROM lc_cases WHERE tenant_id = 'default' AND closed_on IS NULL "
+            "AND next_review_date <= ? AND loan_id > ? ORDER BY loan_id LIMIT 500",
             (AS_OF.isoformat(), after),
         ).fetchall()
         if not cases:
@@ -163,11 +165,14 @@ def _read_floor(path: Path) -> float:
         ids = [c[0] for c in cases]
         marks = ",".join("?" * len(ids))
         conn.execute(
-            f"SELECT * FROM lc_loans JOIN lc_borrowers ON lc_borrowers.id = lc_loans.borrower_id "
-            f"WHERE lc_loans.id IN ({marks})",
+            "SELECT * FROM lc_loans JOIN lc_borrowers ON lc_borrowers.tenant_id = "
+            "lc_loans.tenant_id AND lc_borrowers.id = lc_loans.borrower_id "
+            f"WHERE lc_loans.tenant_id = 'default' AND lc_loans.id IN ({marks})",
             ids,
         ).fetchall()
-        conn.execute(f"SELECT * FROM lc_payments WHERE loan_id IN ({marks})", ids).fetchall()
+        conn.execute(
+            f"SELECT * FROM lc_payments WHERE tenant_id = 'default' AND loan_id IN ({marks})", ids
+        ).fetchall()
         after = ids[-1]
     seconds = time.perf_counter() - started
     conn.close()
@@ -185,8 +190,8 @@ def _write_floor(path: Path) -> dict[str, float]:
     """
     src = sqlite3.connect(path)
     events = src.execute(
-        'SELECT loan_id, seq, kind, "on", at, at_utc, data, prev_hash, hash FROM lc_events '
-        'WHERE "on" = ? ORDER BY loan_id, seq',
+        'SELECT loan_id, seq, kind, "on", at, at_utc, data, prev_hash, hash, tenant_id '
+        'FROM lc_events WHERE "on" = ? ORDER BY loan_id, seq',
         (AS_OF.isoformat(),),
     ).fetchall()
     outbox = src.execute(
@@ -239,14 +244,14 @@ def _write_floor(path: Path) -> dict[str, float]:
                 digest = hashlib.sha256((e[7] + body).encode("utf-8")).hexdigest()
                 if digest != e[8]:  # the same hashing work as the chain, or the floor is wrong
                     raise AssertionError(f"event {e[0]}#{e[1]}: hash differs from the chain's")
-                rows.append((*e[:8], digest))
+                rows.append((*e[:8], digest, e[9]))
         new = [r for loan_id in part for r in out_by_loan.get(loan_id, ())]
         dst.execute("BEGIN")
         dst.executemany(
             f"INSERT INTO lc_cases VALUES ({','.join('?' * len(cases[0]))})",
             cases[start : start + 500],
         )
-        dst.executemany("INSERT INTO lc_events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        dst.executemany("INSERT INTO lc_events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
         if new:
             dst.executemany(f"INSERT INTO lc_outbox VALUES ({','.join('?' * len(new[0]))})", new)
         dst.execute("COMMIT")
@@ -277,6 +282,7 @@ def _postgres(loans: int, due_share: float, workers: list[int]) -> list[dict[str
     from loancollect_sqlalchemy.bulk import import_rows
     from loancollect_sqlalchemy.pgcluster import TemporaryPostgres
     from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
+
     from loancollect.engine.workers import WorkerSpec, run_workers
 
     out = []

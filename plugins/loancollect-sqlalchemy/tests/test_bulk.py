@@ -207,3 +207,39 @@ def test_contact_points_are_stored_as_json() -> None:
     stored = bulk._borrower({**borrower, "contact_points": points}, enc)[6]
     expected = [{"kind": k, "value": v} | ({"label": str(lb)} if lb else {}) for k, v, lb in points]
     assert stored == json.dumps(expected, ensure_ascii=False)
+
+
+def test_an_import_writes_for_its_stores_tenant_only(store: SqlStore) -> None:
+    rows = _rows(40)
+    other = store.for_tenant("brand-b")
+    assert import_rows(store, rows, batch_size=16).ok
+    with other() as uow:
+        assert uow.loans.list_ids() == []
+        assert uow.cases.count_due(AS_OF) == 0
+    # the same rows again, for the other tenant: the same ids, no clash
+    report = import_rows(other, rows, batch_size=16)
+    assert report.ok
+    assert (report.borrowers, report.loans) == (40, 40)
+    assert report.cases_opened == 40  # cases of the first tenant do not count
+    with store() as a, other() as b:
+        assert a.loans.list_ids() == b.loans.list_ids()
+        assert a.cases.count_due(AS_OF) == b.cases.count_due(AS_OF) == 20
+
+
+def test_references_are_looked_up_in_the_importing_tenant(store: SqlStore) -> None:
+    loan = make_loan()
+    borrower, row = loan_rows(loan)
+    assert import_rows(store, [("borrower", borrower), ("loan", row)]).ok
+    assert import_rows(store, [("payment", payment_row(make_payment()))]).ok
+    other = store.for_tenant("brand-b")
+    # the borrower and the loan exist in the first tenant only
+    refused = import_rows(other, [("loan", row), ("payment", payment_row(make_payment()))])
+    assert [(p.kind, p.field, p.reason) for p in refused.problems] == [
+        ("loan", "borrower_id", "no such borrower"),
+        ("payment", "loan_id", "no such loan"),
+    ]
+    # with its own borrower and loan, the same payment id is not "already recorded"
+    assert import_rows(other, [("borrower", borrower), ("loan", row)]).ok
+    assert import_rows(other, [("payment", payment_row(make_payment()))]).ok
+    with other() as uow:
+        assert uow.loans.payments_for("L-1") == (make_payment(),)

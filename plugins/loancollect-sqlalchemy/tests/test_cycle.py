@@ -16,8 +16,8 @@ from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
 from loancollect_sqlalchemy.testkit import CHANNELS
 
 from loancollect.builtin.recording import RecordingChannel
-from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.domain.events import EventKind
+from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.plugins import make_plugin_manager
 from loancollect.testing.clock import FixedClock
 
@@ -131,46 +131,6 @@ def test_an_injected_failure_rolls_back_that_batch_only(loaded: str) -> None:
     _consistent(plain)
     store.dispose()
     plain.dispose()
-
-
-def test_mark_sent_many_marks_open_entries_and_refuses_closed_ones(loaded: str) -> None:
-    from loancollect.domain.errors import ValidationError
-    from loancollect.ports import DeliveryResult, OutboxStatus
-
-    store = SqlStore(loaded)
-    _engine(store).review(AS_OF)
-    with store() as uow:
-        open_ = uow.outbox.pending(limit=5)
-        assert len(open_) == 5
-    at = pendulum.datetime(2025, 10, 31, 11, tz="Asia/Shanghai")
-    first, second, third = (e.key for e in open_[:3])
-    with store() as uow:
-        uow.outbox.mark_sent_many(
-            [(first, DeliveryResult.sent("p-1")), (second, DeliveryResult.sent("p-2"))], at=at
-        )
-        uow.commit()
-    with store() as uow:
-        done = uow.outbox.get(first)
-        assert done is not None
-        assert done.status is OutboxStatus.SENT
-        assert done.attempts == 1
-        assert done.result == DeliveryResult.sent("p-1")
-        # an entry sent before stays as it is
-        uow.outbox.mark_sent_many([(first, DeliveryResult.sent("p-9"))], at=at)
-        assert uow.outbox.get(first) == done
-        uow.outbox.cancel(third, "withdrawn")
-        uow.commit()
-    with store() as uow, pytest.raises(ValidationError, match=f"{third}.*cancelled, not open"):
-        uow.outbox.mark_sent_many(
-            [(open_[3].key, DeliveryResult.sent("x")), (third, DeliveryResult.sent("y"))], at=at
-        )
-    with store() as uow, pytest.raises(ValidationError, match="no such outbox entry"):
-        uow.outbox.mark_sent_many([("nope", DeliveryResult.sent("x"))], at=at)
-    with store() as uow:  # the refused batch wrote nothing
-        entry = uow.outbox.get(open_[3].key)
-        assert entry is not None
-        assert entry.status is OutboxStatus.PENDING
-    store.dispose()
 
 
 def test_the_gateway_channel_accepts_everything_keeps_only_counts_and_is_idempotent(

@@ -1,17 +1,34 @@
 """Migrations: an empty database upgraded gives exactly the table definitions; downgrade
-and upgrade round-trip; the API and the command line agree."""
+and upgrade round-trip; a database filled at revision 0001 keeps its records (as the
+default tenant) through 0002; the API and the command line agree."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
+import pendulum
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from loancollect_sqlalchemy import cli, migrate
+from loancollect_sqlalchemy import SqlStore, cli, migrate
+from loancollect_sqlalchemy import mapping as m
+from loancollect_sqlalchemy import tables as t
 from loancollect_sqlalchemy.repository import make_engine
 from loancollect_sqlalchemy.tables import metadata
+
+from loancollect.domain.events import EventKind
+from loancollect.ports import DeliveryResult, OutboxEntry, OutboxStatus
+from loancollect.testing import (
+    MemoryStore,
+    make_action,
+    make_event,
+    make_loan,
+    make_payment,
+    make_rich_case,
+)
 
 
 def _diff(url: str) -> list[object]:
@@ -98,3 +115,151 @@ def test_migration_files_ship_inside_the_package() -> None:
     versions = migrate.MIGRATIONS / "versions"
     assert (migrate.MIGRATIONS / "env.py").is_file()
     assert any(p.name.startswith("0001_") for p in versions.glob("*.py"))
+    assert any(p.name.startswith("0002_") for p in versions.glob("*.py"))
+
+
+# -- 0002: tenants ------------------------------------------------------------------------
+
+
+def _as_of_0001(table: sa.Table) -> sa.Table:
+    """``table`` as revision 0001 had it: the same columns and types, no tenant."""
+    return sa.Table(
+        table.name,
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type) for c in table.columns if c.name != "tenant_id"),
+    )
+
+
+def _fill_at_0001(url: str) -> dict[str, Any]:
+    """Write a loan, a payment, a case, two outbox entries and two event streams with
+    the 0001 schema; return the values they stand for."""
+    loan = make_loan()
+    payment = make_payment()
+    case = make_rich_case()
+    with MemoryStore()() as scratch:  # chain the events as the repositories do
+        events = scratch.events.append(
+            [
+                make_event(EventKind.CASE_OPENED, "L-1"),
+                make_event(EventKind.STAGE_CHANGED, "L-1"),
+                make_event(EventKind.CASE_OPENED, "L-2"),
+            ]
+        )
+    sent_at = pendulum.datetime(2025, 3, 1, 9, tz="Asia/Shanghai")
+    sent = OutboxEntry(
+        key=make_action().idempotency_key,
+        action=make_action(),
+        status=OutboxStatus.SENT,
+        attempts=1,
+        created_on=dt.date(2025, 3, 1),
+        sent_at=sent_at,
+        result=DeliveryResult.sent("m-1"),
+    )
+    waiting = OutboxEntry(
+        key=make_action(rule_id="later").idempotency_key,
+        action=make_action(rule_id="later"),
+        created_on=dt.date(2025, 3, 1),
+        next_attempt_at=sent_at.add(hours=2),
+    )
+    outbox_rows = [
+        {
+            "key": e.key,
+            "loan_id": e.action.loan_id,
+            "action": m.action_to_json(e.action),
+            "status": e.status.value,
+            "attempts": e.attempts,
+            "last_error": e.last_error,
+            "next_attempt_at": e.next_attempt_at,
+            "created_on": e.created_on,
+            "sent_at": e.sent_at,
+            "result": m.result_to_json(e.result),
+            "lease_until": None,
+        }
+        for e in (sent, waiting)
+    ]
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(_as_of_0001(t.borrowers)), m.borrower_to_row(loan.borrower))
+        conn.execute(sa.insert(_as_of_0001(t.loans)), m.loan_to_row(loan))
+        conn.execute(sa.insert(_as_of_0001(t.payments)), m.payment_to_row(payment))
+        conn.execute(sa.insert(_as_of_0001(t.cases)), m.case_to_row(case))
+        conn.execute(sa.insert(_as_of_0001(t.outbox)), outbox_rows)
+        conn.execute(sa.insert(_as_of_0001(t.events)), [m.event_to_row(e) for e in events])
+    engine.dispose()
+    return {
+        "loan": loan,
+        "payment": payment,
+        "case": case,
+        "sent": sent,
+        "waiting": waiting,
+        "events": events,
+    }
+
+
+def _upgrade_a_filled_0001_database(url: str) -> None:
+    migrate.upgrade(url, "0001")
+    assert migrate.current(url) == "0001"
+    kept = _fill_at_0001(url)
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.head() == "0002"
+    assert _diff(url) == []
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            tenants = conn.execute(sa.select(table.c.tenant_id).distinct()).scalars().all()
+            assert tenants == ["default"], table.name
+    columns = {c["name"]: c for c in sa.inspect(engine).get_columns("lc_cases")}
+    assert columns["tenant_id"]["default"] is None  # writers must name their tenant
+    store = SqlStore(url, migrate=False, engine=engine)
+    with store() as uow:
+        assert uow.loans.get("L-1") == kept["loan"]
+        assert uow.loans.payments_for("L-1") == (kept["payment"],)
+        assert uow.cases.get("L-1") == kept["case"]
+        assert [c.loan_id for c in uow.cases.due_for_review(dt.date(2025, 3, 25), limit=5)] == [
+            "L-1"
+        ]
+        assert uow.outbox.get(kept["sent"].key) == kept["sent"]
+        assert uow.outbox.get(kept["waiting"].key) == kept["waiting"]
+        assert uow.outbox.pending(limit=5) == [kept["waiting"]]
+        events = kept["events"]
+        assert uow.events.stream("L-1") == events[:2]
+        assert uow.events.stream("L-2") == events[2:]
+        assert uow.events.verify("L-1") is None
+        # the streams go on where they stopped
+        (more,) = uow.events.append([make_event(EventKind.ACTION_SENT, "L-1")])
+        assert (more.seq, more.prev_hash) == (2, events[1].hash)
+        uow.commit()
+    with store.for_tenant("brand-b")() as uow:
+        assert uow.loans.list_ids() == []
+        assert uow.cases.get("L-1") is None
+        assert uow.outbox.pending(limit=5) == []
+        assert uow.events.stream("L-1") == ()
+        uow.loans.add(kept["loan"])
+        uow.commit()
+    engine.dispose()
+    # revision 0001 cannot hold two tenants: the downgrade refuses and changes nothing
+    with pytest.raises(RuntimeError, match=r"holds records of tenants \['brand-b'\]"):
+        migrate.downgrade(url, "0001")
+    assert migrate.current(url) == "0002"
+    with SqlStore(url, tenant="brand-b", migrate=False)() as uow:
+        assert uow.loans.list_ids() == ["L-1"]
+        uow.execute(sa.delete(t.loans).where(t.loans.c.tenant_id == "brand-b"))
+        uow.execute(sa.delete(t.borrowers).where(t.borrowers.c.tenant_id == "brand-b"))
+        uow.commit()
+    migrate.downgrade(url, "0001")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM lc_events")).scalar_one() == 4
+        assert "tenant_id" not in {c["name"] for c in sa.inspect(conn).get_columns("lc_loans")}
+    engine.dispose()
+
+
+def test_sqlite_upgrade_of_a_0001_database_keeps_its_records_as_the_default_tenant(
+    tmp_path: Path,
+) -> None:
+    _upgrade_a_filled_0001_database(f"sqlite:///{tmp_path}/old.db")
+
+
+def test_postgres_upgrade_of_a_0001_database_keeps_its_records_as_the_default_tenant(
+    pg_empty_database: str,
+) -> None:
+    _upgrade_a_filled_0001_database(pg_empty_database)

@@ -8,6 +8,11 @@ value (personal data masked), and **nothing of that batch is written**. Other
 batches go on (or, with ``stop_on_error=True``, the import stops with a
 :class:`BulkImportError`).
 
+Rows are written for the store's tenant (``SqlStore(url, tenant=...)``): every row
+gets its ``tenant_id``, and the references a row makes (a loan's borrower, a
+payment's loan) and the payment ids it must not repeat are looked up in that
+tenant only.
+
 Rows are plain mappings (no domain objects are built, so a million loans import
 in seconds). Importing a loan opens its case (stage ``current``) when it has none,
 due for review on the row's ``next_review_date`` (or ``review_on``).
@@ -48,6 +53,7 @@ from loancollect.domain.errors import LoanCollectError, ValidationError
 from loancollect.domain.loans import Frequency, Loan, Payment, RepaymentMethod
 from loancollect.domain.money import CURRENCIES
 from loancollect.domain.privacy import mask_id_number, mask_phone, mask_text
+from loancollect.ports import DEFAULT_TENANT
 from loancollect_sqlalchemy import mapping as m
 from loancollect_sqlalchemy import tables as t
 from loancollect_sqlalchemy.repository import SqlStore
@@ -217,10 +223,21 @@ class _Plan:
     update: bool
 
 
+# Every prepared row ends with its tenant (the table's last column).
 _BORROWER = _Plan(
     t.borrowers,
-    ("id", "kind", "name", "jurisdiction", "time_zone", "locale", "contact_points", "national_id"),
-    ("id",),
+    (
+        "id",
+        "kind",
+        "name",
+        "jurisdiction",
+        "time_zone",
+        "locale",
+        "contact_points",
+        "national_id",
+        "tenant_id",
+    ),
+    ("tenant_id", "id"),
     True,
 )
 _LOAN = _Plan(
@@ -242,8 +259,9 @@ _LOAN = _Plan(
         "private_lending",
         "contract_date",
         "product",
+        "tenant_id",
     ),
-    ("id",),
+    ("tenant_id", "id"),
     True,
 )
 _CASE = _Plan(
@@ -257,23 +275,35 @@ _CASE = _Plan(
         "flags",
         "last_actions",
         "next_review_date",
+        "tenant_id",
     ),
-    ("loan_id",),
+    ("tenant_id", "loan_id"),
     False,
 )
 _PAYMENT = _Plan(
     t.payments,
-    ("id", "loan_id", "amount_minor", "currency", "value_date", "received_at", "reference"),
-    ("id",),
+    (
+        "id",
+        "loan_id",
+        "amount_minor",
+        "currency",
+        "value_date",
+        "received_at",
+        "reference",
+        "tenant_id",
+    ),
+    ("tenant_id", "id"),
     False,
 )
 
 
 class _Encoder:
-    """Dialect-specific encodings of dates, instants and booleans."""
+    """Dialect-specific encodings of dates, instants and booleans, and the tenant the
+    rows are written for."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, tenant: str = DEFAULT_TENANT) -> None:
         self.sqlite = dialect == "sqlite"
+        self.tenant = tenant
 
     def date(self, value: dt.date | None) -> Any:
         if value is None or not self.sqlite:
@@ -319,7 +349,7 @@ def _borrower(row: Mapping[str, Any], enc: _Encoder) -> tuple[Any, ...]:
     nid = get("national_id")
     if nid is not None and not isinstance(nid, str):
         raise _BadRowError("national_id", mask_id_number(str(nid)), "must be a string")
-    return (bid, kind, name, jur, tz, locale, points, nid)
+    return (bid, kind, name, jur, tz, locale, points, nid, enc.tenant)
 
 
 def _contact_points(points: Iterable[Any]) -> str:
@@ -521,6 +551,7 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
         enc.flag(private),
         None if contract is None else enc.date(contract),
         product,
+        enc.tenant,
     )
     return values, review
 
@@ -537,7 +568,7 @@ def _payment(row: Mapping[str, Any], enc: _Encoder) -> tuple[Any, ...]:
     reference = row.get("reference", "")
     if not isinstance(reference, str):
         raise _BadRowError("reference", "***", "must be a string")
-    return (pid, lid, amount, cur, enc.date(value_date), enc.instant(at), reference)
+    return (pid, lid, amount, cur, enc.date(value_date), enc.instant(at), reference, enc.tenant)
 
 
 # -- domain objects to rows ---------------------------------------------------------------
@@ -581,7 +612,7 @@ def payment_row(payment: Payment) -> dict[str, Any]:
 
 
 class BulkImporter:
-    """Imports rows into a :class:`SqlStore` in batches (see the module notes).
+    """Imports rows into a :class:`SqlStore` in batches, for its tenant (see the module notes).
 
     :param batch_size: rows per batch and transaction.
     :param review_on: review date of newly opened cases when a loan row has none
@@ -603,7 +634,7 @@ class BulkImporter:
         self.batch_size = batch_size
         self.review_on = review_on
         self.stop_on_error = stop_on_error
-        self._enc = _Encoder(store.dialect)
+        self._enc = _Encoder(store.dialect, store.tenant)
         self._pending: dict[str, list[Mapping[str, Any]]] = {
             "borrower": [],
             "loan": [],
@@ -740,25 +771,29 @@ class BulkImporter:
         date = enc.date
         review_on = self.review_on
         opened = ("current", *_EMPTY_CASE)
+        tenant = enc.tenant
         cases = [
-            (r[0], *opened, date(review if review is not None else review_on))
+            (r[0], *opened, date(review if review is not None else review_on), tenant)
             for r, review in zip(rows, reviews, strict=True)
         ]
         return rows, cases
 
-    def _missing(self, conn: Connection, column: sa.Column[str], ids: set[str]) -> set[str]:
+    def _missing(self, conn: Connection, table: sa.Table, ids: set[str]) -> set[str]:
+        """Those of ``ids`` that are not ids of ``table`` in the importer's tenant."""
         found: set[str] = set()
         listed = sorted(ids)
+        c = table.c
         for start in range(0, len(listed), 900):
             part = listed[start : start + 900]
-            found.update(conn.execute(sa.select(column).where(column.in_(part))).scalars())
+            q = sa.select(c.id).where(c.tenant_id == self._enc.tenant, c.id.in_(part))
+            found.update(conn.execute(q).scalars())
         return ids - found
 
     def _check_borrowers(self, conn: Connection, first: int, rows: list[Any]) -> None:
         unknown = {r[1] for r in rows} - self._written["borrower"]
         if not unknown:
             return
-        missing = self._missing(conn, t.borrowers.c.id, unknown)
+        missing = self._missing(conn, t.borrowers, unknown)
         if not missing:
             return
         for position, r in enumerate(rows, first):
@@ -767,12 +802,13 @@ class BulkImporter:
 
     def _check_payments(self, conn: Connection, first: int, rows: list[Any]) -> None:
         unknown = {r[1] for r in rows} - self._written["loan"]
-        missing = self._missing(conn, t.loans.c.id, unknown) if unknown else unknown
+        missing = self._missing(conn, t.loans, unknown) if unknown else unknown
         ids = [r[0] for r in rows]
         clash: set[str] = set()
+        p = t.payments.c
         for start in range(0, len(ids), 900):
             part = ids[start : start + 900]
-            q = sa.select(t.payments.c.id).where(t.payments.c.id.in_(part))
+            q = sa.select(p.id).where(p.tenant_id == self._enc.tenant, p.id.in_(part))
             clash.update(conn.execute(q).scalars())
         for position, r in enumerate(rows, first):
             if r[1] in missing:

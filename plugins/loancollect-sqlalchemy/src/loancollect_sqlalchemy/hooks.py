@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from loancollect import hookimpl
+from loancollect.ports import DEFAULT_TENANT
 from loancollect.registry import StorageBackendSpec
 from loancollect_sqlalchemy.repository import SqlStore
 
 
-def _open(url: str) -> SqlStore:
-    return SqlStore(url)
+def _open(url: str, *, tenant: str = DEFAULT_TENANT) -> SqlStore:
+    return SqlStore(url, tenant=tenant)
 
 
 @hookimpl
@@ -19,7 +20,9 @@ def loancollect_register_storage() -> list[StorageBackendSpec]:
             name="sqlalchemy",
             schemes=("sqlite", "postgresql", "postgresql+psycopg"),
             factory=_open,
+            tenants=True,
             description="SQLite (embedded default) or PostgreSQL through SQLAlchemy 2; "
-            "migrated to the newest schema on open",
+            "migrated to the newest schema on open; tenants kept apart by a tenant_id "
+            "on every row",
         )
     ]

@@ -6,7 +6,7 @@ upgrades (several workers starting at once) run one after the other.
 
     from loancollect_sqlalchemy.migrate import upgrade, current
     upgrade("sqlite:///collect.db")
-    current("sqlite:///collect.db")  # '0001'
+    current("sqlite:///collect.db")  # '0002'
 """
 
 from __future__ import annotations
@@ -50,16 +50,33 @@ def _engine(target: str | Engine) -> tuple[Engine, bool]:
 def _run(target: str | Engine, action: str, revision: str) -> None:
     engine, owned = _engine(target)
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            if action == "upgrade":
-                command.upgrade(config(conn), revision)
-            else:
-                command.downgrade(config(conn), revision)
+        with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # Rebuilding a table (SQLite's way to change its keys) drops it, which
+                # foreign keys would refuse; they can only be switched off outside a
+                # transaction. A migration that rebuilds checks them before its commit.
+                _sqlite_foreign_keys(conn, on=False)
+            try:
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+                    if action == "upgrade":
+                        command.upgrade(config(conn), revision)
+                    else:
+                        command.downgrade(config(conn), revision)
+            finally:
+                if sqlite:
+                    _sqlite_foreign_keys(conn, on=True)
     finally:
         if owned:
             engine.dispose()
+
+
+def _sqlite_foreign_keys(conn: Connection, *, on: bool) -> None:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def upgrade(target: str | Engine, revision: str = "head") -> None:

@@ -19,6 +19,11 @@ The hot path of the daily cycle is kept lean without changing the engine:
 On PostgreSQL the case repository also offers ``claim_due`` and the outbox
 ``claim_pending`` (``FOR UPDATE SKIP LOCKED``), which the engine uses to let several
 worker processes share one day's work.
+
+A :class:`SqlStore` serves one tenant (``SqlStore(url, tenant=...)``, or
+:meth:`SqlStore.for_tenant` to share an engine): every statement its units of work
+run carries ``tenant_id = <its tenant>``, every row they write has it, and every key
+and index starts with it (see :mod:`loancollect_sqlalchemy.tables`).
 """
 
 from __future__ import annotations
@@ -39,11 +44,13 @@ from loancollect.domain.events import GENESIS, Event, chain, verify_chain
 from loancollect.domain.loans import Borrower, Loan, Payment
 from loancollect.domain.strategy import PlannedAction
 from loancollect.ports import (
+    DEFAULT_TENANT,
     DeliveryResult,
     OutboxEntry,
     OutboxStatus,
     UnitOfWork,
     require_aware_or_none,
+    validate_tenant,
 )
 from loancollect_sqlalchemy import mapping as m
 from loancollect_sqlalchemy import tables as t
@@ -64,13 +71,19 @@ __all__ = [
 _OPEN = (OutboxStatus.PENDING.value, OutboxStatus.RETRY.value)
 
 # Statements of the hot path, built once (SQLAlchemy then reuses their compiled form).
+# Each takes the unit of work's tenant as the parameter ``t``.
 _OB = t.outbox.c
-_GET_OUTBOX = sa.select(t.outbox).where(_OB.key == sa.bindparam("k"))
-_OUTBOX_KEY = sa.select(_OB.key).where(_OB.key == sa.bindparam("k"))
+_TENANT: sa.BindParameter[str] = sa.bindparam("t", type_=sa.String())
+_GET_OUTBOX = sa.select(t.outbox).where(_OB.tenant_id == _TENANT, _OB.key == sa.bindparam("k"))
+_OUTBOX_KEY = sa.select(_OB.key).where(_OB.tenant_id == _TENANT, _OB.key == sa.bindparam("k"))
 # Also for executemany: not IN (...), as an expanding list cannot go through executemany.
 _MARK_SENT_MANY = (
     sa.update(t.outbox)
-    .where(_OB.key == sa.bindparam("k"), sa.or_(*(_OB.status == s for s in _OPEN)))
+    .where(
+        _OB.tenant_id == _TENANT,
+        _OB.key == sa.bindparam("k"),
+        sa.or_(*(_OB.status == s for s in _OPEN)),
+    )
     .values(
         status=OutboxStatus.SENT.value,
         attempts=_OB.attempts + 1,
@@ -81,10 +94,12 @@ _MARK_SENT_MANY = (
     )
 )
 _MARK_SENT = _MARK_SENT_MANY.returning(*t.outbox.columns)
-_STATUSES = sa.select(_OB.key, _OB.status).where(_OB.key.in_(sa.bindparam("ks", expanding=True)))
+_STATUSES = sa.select(_OB.key, _OB.status).where(
+    _OB.tenant_id == _TENANT, _OB.key.in_(sa.bindparam("ks", expanding=True))
+)
 _MARK_FAILED = (
     sa.update(t.outbox)
-    .where(_OB.key == sa.bindparam("k"))
+    .where(_OB.tenant_id == _TENANT, _OB.key == sa.bindparam("k"))
     .values(
         status=sa.bindparam("st"),
         attempts=sa.bindparam("n"),
@@ -96,7 +111,7 @@ _MARK_FAILED = (
 )
 _CANCEL = (
     sa.update(t.outbox)
-    .where(_OB.key == sa.bindparam("k"))
+    .where(_OB.tenant_id == _TENANT, _OB.key == sa.bindparam("k"))
     .values(
         status=OutboxStatus.CANCELLED.value,
         last_error=sa.bindparam("err"),
@@ -104,12 +119,18 @@ _CANCEL = (
         lease_until=None,
     )
 )
-_GET_CASE = sa.select(t.cases).where(t.cases.c.loan_id == sa.bindparam("k"))
-_GET_LOAN = (
-    sa.select(t.loans, t.borrowers)
-    .join(t.borrowers, t.borrowers.c.id == t.loans.c.borrower_id)
-    .where(t.loans.c.id == sa.bindparam("k"))
+_GET_CASE = sa.select(t.cases).where(
+    t.cases.c.tenant_id == _TENANT, t.cases.c.loan_id == sa.bindparam("k")
 )
+# A loan with its borrower: the borrower of the same tenant.
+_WITH_BORROWER = sa.select(t.loans, t.borrowers).join(
+    t.borrowers,
+    sa.and_(
+        t.borrowers.c.tenant_id == t.loans.c.tenant_id,
+        t.borrowers.c.id == t.loans.c.borrower_id,
+    ),
+)
+_GET_LOAN = _WITH_BORROWER.where(t.loans.c.tenant_id == _TENANT, t.loans.c.id == sa.bindparam("k"))
 _LOAN_KEYS = tuple(t.loans.columns.keys())
 _BORROWER_KEYS = tuple(t.borrowers.columns.keys())
 _N_LOAN = len(_LOAN_KEYS)
@@ -184,19 +205,25 @@ class SqlStore:
     """An opened SQL storage; call it to get a unit of work.
 
     :param url: ``sqlite:///file.db`` or ``postgresql+psycopg://user@host/db``.
+    :param tenant: the tenant whose records the units of work read and write.
     :param migrate: bring the schema to the newest revision on open (the default).
     :param lease: how long a claimed outbox entry stays with its worker
         (PostgreSQL); after that another worker may take it over.
+    :param engine: an engine to use instead of making one for ``url`` (stores of
+        several tenants may share one, see :meth:`for_tenant`).
+    :raises ValidationError: if ``tenant`` is not a valid tenant id.
     """
 
     def __init__(
         self,
         url: str,
         *,
+        tenant: str = DEFAULT_TENANT,
         migrate: bool = True,
         lease: dt.timedelta = dt.timedelta(minutes=5),
         engine: Engine | None = None,
     ) -> None:
+        self.tenant = validate_tenant(tenant)
         self.url = url
         self.engine = engine if engine is not None else make_engine(url)
         self.dialect = self.engine.dialect.name
@@ -223,8 +250,15 @@ class SqlStore:
         with self._cursor_lock:
             self._cursors.pop(as_of, None)
 
+    def for_tenant(self, tenant: str) -> SqlStore:
+        """The store of ``tenant`` on the same database, sharing this store's engine
+        (its connection pool); the schema is not migrated again."""
+        return SqlStore(
+            self.url, tenant=tenant, migrate=False, lease=self.lease, engine=self.engine
+        )
+
     def __call__(self) -> SqlUnitOfWork:
-        """A new unit of work over this storage."""
+        """A new unit of work over this storage (its tenant's records)."""
         return SqlUnitOfWork(self)
 
     def dispose(self) -> None:
@@ -239,7 +273,8 @@ class SqlStore:
         return f"at revision {alembic.current(self.engine)} (newest: {alembic.head()})"
 
     def __repr__(self) -> str:
-        return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
+        url = self.engine.url.render_as_string(hide_password=True)
+        return f"SqlStore({url!r}, tenant={self.tenant!r})"
 
 
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
@@ -256,6 +291,7 @@ class SqlUnitOfWork:
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
+        self.tenant = store.tenant
         self._conn: Connection | None = None
         self._entered = False
         # write-behind buffers
@@ -350,13 +386,16 @@ class SqlUnitOfWork:
     def flush(self) -> None:
         """Write the buffered case saves and outbox entries now (one statement each)."""
         if self._case_writes:
+            tenant = self.tenant
             rows = [m.case_to_row(c) for c in self._case_writes.values()]
+            for row in rows:
+                row["tenant_id"] = tenant
             self._case_writes.clear()
-            self.conn.execute(self._upsert(t.cases, ["loan_id"]), rows)
+            self.conn.execute(self._upsert(t.cases, ["tenant_id", "loan_id"]), rows)
         if self._outbox_writes:
             rows = list(self._outbox_writes.values())
             self._outbox_writes.clear()
-            self.conn.execute(self._insert_ignore(t.outbox, ["key"]), rows)
+            self.conn.execute(self._insert_ignore(t.outbox, ["tenant_id", "key"]), rows)
 
     def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
         """Run ``statement`` after writing what is buffered (reads see own writes)."""
@@ -388,26 +427,24 @@ class SqlUnitOfWork:
             return
         self.flush()
         conn = self.conn
+        tenant = self.tenant
+        p, o = t.payments.c, t.outbox.c
         for part in _chunks(ids):
-            q = (
-                sa.select(t.loans, t.borrowers)
-                .join(t.borrowers, t.borrowers.c.id == t.loans.c.borrower_id)
-                .where(t.loans.c.id.in_(part))
-            )
+            q = _WITH_BORROWER.where(t.loans.c.tenant_id == tenant, t.loans.c.id.in_(part))
             for row in conn.execute(q):
                 self._loan_rows[row[0]] = row
             pays: dict[str, list[Payment]] = {i: [] for i in part}
             q2 = (
                 sa.select(t.payments)
-                .where(t.payments.c.loan_id.in_(part))
-                .order_by(t.payments.c.loan_id, t.payments.c.value_date, t.payments.c.id)
+                .where(p.tenant_id == tenant, p.loan_id.in_(part))
+                .order_by(p.loan_id, p.value_date, p.id)
             )
             for prow in conn.execute(q2).mappings():
                 pays[prow["loan_id"]].append(m.row_to_payment(prow))
             for loan_id, found in pays.items():
                 self._payments[loan_id] = tuple(found)
             keys: dict[str, set[str]] = {i: set() for i in part}
-            q4 = sa.select(t.outbox.c.loan_id, t.outbox.c.key).where(t.outbox.c.loan_id.in_(part))
+            q4 = sa.select(o.loan_id, o.key).where(o.tenant_id == tenant, o.loan_id.in_(part))
             for loan_id, key in conn.execute(q4):
                 keys[loan_id].add(key)
             self._outbox_keys.update(keys)
@@ -445,8 +482,12 @@ class SqlLoanRepository:
         if not isinstance(loan, Loan):
             raise ValidationError("loan", type(loan).__name__, "expected a Loan")
         uow = self._uow
-        uow.execute(uow._upsert(t.borrowers, ["id"]), m.borrower_to_row(loan.borrower))
-        uow.execute(uow._upsert(t.loans, ["id"]), m.loan_to_row(loan))
+        borrower = m.borrower_to_row(loan.borrower)
+        borrower["tenant_id"] = uow.tenant
+        row = m.loan_to_row(loan)
+        row["tenant_id"] = uow.tenant
+        uow.execute(uow._upsert(t.borrowers, ["tenant_id", "id"]), borrower)
+        uow.execute(uow._upsert(t.loans, ["tenant_id", "id"]), row)
         uow._loans[loan.id] = loan
 
     def get(self, loan_id: str) -> Loan | None:
@@ -454,18 +495,20 @@ class SqlLoanRepository:
         known, loan = self._uow._cached_loan(loan_id)
         if known:
             return loan
-        row = self._uow.execute(_GET_LOAN, {"k": loan_id}).first()
+        row = self._uow.execute(_GET_LOAN, {"k": loan_id, "t": self._uow.tenant}).first()
         return None if row is None else _loan_from(row)
 
     def get_borrower(self, borrower_id: str) -> Borrower | None:
         """The stored borrower with ``borrower_id``, or ``None``."""
-        row = self._uow.execute(sa.select(t.borrowers).where(t.borrowers.c.id == borrower_id))
-        found = row.mappings().first()
+        b = t.borrowers.c
+        q = sa.select(t.borrowers).where(b.tenant_id == self._uow.tenant, b.id == borrower_id)
+        found = self._uow.execute(q).mappings().first()
         return None if found is None else m.row_to_borrower(found)
 
     def list_ids(self, *, after: str | None = None, limit: int | None = None) -> list[str]:
         """Loan ids in ascending order, strictly after ``after``, at most ``limit``."""
-        q = sa.select(t.loans.c.id).order_by(t.loans.c.id)
+        q = sa.select(t.loans.c.id).where(t.loans.c.tenant_id == self._uow.tenant)
+        q = q.order_by(t.loans.c.id)
         if after is not None:
             q = q.where(t.loans.c.id > after)
         if limit is not None:
@@ -476,7 +519,8 @@ class SqlLoanRepository:
         known, loan = self._uow._cached_loan(loan_id)
         if known:
             return loan is not None
-        q = sa.select(t.loans.c.id).where(t.loans.c.id == loan_id)
+        c = t.loans.c
+        q = sa.select(c.id).where(c.tenant_id == self._uow.tenant, c.id == loan_id)
         return self._uow.execute(q).first() is not None
 
     def add_payment(self, payment: Payment) -> None:
@@ -485,15 +529,19 @@ class SqlLoanRepository:
             raise ValidationError("payment", type(payment).__name__, "expected a Payment")
         if not self._exists(payment.loan_id):
             raise ValidationError("payment.loan_id", payment.loan_id, "no such loan")
-        found = self._uow.execute(sa.select(t.payments).where(t.payments.c.id == payment.id))
-        row = found.mappings().first()
+        tenant = self._uow.tenant
+        p = t.payments.c
+        q = sa.select(t.payments).where(p.tenant_id == tenant, p.id == payment.id)
+        row = self._uow.execute(q).mappings().first()
         if row is not None:
             if m.row_to_payment(row) != payment:
                 raise ValidationError(
                     "payment.id", payment.id, "already recorded with different content"
                 )
             return
-        self._uow.execute(sa.insert(t.payments), m.payment_to_row(payment))
+        new = m.payment_to_row(payment)
+        new["tenant_id"] = tenant
+        self._uow.execute(sa.insert(t.payments), new)
         cached = self._uow._payments.get(payment.loan_id)
         if cached is not None:
             self._uow._payments[payment.loan_id] = tuple(
@@ -505,10 +553,11 @@ class SqlLoanRepository:
         cached = self._uow._payments.get(loan_id)
         if cached is not None:
             return cached
+        p = t.payments.c
         q = (
             sa.select(t.payments)
-            .where(t.payments.c.loan_id == loan_id)
-            .order_by(t.payments.c.value_date, t.payments.c.id)
+            .where(p.tenant_id == self._uow.tenant, p.loan_id == loan_id)
+            .order_by(p.value_date, p.id)
         )
         return tuple(m.row_to_payment(r) for r in self._uow.execute(q).mappings())
 
@@ -544,7 +593,8 @@ class SqlCaseRepository:
         staged = self._uow._case_writes.get(loan_id)
         if staged is not None:
             return staged
-        row = self._uow.execute(_GET_CASE, {"k": loan_id}).mappings().first()
+        params = {"k": loan_id, "t": self._uow.tenant}
+        row = self._uow.execute(_GET_CASE, params).mappings().first()
         return None if row is None else m.row_to_case(row)
 
     def save(self, case: Case) -> None:
@@ -557,7 +607,11 @@ class SqlCaseRepository:
         c = t.cases.c
         return (
             sa.select(t.cases)
-            .where(c.closed_on.is_(None), c.next_review_date <= as_of)
+            .where(
+                c.tenant_id == self._uow.tenant,
+                c.closed_on.is_(None),
+                c.next_review_date <= as_of,
+            )
             .order_by(c.loan_id)
         )
 
@@ -566,7 +620,7 @@ class SqlCaseRepository:
     ) -> list[Case]:
         """Open cases with ``next_review_date <= as_of``, by loan id, after ``after_loan_id``.
 
-        Uses the partial index on ``(next_review_date, loan_id)``; the batch's loans,
+        Uses the partial index on ``(tenant_id, next_review_date, loan_id)``; the batch's loans,
         payments, event streams and outbox keys are prefetched.
         """
         _check_limit(limit)
@@ -584,7 +638,11 @@ class SqlCaseRepository:
         q = (
             sa.select(sa.func.count())
             .select_from(t.cases)
-            .where(c.closed_on.is_(None), c.next_review_date <= as_of)
+            .where(
+                c.tenant_id == self._uow.tenant,
+                c.closed_on.is_(None),
+                c.next_review_date <= as_of,
+            )
         )
         return int(self._uow.execute(q).scalar_one())
 
@@ -633,7 +691,7 @@ class SqlOutboxRepository:
         keys = uow._outbox_keys.get(loan_id)
         if keys is not None:
             return key in keys
-        return uow.execute(_OUTBOX_KEY, {"k": key}).first() is not None
+        return uow.execute(_OUTBOX_KEY, {"k": key, "t": uow.tenant}).first() is not None
 
     def add(
         self,
@@ -661,6 +719,7 @@ class SqlOutboxRepository:
             "sent_at": None,
             "result": None,
             "lease_until": None,
+            "tenant_id": self._uow.tenant,
         }
         keys = self._uow._outbox_keys.get(action.loan_id)
         if keys is not None:
@@ -669,12 +728,13 @@ class SqlOutboxRepository:
 
     def get(self, key: str) -> OutboxEntry | None:
         """The entry with ``key``, or ``None``."""
-        found = self._uow.execute(_GET_OUTBOX, {"k": key}).mappings().first()
+        params = {"k": key, "t": self._uow.tenant}
+        found = self._uow.execute(_GET_OUTBOX, params).mappings().first()
         return None if found is None else m.row_to_outbox(found)
 
     def _pending_query(self, limit: int, now: dt.datetime | None) -> Any:
         c = t.outbox.c
-        q = sa.select(t.outbox).where(c.status.in_(_OPEN))
+        q = sa.select(t.outbox).where(c.tenant_id == self._uow.tenant, c.status.in_(_OPEN))
         if now is not None:
             q = q.where(sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
         return q.order_by(c.created_on, c.key).limit(limit)
@@ -701,7 +761,7 @@ class SqlOutboxRepository:
     def mark_sent(self, key: str, result: DeliveryResult, *, at: dt.datetime) -> OutboxEntry:
         """Record a successful send; an already sent entry is returned unchanged."""
         require_aware_or_none("outbox.sent_at", at)
-        params = {"k": key, "at": at, "res": m.result_to_json(result)}
+        params = {"k": key, "t": self._uow.tenant, "at": at, "res": m.result_to_json(result)}
         row = self._uow.execute(_MARK_SENT, params).mappings().first()
         if row is not None:
             return m.row_to_outbox(row)
@@ -723,7 +783,8 @@ class SqlOutboxRepository:
         require_aware_or_none("outbox.sent_at", at)
         if not sent:
             return
-        params = [{"k": k, "at": at, "res": m.result_to_json(r)} for k, r in sent]
+        tenant = self._uow.tenant
+        params = [{"k": k, "t": tenant, "at": at, "res": m.result_to_json(r)} for k, r in sent]
         updated = self._uow.execute(_MARK_SENT_MANY, params).rowcount
         if updated == len(params):
             return
@@ -731,7 +792,7 @@ class SqlOutboxRepository:
         keys = [k for k, _ in sent]
         statuses: dict[str, str] = {}
         for part in _chunks(keys):
-            found: Iterable[Any] = self._uow.execute(_STATUSES, {"ks": list(part)})
+            found: Iterable[Any] = self._uow.execute(_STATUSES, {"ks": list(part), "t": tenant})
             statuses.update((key, status) for key, status in found)
         for key in keys:
             status = statuses.get(key)
@@ -757,6 +818,7 @@ class SqlOutboxRepository:
             _MARK_FAILED,
             {
                 "k": key,
+                "t": self._uow.tenant,
                 "st": updated.status.value,
                 "n": updated.attempts,
                 "err": error,
@@ -771,7 +833,7 @@ class SqlOutboxRepository:
         entry = self._entry(key)
         updated = entry.cancelled(reason)
         if updated is not entry:
-            self._uow.execute(_CANCEL, {"k": key, "err": reason})
+            self._uow.execute(_CANCEL, {"k": key, "t": self._uow.tenant, "err": reason})
         return updated
 
 
@@ -791,15 +853,21 @@ class PgOutboxRepository(SqlOutboxRepository):
         require_aware_or_none("now", now)
         store = self._uow.store
         c = t.outbox.c
+        # The pick is a materialised CTE joined by key: as ``key IN (subquery)`` the
+        # planner may run the locking subquery again per row and lease more than
+        # ``limit`` entries.
         pick = (
             self._pending_query(limit, now)
             .with_only_columns(c.key)
             .where(sa.or_(c.lease_until.is_(None), c.lease_until < now))
             .with_for_update(skip_locked=True)
+            .cte("picked")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         stmt = (
             sa.update(t.outbox)
-            .where(c.key.in_(pick.scalar_subquery()))
+            # the tenant again: a key picked here may exist in other tenants too
+            .where(c.tenant_id == self._uow.tenant, c.key == pick.c.key)
             .values(lease_until=now + store.lease)
             .returning(*t.outbox.columns)
         )
@@ -836,13 +904,14 @@ class SqlEventRepository:
             else:
                 missing.append(loan_id)
         e = t.events.c
+        tenant = uow.tenant
         if uow.dialect == "sqlite":
             # SQLite fills a bare column of a max() aggregate from the row holding the
             # maximum: one pass over the primary-key index instead of a self-join.
             for part in _chunks(missing):
                 q = (
                     sa.select(e.loan_id, sa.func.max(e.seq), e.hash)
-                    .where(e.loan_id.in_(part))
+                    .where(e.tenant_id == tenant, e.loan_id.in_(part))
                     .group_by(e.loan_id)
                 )
                 for row in uow.execute(q):
@@ -852,12 +921,14 @@ class SqlEventRepository:
         for part in _chunks(missing):
             last = (
                 sa.select(e.loan_id, sa.func.max(e.seq).label("seq"))
-                .where(e.loan_id.in_(part))
+                .where(e.tenant_id == tenant, e.loan_id.in_(part))
                 .group_by(e.loan_id)
                 .subquery()
             )
-            q = sa.select(e.loan_id, e.seq, e.hash).join(
-                last, sa.and_(e.loan_id == last.c.loan_id, e.seq == last.c.seq)
+            q = (
+                sa.select(e.loan_id, e.seq, e.hash)
+                .join(last, sa.and_(e.loan_id == last.c.loan_id, e.seq == last.c.seq))
+                .where(e.tenant_id == tenant)
             )
             for row in uow.execute(q):
                 loan_id, seq, digest = tuple(row)
@@ -867,9 +938,9 @@ class SqlEventRepository:
     def append(self, events: Iterable[Event]) -> tuple[Event, ...]:
         """Chain ``events`` onto their loans' streams; return them as stored.
 
-        On PostgreSQL each stream is locked (a transaction-scoped advisory lock, in
-        loan-id order) before its tail is read, so concurrent writers chain one
-        after the other instead of forking the stream.
+        On PostgreSQL each stream is locked (a transaction-scoped advisory lock on
+        the tenant and loan id, in loan-id order) before its tail is read, so
+        concurrent writers chain one after the other instead of forking the stream.
         """
         items = list(events)
         for i, ev in enumerate(items):
@@ -885,21 +956,24 @@ class SqlEventRepository:
         if fresh:
             uow.execute(
                 sa.text(
-                    "SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM "
+                    "SELECT count(pg_advisory_xact_lock(hashtext(:t || '/' || k))) FROM "
                     "(SELECT k FROM unnest(CAST(:ids AS text[])) AS k ORDER BY k) AS s"
                 ),
-                {"ids": sorted(by_loan)},
+                {"ids": sorted(by_loan), "t": uow.tenant},
             )
         tails = self._tails(list(by_loan), fresh=fresh)
         stored: list[Event | None] = [None] * len(items)
         rows: list[dict[str, Any]] = []
+        tenant = uow.tenant
         for loan_id, indexes in by_loan.items():
             tail = tails.get(loan_id)
             prev, start = (tail[1], tail[0] + 1) if tail else (GENESIS, 0)
             chained = chain((items[i] for i in indexes), prev_hash=prev, start_seq=start)
             for index, ev in zip(indexes, chained, strict=True):
                 stored[index] = ev
-                rows.append(m.event_to_row(ev))
+                row = m.event_to_row(ev)
+                row["tenant_id"] = tenant
+                rows.append(row)
             cached = uow._streams.get(loan_id)
             if cached is not None:
                 uow._streams[loan_id] = cached + chained
@@ -925,8 +999,9 @@ class SqlEventRepository:
             decoded = self._decode(loan_id)
             uow._streams[loan_id] = decoded
             return decoded
-        q = sa.select(t.events).where(t.events.c.loan_id == loan_id).order_by(t.events.c.seq)
-        return tuple(m.row_to_event(r) for r in uow.execute(q).mappings())
+        e = t.events.c
+        q = sa.select(t.events).where(e.tenant_id == uow.tenant, e.loan_id == loan_id)
+        return tuple(m.row_to_event(r) for r in uow.execute(q.order_by(e.seq)).mappings())
 
     def recent(self, loan_id: str, since: dt.date) -> tuple[Event, ...]:
         """Events of ``loan_id`` on or after ``since``, in sequence order.
@@ -952,7 +1027,7 @@ class SqlEventRepository:
             loaded: dict[str, list[Event]] = {i: [] for i in part}
             q = (
                 sa.select(t.events)
-                .where(e.loan_id.in_(part), e.on >= since)
+                .where(e.tenant_id == uow.tenant, e.loan_id.in_(part), e.on >= since)
                 .order_by(e.loan_id, e.seq)
             )
             for row in uow.execute(q).mappings():
@@ -963,10 +1038,11 @@ class SqlEventRepository:
 
     def last(self, loan_id: str) -> Event | None:
         """The last stored event of ``loan_id``."""
+        e = t.events.c
         q = (
             sa.select(t.events)
-            .where(t.events.c.loan_id == loan_id)
-            .order_by(t.events.c.seq.desc())
+            .where(e.tenant_id == self._uow.tenant, e.loan_id == loan_id)
+            .order_by(e.seq.desc())
             .limit(1)
         )
         row = self._uow.execute(q).mappings().first()

@@ -8,7 +8,12 @@ translates rows to values and back. Conventions:
 - instants are stored in UTC (:class:`UtcDateTime`) and come back time-zone aware;
   an event keeps its instant as ISO text too, because its hash covers the offset;
 - nested values that are never queried (installments, contact points,
-  arrangements, holds, contacts, the planned action) are JSON documents.
+  arrangements, holds, contacts, the planned action) are JSON documents;
+- every table has a ``tenant_id`` (the last column, since revision 0002). It leads
+  every primary key, foreign key, unique key and index, so each tenant's records
+  form their own key space (one loan id may exist in two tenants) and every query
+  of a unit of work, which filters on its tenant, reads its tenant's part of an
+  index only.
 
 The Alembic migrations in :mod:`loancollect_sqlalchemy.migrations` must produce
 exactly this schema; a test compares them.
@@ -79,10 +84,14 @@ def _id(name: str, *args: Any, **kw: Any) -> sa.Column[str]:
     return sa.Column(name, sa.String(128), *args, **kw)
 
 
+def _tenant() -> sa.Column[str]:
+    return sa.Column("tenant_id", sa.String(64), nullable=False)
+
+
 borrowers = sa.Table(
     "lc_borrowers",
     metadata,
-    _id("id", primary_key=True),
+    _id("id", nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("jurisdiction", sa.String(16), nullable=False),
@@ -94,13 +103,15 @@ borrowers = sa.Table(
     sa.Column("income_currency", sa.String(3), nullable=True),
     sa.Column("debt_service_minor", sa.BigInteger, nullable=True),
     sa.Column("debt_service_currency", sa.String(3), nullable=True),
+    _tenant(),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
 )
 
 loans = sa.Table(
     "lc_loans",
     metadata,
-    _id("id", primary_key=True),
-    _id("borrower_id", sa.ForeignKey("lc_borrowers.id"), nullable=False, index=True),
+    _id("id", nullable=False),
+    _id("borrower_id", nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("principal_minor", sa.BigInteger, nullable=False),
     sa.Column("annual_rate", sa.String(40), nullable=False),
@@ -115,25 +126,34 @@ loans = sa.Table(
     sa.Column("private_lending", sa.Boolean, nullable=False),
     sa.Column("contract_date", sa.Date, nullable=True),
     sa.Column("product", sa.String(64), nullable=False),
+    _tenant(),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "borrower_id"], ["lc_borrowers.tenant_id", "lc_borrowers.id"]
+    ),
+    sa.Index("ix_lc_loans_borrower_id", "tenant_id", "borrower_id"),
 )
 
 payments = sa.Table(
     "lc_payments",
     metadata,
-    _id("id", primary_key=True),
-    _id("loan_id", sa.ForeignKey("lc_loans.id"), nullable=False),
+    _id("id", nullable=False),
+    _id("loan_id", nullable=False),
     sa.Column("amount_minor", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("value_date", sa.Date, nullable=False),
     sa.Column("received_at", UtcDateTime, nullable=False),
     sa.Column("reference", sa.Text, nullable=False),
-    sa.Index("ix_lc_payments_loan", "loan_id", "value_date", "id"),
+    _tenant(),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.ForeignKeyConstraint(["tenant_id", "loan_id"], ["lc_loans.tenant_id", "lc_loans.id"]),
+    sa.Index("ix_lc_payments_loan", "tenant_id", "loan_id", "value_date", "id"),
 )
 
 cases = sa.Table(
     "lc_cases",
     metadata,
-    _id("loan_id", primary_key=True),
+    _id("loan_id", nullable=False),
     sa.Column("stage", sa.String(64), nullable=False),
     sa.Column("stage_since", sa.Date, nullable=True),
     sa.Column("segment", sa.String(64), nullable=True),
@@ -145,9 +165,12 @@ cases = sa.Table(
     sa.Column("last_actions", JSON, nullable=False),
     sa.Column("next_review_date", sa.Date, nullable=True),
     sa.Column("closed_on", sa.Date, nullable=True),
+    _tenant(),
+    sa.PrimaryKeyConstraint("tenant_id", "loan_id"),
     # The daily selection: open cases by review date (partial: closed cases drop out).
     sa.Index(
         "ix_lc_cases_due",
+        "tenant_id",
         "next_review_date",
         "loan_id",
         sqlite_where=sa.text("closed_on IS NULL"),
@@ -158,8 +181,8 @@ cases = sa.Table(
 outbox = sa.Table(
     "lc_outbox",
     metadata,
-    sa.Column("key", sa.String(255), primary_key=True),
-    _id("loan_id", nullable=False, index=True),
+    sa.Column("key", sa.String(255), nullable=False),
+    _id("loan_id", nullable=False),
     sa.Column("action", JSON, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
@@ -170,8 +193,12 @@ outbox = sa.Table(
     sa.Column("result", JSON, nullable=True),
     # A worker's claim on an open entry while it sends (PostgreSQL workers only).
     sa.Column("lease_until", UtcDateTime, nullable=True),
+    _tenant(),
+    sa.PrimaryKeyConstraint("tenant_id", "key"),
+    sa.Index("ix_lc_outbox_loan_id", "tenant_id", "loan_id"),
     sa.Index(
         "ix_lc_outbox_open",
+        "tenant_id",
         "created_on",
         "key",
         sqlite_where=sa.text("status IN ('pending', 'retry')"),
@@ -182,8 +209,8 @@ outbox = sa.Table(
 events = sa.Table(
     "lc_events",
     metadata,
-    _id("loan_id", primary_key=True),
-    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    _id("loan_id", nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False, autoincrement=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("on", sa.Date, nullable=False),
     sa.Column("at", sa.String(64), nullable=True),
@@ -191,4 +218,6 @@ events = sa.Table(
     sa.Column("data", JSON, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    _tenant(),
+    sa.PrimaryKeyConstraint("tenant_id", "loan_id", "seq"),
 )
