@@ -123,5 +123,5 @@ def test_a_receipt_is_recorded_against_the_loan_of_its_key() -> None:
     assert event.kind is EventKind.DELIVERY_RECEIPT
     assert dict(event.data)["key"] == action.idempotency_key
     assert dict(event.data)["provider_id"] == "m-1"
-    with pytest.raises(ValidationError, match=r"outbox\.key"):
+    with pytest.raises(ValidationError, match=r"inbound\.key"):
         feed_receipt(engine.intake, parse_receipt({"reference": "nope", "status": "DELIVRD"}), DAY)

@@ -16,7 +16,22 @@ import attrs
 
 from loancollect.domain.case import Assignment, Case, ChargeOff, LegalMatter, Placement, Sale
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import (
+    CaseAssigned,
+    CasePlaced,
+    CaseRecalled,
+    CaseSold,
+    ChargedOff,
+    ChargeOffReversed,
+    Event,
+    FlagCleared,
+    FlagSet,
+    LegalMatterAdvanced,
+    LegalMatterOpened,
+    Payload,
+    WrittenOff,
+    new_event,
+)
 from loancollect.domain.money import Money
 
 __all__ = [
@@ -59,10 +74,9 @@ def _in_currency(field: str, amount: Money, currency: str) -> None:
         raise ValidationError(field, str(amount.amount), "must be positive")
 
 
-def _done(case: Case, on: dt.date, kind: EventKind, **data: object) -> tuple[Case, Event]:
+def _done(case: Case, on: dt.date, payload: Payload) -> tuple[Case, Event]:
     """The case with its review pulled forward to ``on``, and the event recording it."""
-    given = {k: v for k, v in data.items() if v is not None}
-    return case.reviewed_by(on), make_event(kind, case.loan_id, on, data=given)
+    return case.reviewed_by(on), new_event(payload, loan_id=case.loan_id, on=on)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,7 +92,7 @@ class SetFlag:
         if self.flag in case.flags:
             raise ValidationError("command.flag", self.flag, "the case has this flag already")
         updated = attrs.evolve(case, flags=case.flags | {self.flag})
-        return _done(updated, on, EventKind.FLAG_SET, flag=self.flag, reason=self.reason)
+        return _done(updated, on, FlagSet(flag=self.flag, reason=self.reason))
 
 
 @attrs.frozen(kw_only=True)
@@ -93,7 +107,7 @@ class ClearFlag:
         if self.flag not in case.flags:
             raise ValidationError("command.flag", self.flag, "the case has no such flag")
         updated = attrs.evolve(case, flags=case.flags - {self.flag})
-        return _done(updated, on, EventKind.FLAG_CLEARED, flag=self.flag, reason=self.reason)
+        return _done(updated, on, FlagCleared(flag=self.flag, reason=self.reason))
 
 
 @attrs.frozen(kw_only=True)
@@ -111,12 +125,7 @@ class Assign:
         assignment = Assignment(agent=self.agent, team=self.team, since=on)
         updated = attrs.evolve(case, assignment=assignment)
         return _done(
-            updated,
-            on,
-            EventKind.CASE_ASSIGNED,
-            agent=self.agent,
-            team=self.team,
-            reason=self.reason,
+            updated, on, CaseAssigned(agent=self.agent, team=self.team, reason=self.reason)
         )
 
 
@@ -151,12 +160,13 @@ class PlaceWithAgency:
         return _done(
             updated,
             on,
-            EventKind.CASE_PLACED,
-            agency=self.agency,
-            placement=self.placement,
-            tier=self.tier,
-            until=self.until,
-            reason=self.reason,
+            CasePlaced(
+                agency=self.agency,
+                placement=self.placement,
+                tier=self.tier,
+                until=self.until,
+                reason=self.reason,
+            ),
         )
 
 
@@ -180,10 +190,7 @@ class RecallFromAgency:
         return _done(
             updated,
             on,
-            EventKind.CASE_RECALLED,
-            agency=self.agency,
-            placement=placed.placement,
-            reason=self.reason,
+            CaseRecalled(agency=self.agency, placement=placed.placement, reason=self.reason),
         )
 
 
@@ -208,12 +215,7 @@ class OpenLegalMatter:
         matter = LegalMatter(matter=self.matter, route=self.route, opened_on=on)
         updated = attrs.evolve(case, legal_matter=matter)
         return _done(
-            updated,
-            on,
-            EventKind.LEGAL_MATTER_OPENED,
-            matter=self.matter,
-            route=self.route,
-            reason=self.reason,
+            updated, on, LegalMatterOpened(matter=self.matter, route=self.route, reason=self.reason)
         )
 
 
@@ -233,12 +235,7 @@ class AdvanceLegalMatter:
             raise ValidationError("command.matter", self.matter, "no such matter open on the case")
         updated = attrs.evolve(case, legal_matter=attrs.evolve(open_matter, step=self.step))
         return _done(
-            updated,
-            on,
-            EventKind.LEGAL_MATTER_ADVANCED,
-            matter=self.matter,
-            step=self.step,
-            note=self.note,
+            updated, on, LegalMatterAdvanced(matter=self.matter, step=self.step, note=self.note)
         )
 
 
@@ -259,10 +256,7 @@ class ChargeOffDebt:
         return _done(
             attrs.evolve(case, charge_off=record),
             on,
-            EventKind.CHARGED_OFF,
-            amount=self.amount.amount,
-            currency=currency,
-            reason=self.reason,
+            ChargedOff(amount=self.amount.amount, currency=currency, reason=self.reason),
         )
 
 
@@ -283,10 +277,7 @@ class WriteOffDebt:
         return _done(
             attrs.evolve(case, charge_off=record),
             on,
-            EventKind.WRITTEN_OFF,
-            amount=self.amount.amount,
-            currency=currency,
-            reason=self.reason,
+            WrittenOff(amount=self.amount.amount, currency=currency, reason=self.reason),
         )
 
 
@@ -301,12 +292,7 @@ class ReverseChargeOff:
         _required("command.reason", self.reason)
         if case.charge_off is None:
             raise ValidationError("command.reason", self.reason, "the debt is not charged off")
-        return _done(
-            attrs.evolve(case, charge_off=None),
-            on,
-            EventKind.CHARGE_OFF_REVERSED,
-            reason=self.reason,
-        )
+        return _done(attrs.evolve(case, charge_off=None), on, ChargeOffReversed(reason=self.reason))
 
 
 @attrs.frozen(kw_only=True)
@@ -334,9 +320,10 @@ class SellDebt:
         return _done(
             updated,
             on,
-            EventKind.CASE_SOLD,
-            buyer=self.buyer,
-            sale=self.sale,
-            price=self.price.amount if self.price is not None else None,
-            currency=currency if self.price is not None else "",
+            CaseSold(
+                buyer=self.buyer,
+                sale=self.sale,
+                price=self.price.amount if self.price is not None else None,
+                currency=currency if self.price is not None else "",
+            ),
         )

@@ -99,6 +99,37 @@ class Decision:
     segment: str | None
     skipped: tuple[str, ...] = ()
 
+    def with_extras(self, actions: Sequence[PlannedAction], offers: Sequence[Offer]) -> Decision:
+        """This decision with actions and offers from elsewhere (the plan hooks) added.
+
+        Actions whose idempotency key is planned already are left out; each new one
+        is recorded on the case (its rule fired today) and by an ``ACTION_PLANNED``
+        event, like the strategy's own.
+        """
+        known = {a.idempotency_key for a in self.actions}
+        new_actions = [a for a in actions if a.idempotency_key not in known]
+        case = self.case
+        for a in new_actions:
+            case = case.with_action(a.rule_id, a.as_of)
+        return attrs.evolve(
+            self,
+            case=case,
+            actions=(*self.actions, *new_actions),
+            offers=(*self.offers, *offers),
+            events=(*self.events, *(_planned(a) for a in new_actions)),
+        )
+
+
+def _planned(action: PlannedAction) -> Event:
+    """The ``ACTION_PLANNED`` event of ``action``."""
+    planned = ActionPlanned(
+        rule=action.rule_id,
+        channel=action.channel,
+        key=action.idempotency_key,
+        template=action.template,
+    )
+    return new_event(planned, loan_id=action.loan_id, on=action.as_of)
+
 
 OVERRIDE_REASON = "override by plug-in"
 """The reason recorded when :attr:`Advice.stage` moves a case."""
@@ -347,6 +378,9 @@ def decide(
     contact_allowed = (
         not eff.suppresses_contact
         and not case.active_holds(as_of)
+        # Placed with an agency, the agency contacts; sold, the buyer does.
+        and case.placement is None
+        and case.sale is None
         and stage not in TERMINAL_STAGES
         and (stage_def is None or stage_def.contact)
     )
@@ -372,15 +406,7 @@ def decide(
                 last_actions=[(r, d) for r, d in case.last_actions if r not in fired]
                 + [(r, as_of) for r in sorted(fired)],
             )
-        for action in actions:
-            emit(
-                ActionPlanned(
-                    rule=action.rule_id,
-                    channel=action.channel,
-                    key=action.idempotency_key,
-                    template=action.template,
-                )
-            )
+        events.extend(_planned(action) for action in actions)
 
     # 5. Offers.
     offers = (

@@ -21,7 +21,13 @@ import attrs
 from loancollect.domain.arrangements import PromiseToPay
 from loancollect.domain.case import CEASE_FLAG, Case, ContactOutcome, Hold, HoldKind, OutcomeKind
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import (
+    ContactOutcomeRecorded,
+    Event,
+    HoldPlaced,
+    PromiseMade,
+    new_event,
+)
 from loancollect.domain.money import Money
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "PromiseTerms",
     "apply_outcome",
     "record_contact",
+    "recorded",
 ]
 
 # Outcomes that put a hold on the case the moment they are recorded.
@@ -134,7 +141,7 @@ class Outcome:
 
 
 def record_contact(
-    case: Case, contact: ContactOutcome, details: dict[str, object], at: dt.datetime | None
+    case: Case, contact: ContactOutcome, recorded: ContactOutcomeRecorded, at: dt.datetime | None
 ) -> tuple[Case, list[Event]]:
     """The case with ``contact`` kept on it, its holds and flags, and the events.
 
@@ -144,15 +151,14 @@ def record_contact(
     """
     on = contact.on
     updated = case.with_contact(contact)
-    data = {"channel": contact.channel, "outcome": contact.outcome, "note": contact.note, **details}
-    events = [make_event(EventKind.CONTACT_OUTCOME, case.loan_id, on, at=at, data=data)]
+    events = [new_event(recorded, loan_id=case.loan_id, on=on, at=at)]
     hold = _HOLDS.get(contact.outcome)
     if hold is not None:
         kind, reason = hold
         updated = updated.with_hold(Hold(kind, on, None, reason))
         if kind is not HoldKind.DISPUTE:  # a dispute's hold is recorded by its outcome
-            hold_data = {"hold": kind, "start": on, "reason": reason}
-            events.append(make_event(EventKind.HOLD_PLACED, case.loan_id, on, data=hold_data))
+            placed = HoldPlaced(hold=kind, start=on, reason=reason)
+            events.append(new_event(placed, loan_id=case.loan_id, on=on))
     if contact.outcome is OutcomeKind.CEASE_REQUEST:
         updated = attrs.evolve(updated, flags=updated.flags | {f"{CEASE_FLAG}:{on.isoformat()}"})
     return updated, events
@@ -170,7 +176,7 @@ def apply_outcome(
     :raises ValidationError: for a promise in another currency or due in the past.
     """
     contact = ContactOutcome(on, outcome.channel, outcome.kind, outcome.note)
-    updated, events = record_contact(case, contact, _details(outcome), outcome.at)
+    updated, events = record_contact(case, contact, recorded(outcome), outcome.at)
     if outcome.promise is not None:
         terms = outcome.promise
         if terms.amount.currency != currency:
@@ -184,33 +190,28 @@ def apply_outcome(
             due=terms.due,
         )
         updated = updated.with_arrangement(promise)
-        made = {
-            "arrangement": promise.id,
-            "type": promise.kind.value,
-            "amount": terms.amount.amount,
-        }
-        events.append(make_event(EventKind.PROMISE_MADE, case.loan_id, on, data=made))
+        made = PromiseMade(arrangement=promise.id, amount=terms.amount.amount)
+        events.append(new_event(made, loan_id=case.loan_id, on=on))
     return updated.reviewed_by(on), tuple(events)
 
 
-def _details(outcome: Outcome) -> dict[str, object]:
-    """The outcome's details beyond channel, kind and note: only those that are set."""
+def recorded(outcome: Outcome) -> ContactOutcomeRecorded:
+    """The ``CONTACT_OUTCOME`` payload of ``outcome`` (every detail that is set)."""
     terms, where, by = outcome.promise, outcome.location, outcome.by
-    details: dict[str, object] = {
-        "key": outcome.key or "",
-        "agent": by.agent,
-        "team": by.team,
-        "agency": by.agency,
-        "evidence": outcome.evidence,
-    }
-    if outcome.duration is not None:
-        details["duration_s"] = int(outcome.duration.total_seconds())
-    if where is not None:
-        details["lat"], details["lon"] = where.lat, where.lon
-        if where.accuracy_m is not None:
-            details["accuracy_m"] = where.accuracy_m
-    if terms is not None:
-        details["promise_amount"] = terms.amount.amount
-        details["promise_currency"] = terms.amount.currency
-        details["promise_date"] = terms.due
-    return {k: v for k, v in details.items() if v != ""}
+    return ContactOutcomeRecorded(
+        channel=outcome.channel,
+        outcome=outcome.kind,
+        note=outcome.note,
+        key=outcome.key or "",
+        agent=by.agent,
+        team=by.team,
+        agency=by.agency,
+        duration_s=int(outcome.duration.total_seconds()) if outcome.duration is not None else None,
+        evidence=outcome.evidence,
+        lat=where.lat if where is not None else None,
+        lon=where.lon if where is not None else None,
+        accuracy_m=where.accuracy_m if where is not None else None,
+        promise_amount=terms.amount.amount if terms is not None else None,
+        promise_currency=terms.amount.currency if terms is not None else "",
+        promise_date=terms.due if terms is not None else None,
+    )

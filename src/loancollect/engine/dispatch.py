@@ -23,7 +23,7 @@ import pluggy
 from loancollect import registry
 from loancollect.domain.case import Case
 from loancollect.domain.errors import LoanCollectError
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import ActionFailed, ActionPlanned, ActionSent, Event, new_event
 from loancollect.domain.loans import ContactKind, ContactPoint, Loan
 from loancollect.domain.overdue import Assessment, assess
 from loancollect.domain.strategy import PlannedAction
@@ -328,30 +328,24 @@ class Dispatcher:
                 self._record_unsent(uow, outcome.prepared, as_of, now, events)
                 continue
             attempts = entry.attempts + 1
-            base = {"key": entry.key, "channel": action.channel, "rule": action.rule_id}
             if result.status is DeliveryStatus.SENT:
                 if batch_sent is None:
                     uow.outbox.mark_sent(entry.key, result, at=now)
                 else:
                     batch_sent.append((entry.key, result))
                 sent += 1
-                events.append(
-                    make_event(
-                        EventKind.ACTION_SENT,
-                        action.loan_id,
-                        as_of,
-                        at=now,
-                        data={
-                            **base,
-                            "provider_id": result.provider_id or "",
-                            "attempts": attempts,
-                            # what the compliance history counts: number (masked) and place
-                            "contact": action.contact.masked if action.contact else "",
-                            "place": action.contact.label if action.contact else "",
-                            **{f"evidence.{k}": v for k, v in result.evidence},
-                        },
-                    )
+                # What the compliance history counts: the contact (masked) and its place.
+                record = ActionSent(
+                    key=entry.key,
+                    channel=action.channel,
+                    rule=action.rule_id,
+                    attempts=attempts,
+                    provider_id=result.provider_id or "",
+                    contact=action.contact.masked if action.contact else "",
+                    place=action.contact.label if action.contact else "",
+                    evidence=result.evidence,
                 )
+                events.append(new_event(record, loan_id=action.loan_id, on=as_of, at=now))
                 continue
             retry = (
                 result.status is DeliveryStatus.FAILED_RETRYABLE
@@ -365,21 +359,16 @@ class Dispatcher:
                 attempts=attempts,
                 result=result,
             )
-            events.append(
-                make_event(
-                    EventKind.ACTION_FAILED,
-                    action.loan_id,
-                    as_of,
-                    at=now,
-                    data={
-                        **base,
-                        "status": result.status.value,
-                        "detail": result.detail,
-                        "attempts": attempts,
-                        "retry_at": retry_at.isoformat() if retry_at else "",
-                    },
-                )
+            failure = ActionFailed(
+                key=entry.key,
+                channel=action.channel,
+                rule=action.rule_id,
+                status=result.status.value,
+                detail=result.detail,
+                attempts=attempts,
+                retry_at=retry_at,
             )
+            events.append(new_event(failure, loan_id=action.loan_id, on=as_of, at=now))
             if retry:
                 continue
             failed += 1
@@ -389,20 +378,14 @@ class Dispatcher:
             if action.fallbacks:
                 fallback = self._fallback(uow, entry)
                 uow.outbox.add(fallback, created_on=entry.created_on)
-                events.append(
-                    make_event(
-                        EventKind.ACTION_PLANNED,
-                        action.loan_id,
-                        as_of,
-                        data={
-                            "rule": action.rule_id,
-                            "channel": fallback.channel,
-                            "key": fallback.idempotency_key,
-                            "template": action.template,
-                            "fallback_of": entry.key,
-                        },
-                    )
+                planned = ActionPlanned(
+                    rule=action.rule_id,
+                    channel=fallback.channel,
+                    key=fallback.idempotency_key,
+                    template=action.template,
+                    fallback_of=entry.key,
                 )
+                events.append(new_event(planned, loan_id=action.loan_id, on=as_of))
         if batch_sent and isinstance(uow.outbox, BatchMarkingOutbox):
             uow.outbox.mark_sent_many(batch_sent, at=now)
         summary = CycleSummary(sent=sent, failed=failed)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import attrs
 
 from loancollect.domain.case import Case
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import ActionBlocked, ActionRescheduled, Event, new_event
 from loancollect.domain.loans import Loan
 from loancollect.domain.strategy import PlannedAction
 from loancollect.engine.compliance import ContactRules
@@ -72,19 +72,26 @@ class Verdict:
 
     def event(self, action: PlannedAction, on: dt.date, at: dt.datetime | None = None) -> Event:
         """The ``ACTION_RESCHEDULED`` or ``ACTION_BLOCKED`` event recording this verdict."""
-        base: dict[str, object] = {
-            "key": action.idempotency_key,
-            "channel": action.channel,
-            "rule": action.rule_id,
-            "reasons": self.reasons,
-            "citations": self.citations,
-        }
         if self.kind is VerdictKind.RESCHEDULE:
             assert self.not_before is not None
-            base["not_before"] = self.not_before
-            return make_event(EventKind.ACTION_RESCHEDULED, action.loan_id, on, at=at, data=base)
+            moved = ActionRescheduled(
+                key=action.idempotency_key,
+                channel=action.channel,
+                rule=action.rule_id,
+                not_before=self.not_before,
+                reasons=self.reasons,
+                citations=self.citations,
+            )
+            return new_event(moved, loan_id=action.loan_id, on=on, at=at)
         if self.kind is VerdictKind.BLOCK:
-            return make_event(EventKind.ACTION_BLOCKED, action.loan_id, on, at=at, data=base)
+            blocked = ActionBlocked(
+                key=action.idempotency_key,
+                channel=action.channel,
+                rule=action.rule_id,
+                reasons=self.reasons,
+                citations=self.citations,
+            )
+            return new_event(blocked, loan_id=action.loan_id, on=on, at=at)
         raise ValueError("an allowed action records no verdict event")
 
 

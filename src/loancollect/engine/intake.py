@@ -23,7 +23,20 @@ from loancollect.domain.arrangements import Arrangement, ArrangementKind
 from loancollect.domain.case import Case, ContactOutcome, Hold, HoldKind
 from loancollect.domain.commands import CaseCommand
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import (
+    ArrangementMade,
+    ContactOutcomeRecorded,
+    DeliveryReceipt,
+    Event,
+    HoldPlaced,
+    HoldReleased,
+    InboundMessage,
+    OptedOut,
+    PaymentReceived,
+    PromiseMade,
+    RecoveryRecorded,
+    new_event,
+)
 from loancollect.domain.intake import Outcome, apply_outcome, record_contact
 from loancollect.domain.loans import Loan, Payment
 from loancollect.ports import DeliveryStatus, UnitOfWork, UnitOfWorkFactory
@@ -102,13 +115,14 @@ def accept_payment(
     uow.loans.add_payment(payment)
     uow.cases.save(case.reviewed_by(payment.value_date))
     amount = payment.amount
-    data = {"payment": payment.id, "amount": amount.amount, "currency": amount.currency}
     on = payment.value_date
-    events = [
-        make_event(EventKind.PAYMENT_RECEIVED, loan.id, on, at=payment.received_at, data=data)
-    ]
+    received = PaymentReceived(payment=payment.id, amount=amount.amount, currency=amount.currency)
+    events = [new_event(received, loan_id=loan.id, on=on, at=payment.received_at)]
     if case.charge_off is not None:
-        events.append(make_event(EventKind.RECOVERY_RECORDED, loan.id, on, data=data))
+        recovery = RecoveryRecorded(
+            payment=payment.id, amount=amount.amount, currency=amount.currency
+        )
+        events.append(new_event(recovery, loan_id=loan.id, on=on))
     return tuple(events)
 
 
@@ -167,7 +181,10 @@ class Intake:
                 on = _local_date(outcome.at, loan)
                 updated, events = apply_outcome(case, outcome, on=on, currency=loan.currency)
             else:
-                updated, found = record_contact(case, outcome, {}, at)
+                bare = ContactOutcomeRecorded(
+                    channel=outcome.channel, outcome=outcome.outcome, note=outcome.note
+                )
+                updated, found = record_contact(case, outcome, bare, at)
                 events = tuple(found)
             uow.cases.save(updated)
             stored = uow.events.append(events)
@@ -176,19 +193,17 @@ class Intake:
 
     def record_arrangement(self, loan_id: str, arrangement: Arrangement) -> None:
         """Record a promise, plan, waiver, grace period or settlement made with the borrower."""
-        kind = (
-            EventKind.PROMISE_MADE
-            if arrangement.kind is ArrangementKind.PROMISE
-            else EventKind.ARRANGEMENT_MADE
-        )
-        data = {"arrangement": arrangement.id, "type": arrangement.kind.value}
         amount = getattr(arrangement, "amount", None)
-        if amount is not None:
-            data["amount"] = str(amount.amount)
+        value = amount.amount if amount is not None else None
+        made: PromiseMade | ArrangementMade = (
+            PromiseMade(arrangement=arrangement.id, amount=value)
+            if arrangement.kind is ArrangementKind.PROMISE
+            else ArrangementMade(arrangement=arrangement.id, type=arrangement.kind, amount=value)
+        )
         self._change(
             loan_id,
             lambda case: case.with_arrangement(arrangement),
-            make_event(kind, loan_id, arrangement.made_on, data=data),
+            new_event(made, loan_id=loan_id, on=arrangement.made_on),
         )
 
     def record_opt_out(
@@ -203,7 +218,7 @@ class Intake:
         self._change(
             loan_id,
             lambda case: attrs.evolve(case, flags=case.flags | {flag}).reviewed_by(on),
-            make_event(EventKind.OPT_OUT, loan_id, on, at=at, data={"channel": channel}),
+            new_event(OptedOut(channel=channel), loan_id=loan_id, on=on, at=at),
         )
 
     def record_delivery_receipt(
@@ -225,16 +240,16 @@ class Intake:
             if entry is None:
                 raise ValidationError("outbox.key", key, "no action was planned under this key")
             loan_id = entry.action.loan_id
-            receipt = {
-                "key": key,
-                "channel": entry.action.channel,
-                "status": status.value,
-                "detail": detail,
-                "provider_id": provider_id or "",
-            }
+            receipt = DeliveryReceipt(
+                key=key,
+                channel=entry.action.channel,
+                status=status.value,
+                detail=detail,
+                provider_id=provider_id or "",
+            )
             if uow.cases.get(loan_id) is None:
                 raise ValidationError("loan_id", loan_id, "no case for this loan")
-            event = make_event(EventKind.DELIVERY_RECEIPT, loan_id, on, at=at, data=receipt)
+            event = new_event(receipt, loan_id=loan_id, on=on, at=at)
             stored = uow.events.append([event])
             uow.commit()
         self._notify(stored)
@@ -276,29 +291,27 @@ class Intake:
         elif message.kind is InboundKind.OPT_OUT:
             self.record_opt_out(loan_id, message.channel, day, at=message.at)
         else:
-            data = {
-                "channel": message.channel,
-                "kind": message.kind.value,
-                "key": message.key or "",
-                "provider_id": message.provider_id,
-                "detail": message.detail,
-            }
+            inbound = InboundMessage(
+                channel=message.channel,
+                kind=message.kind.value,
+                key=message.key or "",
+                provider_id=message.provider_id,
+                detail=message.detail,
+            )
             self._change(
                 loan_id,
                 lambda case: case.reviewed_by(day),
-                make_event(EventKind.INBOUND_MESSAGE, loan_id, day, at=message.at, data=data),
+                new_event(inbound, loan_id=loan_id, on=day, at=message.at),
             )
 
     # -- holds and commands --------------------------------------------------------------
     def place_hold(self, loan_id: str, hold: Hold) -> None:
         """Hold escalation and contact (dispute, bankruptcy, breathing space …)."""
-        data: dict[str, object] = {"hold": hold.kind, "start": hold.start, "reason": hold.reason}
-        if hold.end is not None:
-            data["end"] = hold.end
+        placed = HoldPlaced(hold=hold.kind, start=hold.start, reason=hold.reason, end=hold.end)
         self._change(
             loan_id,
             lambda case: case.with_hold(hold),
-            make_event(EventKind.HOLD_PLACED, loan_id, hold.start, data=data),
+            new_event(placed, loan_id=loan_id, on=hold.start),
         )
 
     def release_hold(self, loan_id: str, kind: HoldKind, on: dt.date) -> None:
@@ -315,7 +328,7 @@ class Intake:
                     holds.append(attrs.evolve(h, end=on - dt.timedelta(days=1)))
             return attrs.evolve(case, holds=tuple(holds)).reviewed_by(on)
 
-        released = make_event(EventKind.HOLD_RELEASED, loan_id, on, data={"hold": kind})
+        released = new_event(HoldReleased(hold=kind), loan_id=loan_id, on=on)
         self._change(loan_id, change, released)
 
     def apply(self, loan_id: str, command: CaseCommand, *, on: dt.date) -> Event:

@@ -17,17 +17,15 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 
-import attrs
 import pluggy
 
 from loancollect.domain.case import Case
 from loancollect.domain.decision import Advice, Decision, decide
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import Event, EventKind, make_event
+from loancollect.domain.events import Event
 from loancollect.domain.loans import ContactKind, Loan
 from loancollect.domain.overdue import Assessment
 from loancollect.domain.scoring import ScoreContribution, Scores
-from loancollect.domain.strategy import Offer, PlannedAction
 from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
 from loancollect.engine.dispatch import Loaded
 from loancollect.engine.guard import Guard, VerdictKind
@@ -213,7 +211,7 @@ class Reviewer:
             as_of=as_of,
         )
         if extra_actions or extra_offers:
-            decision = _with_extras(decision, extra_actions, extra_offers)
+            decision = decision.with_extras(extra_actions, extra_offers)
         return decision
 
     def _advice(self, loan: Loan, as_of: dt.date) -> Advice | None:
@@ -258,38 +256,6 @@ def _collected(caller: pluggy.HookCaller, **kwargs: object) -> list:  # type: ig
     if not caller.get_hookimpls():
         return []
     return [item for result in caller(**kwargs) for item in (result or ())]
-
-
-def _planned_event(action: PlannedAction) -> Event:
-    return make_event(
-        EventKind.ACTION_PLANNED,
-        action.loan_id,
-        action.as_of,
-        data={
-            "rule": action.rule_id,
-            "channel": action.channel,
-            "key": action.idempotency_key,
-            "template": action.template,
-        },
-    )
-
-
-def _with_extras(
-    decision: Decision, actions: Sequence[PlannedAction], offers: Sequence[Offer]
-) -> Decision:
-    known = {a.idempotency_key for a in decision.actions}
-    new_actions = [a for a in actions if a.idempotency_key not in known]
-    events = list(decision.events) + [_planned_event(a) for a in new_actions]
-    case = decision.case
-    for a in new_actions:
-        case = case.with_action(a.rule_id, a.as_of)
-    return attrs.evolve(
-        decision,
-        case=case,
-        actions=(*decision.actions, *new_actions),
-        offers=(*decision.offers, *offers),
-        events=tuple(events),
-    )
 
 
 def _describe(exc: BaseException) -> str:
