@@ -201,12 +201,12 @@ def test_a_run_at_23_beijing_reschedules_the_contacts_to_8_the_next_morning() ->
     assert report.summary.sent == 0
     morning = beijing(DPD1 + dt.timedelta(days=1), 8)
     moved = world.events(loan.id, EventKind.ACTION_RESCHEDULED)
-    assert {e.get("channel") for e in moved} == {"sms", "email"}
+    assert {e.payload.channel for e in moved} == {"sms", "email"}
     for event in moved:
-        assert event.get("not_before") == morning.in_timezone("UTC").isoformat()
-        assert "CN-01: outside the allowed hours in Asia/Shanghai" in (event.get("reasons") or "")
-        assert "GB/T 45251—2025" in (event.get("citations") or "")
-        entry = world.entry(event.get("key") or "")
+        assert event.payload.not_before == morning
+        assert "CN-01: outside the allowed hours in Asia/Shanghai" in (event.payload.reasons or "")
+        assert "GB/T 45251—2025" in (event.payload.citations or "")
+        entry = world.entry(event.payload.key or "")
         assert entry.status is OutboxStatus.PENDING
         assert entry.next_attempt_at == morning
     assert world.sent("sms") == []
@@ -218,9 +218,9 @@ def test_a_run_at_23_beijing_reschedules_the_contacts_to_8_the_next_morning() ->
     assert world.sent("sms") == [idempotency_key(loan.id, "confirm.sms", DPD1)]
     assert world.sent("email") == [idempotency_key(loan.id, "confirm.email", DPD1)]
     sent = world.events(loan.id, EventKind.ACTION_SENT)
-    sms = next(e for e in sent if e.get("channel") == "sms")
-    assert sms.get("contact") == "+86*********00"  # masked, never the number itself
-    assert sms.get("place") == "mobile"
+    sms = next(e for e in sent if e.payload.channel == "sms")
+    assert sms.payload.contact == "+86*********00"  # masked, never the number itself
+    assert sms.payload.place == "mobile"
 
 
 def test_the_same_day_at_10_beijing_is_allowed() -> None:
@@ -244,11 +244,11 @@ def test_a_cease_request_blocks_every_contact_and_nothing_reaches_the_outbox() -
     assert report.summary.blocked == 2
     assert report.summary.actions_planned == 0
     blocked = world.events(loan.id, EventKind.ACTION_BLOCKED)
-    assert {e.get("channel") for e in blocked} == {"sms", "email"}
+    assert {e.payload.channel for e in blocked} == {"sms", "email"}
     for event in blocked:
-        assert (event.get("reasons") or "").startswith("US-16: cease notice received 2025-02-05")
-        assert "1692c(c)" in (event.get("citations") or "")
-        assert world.entry(event.get("key") or "") is None
+        assert (event.payload.reasons or "").startswith("US-16: cease notice received 2025-02-05")
+        assert "1692c(c)" in (event.payload.citations or "")
+        assert world.entry(event.payload.key or "") is None
     assert world.sent("sms") == []
     assert world.sent("email") == []
 
@@ -285,9 +285,9 @@ def test_a_dispute_hold_blocks_a_contact_a_plugin_planned() -> None:
     # The core plans nothing while a hold is active; the plug-in's SMS is blocked.
     assert report.summary.blocked == 1
     (blocked,) = world.events(loan.id, EventKind.ACTION_BLOCKED)
-    assert blocked.get("rule") == "acme.statement"
-    assert "US-28: dispute received 2025-02-10 pending" in (blocked.get("reasons") or "")
-    assert world.entry(blocked.get("key") or "") is None
+    assert blocked.payload.rule == "acme.statement"
+    assert "US-28: dispute received 2025-02-10 pending" in (blocked.payload.reasons or "")
+    assert world.entry(blocked.payload.key or "") is None
     assert world.sent("sms") == []
 
 
@@ -302,7 +302,7 @@ def test_a_dispute_hold_with_an_end_reschedules_to_the_day_after() -> None:
 
     (moved,) = world.events(loan.id, EventKind.ACTION_RESCHEDULED)
     after = new_york(end + dt.timedelta(days=1), 8)  # the hold ends, then the window opens
-    assert moved.get("not_before") == after.in_timezone("UTC").isoformat()
+    assert moved.payload.not_before == after
 
 
 def daily_calls() -> Strategy:
@@ -340,14 +340,11 @@ def test_the_eighth_call_in_seven_days_is_rescheduled() -> None:
 
     assert report.summary.rescheduled == 1
     (moved,) = world.events(loan.id, EventKind.ACTION_RESCHEDULED)
-    assert moved.get("channel") == "phone"
-    assert (moved.get("reasons") or "").startswith("US-08: 7 attempts already")
-    assert "12 CFR 1006.14(b)(2)(i)(A)" in (moved.get("citations") or "")
+    assert moved.payload.channel == "phone"
+    assert (moved.payload.reasons or "").startswith("US-08: 7 attempts already")
+    assert "12 CFR 1006.14(b)(2)(i)(A)" in (moved.payload.citations or "")
     # The first day leaves the seven-day window the next day, at 08:00 New York time.
-    assert (
-        moved.get("not_before")
-        == new_york(seventh + dt.timedelta(days=1), 8).in_timezone("UTC").isoformat()
-    )
+    assert moved.payload.not_before == new_york(seventh + dt.timedelta(days=1), 8)
 
 
 def test_calls_sent_by_the_cycle_count_toward_the_seven_day_cap() -> None:
@@ -394,7 +391,7 @@ def test_a_conversation_stops_calls_for_seven_days() -> None:
     world.clock.set(new_york(nxt, 10))
     world.engine.run_cycle(nxt)
     (moved,) = world.events(loan.id, EventKind.ACTION_RESCHEDULED)
-    assert (moved.get("reasons") or "").startswith("US-09: telephone conversation on 2025-02-20")
+    assert (moved.payload.reasons or "").startswith("US-09: telephone conversation on 2025-02-20")
 
 
 def test_an_sms_opt_out_stops_sms_but_email_still_goes() -> None:
@@ -407,8 +404,8 @@ def test_an_sms_opt_out_stops_sms_but_email_still_goes() -> None:
 
     assert (report.summary.blocked, report.summary.sent) == (1, 1)
     (blocked,) = world.events(loan.id, EventKind.ACTION_BLOCKED)
-    assert blocked.get("channel") == "sms"
-    assert (blocked.get("reasons") or "").startswith("US-17: opted out of sms on 2025-02-08")
+    assert blocked.payload.channel == "sms"
+    assert (blocked.payload.reasons or "").startswith("US-17: opted out of sms on 2025-02-08")
     assert world.sent("sms") == []
     assert world.sent("email") == [idempotency_key(loan.id, "confirm.email", DPD1)]
 
@@ -424,7 +421,7 @@ def test_an_opt_out_counts_however_old_it_is() -> None:
 
     assert (report.summary.blocked, report.summary.sent) == (1, 1)
     (blocked,) = world.events(loan.id, EventKind.ACTION_BLOCKED)
-    assert blocked.get("channel") == "sms"
+    assert blocked.payload.channel == "sms"
     assert world.sent("sms") == []
 
 

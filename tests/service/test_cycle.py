@@ -34,8 +34,8 @@ from loancollect import (
     hookimpl,
     make_plugin_manager,
 )
+from loancollect.domain.events import ActionPlanned, StageChanged, verify_chain
 from loancollect.engine import CollectionEngine, CycleConfig
-from loancollect.domain.events import verify_chain
 from loancollect.ports import OutboxStatus, UnitOfWork
 from loancollect.testing import FailureMode, FixedClock, MemoryStore, RecordingChannel
 
@@ -149,8 +149,8 @@ def snapshot(store: MemoryStore, loans: list[Loan]) -> dict[str, Any]:
         outbox = {}
         for loan in loans:
             for ev in streams[loan.id]:
-                key = ev.get("key")
-                if ev.kind is EventKind.ACTION_PLANNED and key:
+                if ev.kind is EventKind.ACTION_PLANNED:
+                    key = ActionPlanned.parse(ev).key
                     entry = uow.outbox.get(key)
                     outbox[key] = entry.status if entry else None
     return {
@@ -217,7 +217,7 @@ def test_a_120_day_run_moves_cases_through_the_stages(
     late = [lid for lid, b in portfolio.behaviour.items() if b == "late"]
     assert any(
         any(
-            kind is EventKind.STAGE_CHANGED and dict(data).get("current") == "cured"
+            kind is EventKind.STAGE_CHANGED and StageChanged.from_pairs(data).current == "cured"
             for kind, _, data in state["events"][lid]
         )
         for lid in late
@@ -401,14 +401,14 @@ def test_a_failing_channel_is_isolated_retried_and_falls_back(portfolio: Portfol
     events = [e for s in streams for e in s]
     failed = [e for e in events if e.kind is EventKind.ACTION_FAILED]
     assert failed, "SMS failures are recorded"
-    assert {e.get("channel") for e in failed} == {"sms"}
+    assert {e.payload.channel for e in failed} == {"sms"}
     # Other channels kept working.
-    assert any(e.kind is EventKind.ACTION_SENT and e.get("channel") == "phone" for e in events)
+    assert any(e.kind is EventKind.ACTION_SENT and e.payload.channel == "phone" for e in events)
     # After the last retry, the action fell back to its next channel (sms → email/phone).
-    fallbacks = [e for e in events if e.kind is EventKind.ACTION_PLANNED and e.get("fallback_of")]
+    fallbacks = [e for e in events if e.kind is EventKind.ACTION_PLANNED and e.payload.fallback_of]
     assert fallbacks
-    assert all(e.get("channel") in ("email", "phone") for e in fallbacks)
-    attempts = Counter(e.get("key") for e in failed)
+    assert all(e.payload.channel in ("email", "phone") for e in fallbacks)
+    attempts = Counter(e.payload.key for e in failed)
     assert max(attempts.values()) <= CycleConfig().max_attempts
 
 
@@ -428,7 +428,7 @@ def test_a_channel_that_raises_fails_only_its_action() -> None:
         events = [e for loan in portfolio.loans for e in uow.events.stream(loan.id)]
     failed = [e for e in events if e.kind is EventKind.ACTION_FAILED]
     assert failed
-    assert all(e.get("channel") == "email" for e in failed)
+    assert all(e.payload.channel == "email" for e in failed)
     assert any(e.kind is EventKind.ACTION_SENT for e in events)
 
 
