@@ -117,6 +117,12 @@ def loancollect_register_storage() -> Iterable[StorageBackendSpec]:
     A backend name or URL scheme provided twice is a
     :class:`~loancollect.errors.ConfigurationError` naming every provider.
 
+    Storage is opened for one tenant. A backend that keeps tenants apart says so
+    with ``tenants=True``; its factory is then called as ``factory(url, tenant=...)``
+    and must scope every query and write to that tenant (the conformance suite
+    :class:`loancollect.testing.TenantIsolationContract` checks it). A backend
+    without it, like the example, opens only the default tenant.
+
     :return: storage backend descriptors.
 
     .. versionadded:: 0.1
