@@ -416,7 +416,8 @@ def _federal(options: UsOptions) -> list[Rule]:
                     "US-15",
                     "12 CFR 1006.14(a) (texts and e-mails are not calls)",
                     Q,
-                    "Policy: a weekly cap on e-mails and texts (not counted in 7-in-7).",
+                    "Policy: a weekly cap on e-mails, texts and instant messages (not counted "
+                    "in 7-in-7).",
                     f"cap {options.max_electronic_per_week} per 7 local days",
                     policy=True,
                 ),
@@ -474,7 +475,7 @@ def _federal(options: UsOptions) -> list[Rule]:
                 "US-18",
                 "12 CFR 1006.6(e)",
                 K,
-                "Every e-mail and text carries a clear, simple way to opt out.",
+                "Every e-mail, text and instant message carries a clear, simple way to opt out.",
                 "required tag opt_out_instructions (the opt-out confirmation is exempt)",
             ),
             required=frozenset({Tag.OPT_OUT_INSTRUCTIONS}),
