@@ -1185,34 +1185,6 @@ def _digest(ev: Event, seq: int, prev_hash: str) -> str:
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
-def make_event(
-    kind: EventKind,
-    loan_id: str,
-    on: dt.date,
-    *,
-    at: dt.datetime | None = None,
-    data: Mapping[str, object] | None = None,
-) -> Event:
-    """Build an unchained event from untyped details.
-
-    .. deprecated:: 0.1.0
-       Transitional, for the engine modules not yet moved to :func:`new_event`;
-       it will be removed. Build the payload record and call :func:`new_event`.
-    """
-    pairs = tuple(sorted((str(k), _text(v)) for k, v in (data or {}).items()))
-    return Event(kind=kind, loan_id=loan_id, on=on, data=pairs, at=at)
-
-
-def _text(value: object) -> str:
-    if type(value) is str:
-        return value
-    if isinstance(value, dt.date):  # datetimes too
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    return str(value)
-
-
 def chain(
     events: Iterable[Event], prev_hash: str = GENESIS, start_seq: int = 0
 ) -> tuple[Event, ...]:
