@@ -78,6 +78,10 @@ def loancollect_register_channels() -> Iterable[ChannelSpec]:
     :class:`~loancollect.registry.ChannelSpec`; every plug-in's result is
     collected. Names are normalised (lower case); two channels with the same name
     are a :class:`~loancollect.errors.ConfigurationError` naming every provider.
+    Each spec declares its compliance ``medium`` (SMS, call, e-mail, letter, visit,
+    instant message, or none for a channel that contacts nobody); a channel that
+    declares none is never used to contact anyone unless the host maps it in the
+    configuration ``compliance.channels``.
 
     :return: channel descriptors (an empty iterable or ``None`` for none).
 
@@ -90,6 +94,7 @@ def loancollect_register_channels() -> Iterable[ChannelSpec]:
 
         from loancollect import hookimpl
         from loancollect.builtin.recording import RecordingChannel
+        from loancollect.domain.compliance import Channel
         from loancollect.domain.loans import ContactKind
         from loancollect.registry import ChannelSpec
 
@@ -99,6 +104,7 @@ def loancollect_register_channels() -> Iterable[ChannelSpec]:
             yield ChannelSpec(
                 name="acme-sms",
                 factory=lambda settings: RecordingChannel(name="acme-sms"),
+                medium=Channel.SMS,  # what the rule packs judge it as; never guessed
                 contact_kind=ContactKind.PHONE,
                 capabilities={"idempotent"},
                 description="Acme SMS gateway",
