@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import attrs
 
-from loancollect.domain.errors import CurrencyMismatchError
 from loancollect.domain.case import OutcomeKind
+from loancollect.domain.errors import CurrencyMismatchError
 from loancollect.domain.events import (
     ActionSent,
     ContactOutcomeRecorded,
