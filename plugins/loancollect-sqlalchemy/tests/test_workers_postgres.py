@@ -11,6 +11,7 @@ from loancollect_sqlalchemy import SqlStore
 from loancollect_sqlalchemy.bulk import import_rows
 from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
 from loancollect_sqlalchemy.testkit import sends_table
+
 from loancollect.engine.workers import WorkerSpec, run_workers
 
 LOANS = 20_000
