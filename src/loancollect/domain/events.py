@@ -211,16 +211,23 @@ E = TypeVar("E", bound=enum.Enum)
 
 @attrs.frozen
 class _Codec:
-    """How values of one type become stored text and back."""
+    """How values of one type become stored text and back.
+
+    :param typ: values must be instances of it, and pass ``extra`` when given.
+    :param dump: value to text (``None``: the value is the text).
+    :param load: text to value (``None``: the text is the value); raises
+        ``ValueError`` (or ``ArithmeticError``) on bad text.
+    """
 
     expected: str
-    accepts: Callable[[object], bool]
-    dump: Callable[[Any], str]
-    load: Callable[[str], Any]  # raises ValueError (or ArithmeticError) on bad text
+    typ: type
+    extra: Callable[[Any], bool] | None
+    dump: Callable[[Any], str] | None
+    load: Callable[[str], Any] | None
 
 
 def _load_int(text: str) -> int:
-    if not re.fullmatch(r"-?[0-9]+", text):
+    if not _INT_TEXT.fullmatch(text):
         raise ValueError(text)
     return int(text)
 
@@ -233,7 +240,7 @@ def _load_decimal(text: str) -> Decimal:
 
 
 def _load_date(text: str) -> dt.date:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+    if not _DATE_TEXT.fullmatch(text):
         raise ValueError(text)
     return dt.date.fromisoformat(text)
 
@@ -245,62 +252,52 @@ def _load_instant(text: str) -> dt.datetime:
     return value
 
 
-def _is_aware(value: object) -> bool:
-    return (
-        isinstance(value, dt.datetime)
-        and value.tzinfo is not None
-        and value.utcoffset() is not None
-    )
+_INT_TEXT = re.compile(r"-?[0-9]+")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _is_aware(value: dt.datetime) -> bool:
+    return value.tzinfo is not None and value.utcoffset() is not None
 
 
-def _is_decimal(value: object) -> bool:
-    return isinstance(value, Decimal) and value.is_finite()
+def _not_bool(value: int) -> bool:
+    return not isinstance(value, bool)
 
 
-def _is_date(value: object) -> bool:
-    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+def _is_finite(value: Decimal) -> bool:
+    return value.is_finite()
+
+
+def _not_datetime(value: dt.date) -> bool:
+    return not isinstance(value, dt.datetime)
 
 
 def _isoformat(value: dt.date) -> str:
     return value.isoformat()
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def _is_str(value: object) -> bool:
-    return isinstance(value, str)
-
-
-_STR = _Codec("a str", _is_str, _same, _same)
-_INT = _Codec("an int", _is_int, str, _load_int)
-_DECIMAL = _Codec("a finite Decimal (never a float)", _is_decimal, str, _load_decimal)
-_DATE = _Codec("a date (YYYY-MM-DD)", _is_date, _isoformat, _load_date)
-_INSTANT = _Codec("a time-zone-aware datetime", _is_aware, _isoformat, _load_instant)
-
-
-def _enum_codec(cls: type[enum.Enum]) -> _Codec:
-    def accepts(value: object) -> bool:
-        return isinstance(value, cls)
-
-    def dump(value: enum.Enum) -> str:
-        return str(value.value)
-
-    return _Codec(f"one of {sorted(str(m.value) for m in cls)}", accepts, dump, cls)
+def _is_decimal(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
 
 
 _CODECS: dict[object, _Codec] = {
-    str: _STR,
-    int: _INT,
-    Decimal: _DECIMAL,
-    dt.date: _DATE,
-    dt.datetime: _INSTANT,
+    str: _Codec("a str", str, None, None, None),
+    int: _Codec("an int", int, _not_bool, str, _load_int),
+    Decimal: _Codec("a finite Decimal (never a float)", Decimal, _is_finite, str, _load_decimal),
+    dt.date: _Codec("a date (YYYY-MM-DD)", dt.date, _not_datetime, _isoformat, _load_date),
+    dt.datetime: _Codec(
+        "a time-zone-aware datetime", dt.datetime, _is_aware, _isoformat, _load_instant
+    ),
 }
+
+
+def _enum_value(value: enum.Enum) -> str:
+    return str(value.value)
+
+
+def _enum_codec(cls: type[enum.Enum]) -> _Codec:
+    return _Codec(f"one of {sorted(str(m.value) for m in cls)}", cls, None, _enum_value, cls)
+
 
 ALWAYS: Mapping[str, object] = types.MappingProxyType({"always": True})
 """Field metadata: write the field on every event, even with its default value."""
@@ -310,9 +307,11 @@ _PREFIX = "prefix"  # field metadata: the field is pairs stored as ``<prefix><na
 
 @attrs.frozen
 class _Spec:
+    """How one field of a payload class is stored."""
+
     name: str
     key: str  # the stored key and the constructor's argument name
-    codec: _Codec | None  # None: handled by the class itself
+    codec: _Codec | None  # None: stored by the class itself
     nullable: bool
     always: bool
     default: object
@@ -363,19 +362,19 @@ class Payload:
 
     kind: ClassVar[EventKind]
     _specs: ClassVar[tuple[_Spec, ...]] = ()
+    # Derived from _specs by _payload (plain tuples: these run for every event).
+    _label: ClassVar[str] = ""
+    _checks: ClassVar[tuple[tuple[str, str, type, Any, bool, str], ...]] = ()
+    _dumps: ClassVar[tuple[tuple[str, str, Any, bool, object, str], ...]] = ()
+    _loads: ClassVar[tuple[tuple[str, str, Any, bool, bool, object, str, str], ...]] = ()
 
     def __attrs_post_init__(self) -> None:
-        kind = type(self).kind.value
-        for spec in self._specs:
-            if spec.codec is None:
+        for name, key, typ, extra, nullable, expected in self._checks:
+            value = getattr(self, name)
+            if value is None and nullable:
                 continue
-            value = getattr(self, spec.name)
-            if value is None and spec.nullable:
-                continue
-            if not spec.codec.accepts(value):
-                raise ValidationError(
-                    f"{kind}.{spec.key}", value, f"expected {spec.codec.expected}"
-                )
+            if not isinstance(value, typ) or (extra is not None and not extra(value)):
+                raise ValidationError(f"{self._label}.{key}", value, f"expected {expected}")
         self._check()
 
     def _check(self) -> None:
@@ -385,11 +384,11 @@ class Payload:
         for name in names:
             value = getattr(self, name)
             if not value.strip():
-                raise ValidationError(f"{self.kind.value}.{name}", value, "must not be empty")
+                raise ValidationError(f"{self._label}.{name}", value, "must not be empty")
 
     def _money(self, amount: str, currency: str, *, positive: bool = True) -> None:
         value, code = getattr(self, amount), getattr(self, currency)
-        kind = self.kind.value
+        kind = self._label
         if code not in CURRENCIES:
             raise ValidationError(f"{kind}.{currency}", code, "unknown ISO 4217 currency code")
         try:
@@ -404,14 +403,15 @@ class Payload:
     def pairs(self) -> tuple[tuple[str, str], ...]:
         """The stored ``(key, text)`` pairs, sorted by key (what :func:`new_event` stores)."""
         out: list[tuple[str, str]] = []
-        for spec in self._specs:
-            value = getattr(self, spec.name)
-            if spec.prefix:
-                out.extend((spec.prefix + k, v) for k, v in value)
-            elif spec.codec is None:
-                continue
-            elif spec.always or value != spec.default:
-                out.append((spec.key, "" if value is None else spec.codec.dump(value)))
+        for name, key, dump, always, default, prefix in self._dumps:
+            value = getattr(self, name)
+            if prefix:
+                out.extend((prefix + k, v) for k, v in value)
+            elif always or value != default:
+                if value is None:
+                    out.append((key, ""))
+                else:
+                    out.append((key, value if dump is None else dump(value)))
         out.extend(self._extra_pairs())
         out.sort()
         return tuple(out)
@@ -429,46 +429,53 @@ class Payload:
         """
         if event.kind is not cls.kind:
             raise ValidationError(
-                "event.kind", event.kind.value, f"expected {cls.kind.value} for {cls.__name__}"
+                "event.kind", event.kind.value, f"expected {cls._label} for {cls.__name__}"
             )
         return cls.from_pairs(event.data)
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Self:
-        """The payload stored as ``pairs`` (see :meth:`parse`)."""
+        """The payload stored as ``pairs`` (see :meth:`parse`).
+
+        Every value comes out of its field's parser with the field's type, so the
+        record is built without the constructor's type checks; the rules across
+        fields are checked.
+        """
         data = dict(pairs)
-        kind = cls.kind.value
-        kwargs: dict[str, object] = {}
-        for spec in cls._specs:
-            if spec.prefix:
-                found = [k for k in data if k.startswith(spec.prefix)]
-                kwargs[spec.key] = tuple((k[len(spec.prefix) :], data.pop(k)) for k in found)
+        kind = cls._label
+        values: dict[str, object] = {}
+        for name, key, load, always, blank_is_none, default, prefix, expected in cls._loads:
+            if prefix:
+                found = [k for k in data if k.startswith(prefix)]
+                values[name] = _evidence((k[len(prefix) :], data.pop(k)) for k in found)
                 continue
-            if spec.codec is None:
-                continue
-            text = data.pop(spec.key, None)
+            text = data.pop(key, None)
             if text is None:
-                if spec.always:
-                    raise ValidationError(f"{kind}.{spec.key}", None, "missing")
-                continue
-            if text == "" and spec.nullable and spec.always:
-                kwargs[spec.key] = None
-                continue
-            try:
-                kwargs[spec.key] = spec.codec.load(text)
-            except (ValueError, ArithmeticError):
-                raise ValidationError(
-                    f"{kind}.{spec.key}", text, f"expected {spec.codec.expected}"
-                ) from None
-        kwargs.update(cls._extra_from(data))
+                if always:
+                    raise ValidationError(f"{kind}.{key}", None, "missing")
+                values[name] = default
+            elif blank_is_none and text == "":
+                values[name] = None
+            elif load is None:
+                values[name] = text
+            else:
+                try:
+                    values[name] = load(text)
+                except (ValueError, ArithmeticError):
+                    raise ValidationError(f"{kind}.{key}", text, f"expected {expected}") from None
+        values.update(cls._extra_from(data))
         if data:
             key = min(data)
             raise ValidationError(f"{kind}.{key}", data[key], "unknown key for this kind")
-        return cls(**kwargs)
+        payload = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(payload, name, value)
+        payload._check()
+        return payload
 
     @classmethod
     def _extra_from(cls, data: dict[str, str]) -> dict[str, object]:
-        """Constructor arguments of the fields the class stores itself (popped from ``data``)."""
+        """Values of the fields the class stores itself (popped from ``data``), by name."""
         return {}
 
 
@@ -511,6 +518,31 @@ def _payload(cls: type[P]) -> type[P]:
             )
         )
     cls._specs = tuple(specs)
+    cls._label = cls.kind.value
+    cls._checks = tuple(
+        (s.name, s.key, s.codec.typ, s.codec.extra, s.nullable, s.codec.expected)
+        for s in specs
+        if s.codec is not None
+    )
+    cls._dumps = tuple(
+        (s.name, s.key, s.codec.dump if s.codec else None, s.always, s.default, s.prefix)
+        for s in specs
+        if s.codec is not None or s.prefix
+    )
+    cls._loads = tuple(
+        (
+            s.name,
+            s.key,
+            s.codec.load if s.codec else None,
+            s.always,
+            s.nullable and s.always,
+            s.default,
+            s.prefix,
+            s.codec.expected if s.codec else "",
+        )
+        for s in specs
+        if s.codec is not None or s.prefix
+    )
     if cls.kind in PAYLOADS:
         raise TypeError(f"two payload classes for {cls.kind}")
     PAYLOADS[cls.kind] = cls
