@@ -25,7 +25,10 @@ the stored text::
     event.payload.pairs()          # the stored pairs, == event.data
 
 ``parse`` (and :attr:`Event.payload`) raises :class:`ValidationError` naming the
-key and its text when a key is missing, unknown or malformed.
+key and its text when a key is missing, unknown or malformed; the constructors
+raise it naming the field for a value of the wrong type (a ``float`` amount, a
+naive datetime). Enum fields (``HoldPlaced.hold``, ``ContactOutcomeRecorded.outcome``,
+the arrangements' ``type`` and ``status``) take the enum member or its value.
 
 How a payload is stored (:attr:`Event.data`, which the hash chain covers, so this
 never changes): sorted ``(key, text)`` pairs, the key being the field's name
