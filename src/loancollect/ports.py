@@ -113,17 +113,22 @@ class DeliveryStatus(enum.Enum):
       do not retry; use a fallback channel.
     - ``REJECTED``: the provider refused it on policy grounds (opt-out list, content
       filter): do not retry, do not fall back without a human decision.
+    - ``UNKNOWN``: the send overran its deadline; the message may or may not have
+      gone out. Never re-sent blindly: the engine retries only through a channel that
+      de-duplicates by key, asks a polling channel first, and otherwise leaves it for
+      a person to reconcile.
     """
 
     SENT = "sent"
     FAILED_RETRYABLE = "failed_retryable"
     FAILED_PERMANENT = "failed_permanent"
     REJECTED = "rejected"
+    UNKNOWN = "unknown"
 
     @property
     def is_final(self) -> bool:
-        """True unless the send may be tried again (``FAILED_RETRYABLE``)."""
-        return self is not DeliveryStatus.FAILED_RETRYABLE
+        """True unless the send may be tried again (``FAILED_RETRYABLE``, ``UNKNOWN``)."""
+        return self not in (DeliveryStatus.FAILED_RETRYABLE, DeliveryStatus.UNKNOWN)
 
 
 def _pairs(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -170,6 +175,11 @@ class DeliveryResult:
     def failed_permanent(cls, detail: str) -> DeliveryResult:
         """A failure that will not go away."""
         return cls(status=DeliveryStatus.FAILED_PERMANENT, detail=detail)
+
+    @classmethod
+    def unknown(cls, detail: str) -> DeliveryResult:
+        """The send's outcome is not known (it overran its deadline)."""
+        return cls(status=DeliveryStatus.UNKNOWN, detail=detail)
 
     @classmethod
     def rejected(cls, detail: str) -> DeliveryResult:

@@ -39,7 +39,11 @@ class CycleConfig:
     :param dispatch_workers: concurrent sends across channels.
     :param channel_concurrency: most concurrent sends per channel (default 4).
     :param channel_rate: most sends per second per channel (``None``: unlimited).
-    :param send_timeout: seconds a send may take before it counts as a retryable failure.
+    :param send_timeout: seconds a send may take; past it the engine stops waiting and
+        the send's outcome is unknown (retried only through a channel that de-duplicates
+        by key or can be asked, never blindly).
+    :param batch_timeout: seconds a dispatch batch may take; sends not started by then
+        stay in the outbox for the next run.
     :param history_days: how far back the contact rules see a loan's events (frequency
         caps and cool-downs look back days or weeks; opt-outs are kept on the case, so
         they count whatever their age). Keeps the cost of a review independent of how
@@ -57,6 +61,7 @@ class CycleConfig:
     channel_concurrency: Mapping[str, int] = attrs.field(factory=dict)
     channel_rate: Mapping[str, float] = attrs.field(factory=dict)
     send_timeout: float = 30.0
+    batch_timeout: float = 600.0
     history_days: int = 400
 
     def __attrs_post_init__(self) -> None:
@@ -64,6 +69,10 @@ class CycleConfig:
             value = getattr(self, name)
             if value < 1:
                 raise ConfigurationError(f"cycle {name}={value} must be >= 1")
+        for name in ("send_timeout", "batch_timeout"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ConfigurationError(f"cycle {name}={value} must be > 0 seconds")
 
 
 class Step:

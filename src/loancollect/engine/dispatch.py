@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import pluggy
@@ -30,6 +30,8 @@ from loancollect.domain.strategy import PlannedAction
 from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
 from loancollect.engine.guard import Guard, Verdict, VerdictKind
 from loancollect.ports import (
+    CAP_IDEMPOTENT,
+    CAP_POLL,
     CAP_STATEMENT,
     BatchMarkingOutbox,
     Channel,
@@ -38,6 +40,7 @@ from loancollect.ports import (
     DeliveryResult,
     DeliveryStatus,
     OutboxEntry,
+    PollingChannel,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -87,29 +90,47 @@ class ChannelBook:
 
 @attrs.frozen
 class Loaded:
-    """An outbox entry with the loan and assessment it is sent for."""
+    """An outbox entry with what its send needs: the loan, its assessment, the case
+    and the history the rules judge it with."""
 
     entry: OutboxEntry
     loan: Loan
     assessment: Assessment
+    case: Case
+    history: tuple[Event, ...]
 
 
 @attrs.frozen
 class _Prepared:
-    """An entry ready to send (``send``), or the reason it is not sent now."""
+    """An entry ready to send, or the reason it is not sent now.
+
+    :param send: delivers the rendered message through its channel.
+    :param judge: asks the rules about sending at an instant; called immediately
+        before ``send``, so every contact is judged at the instant it is made.
+    :param reconcile: for an entry whose last send's outcome is unknown, asks the
+        channel what became of it before anything is sent again.
+    """
 
     entry: OutboxEntry
     send: Callable[[], DeliveryResult] | None = None
+    judge: Callable[[dt.datetime], Verdict] | None = None
+    reconcile: Callable[[], DeliveryResult | None] | None = None
     cancel: str | None = None
-    verdict: Verdict | None = None  # judged again at send time and not allowed
 
 
 @attrs.frozen
 class _Outcome:
-    """A prepared entry and what came of it (``result`` is ``None`` if not sent)."""
+    """What came of a prepared entry.
+
+    :param result: the delivery result (``None``: nothing was sent).
+    :param verdict: the rules' verdict at the instant of sending, when not allowed.
+    :param problem: why the entry was left as it was (it could not be judged).
+    """
 
     prepared: _Prepared
-    result: DeliveryResult | None
+    result: DeliveryResult | None = None
+    verdict: Verdict | None = None
+    problem: str = ""
 
 
 class _Limiter:
@@ -213,20 +234,28 @@ class Dispatcher:
     def send_planned(self, planned: Sequence[Loaded], as_of: dt.date) -> CycleReport:
         """Send actions the review planned (and committed) a moment ago.
 
-        The review has loaded their loans, assessed them and judged the actions at
-        this instant, so nothing is loaded, assessed or judged again.
+        The review has loaded their loans, assessed them and read their history, so
+        nothing is loaded or assessed again; the rules are asked again at the
+        instant each one is sent.
         """
-        prepared = [self._prepare(p.entry, p.loan, p.assessment) for p in planned]
+        prepared = [
+            self._prepare(p.entry, p.loan, p.assessment, self._judge(p, as_of)) for p in planned
+        ]
         return self._send_and_record(prepared, as_of)
 
     # -- prepare -----------------------------------------------------------------------
-    def _prepare_stored(self, uow: UnitOfWork, entry: OutboxEntry, as_of: dt.date) -> _Prepared:
-        """Load an entry's loan, judge it again at this instant, and prepare it.
+    def _judge(self, loaded: Loaded, as_of: dt.date) -> Callable[[dt.datetime], Verdict]:
+        guard, action = self._guard, loaded.entry.action
 
-        Every entry reaching this path waited (a retry, a rescheduled action, an
-        earlier day's plan, or one planned by another worker), so the rules are
-        asked again now, with the case and history as they are now.
-        """
+        def judge(at: dt.datetime) -> Verdict:
+            return guard.judge(
+                action, loaded.loan, loaded.case, as_of=as_of, at=at, history=loaded.history
+            )
+
+        return judge
+
+    def _prepare_stored(self, uow: UnitOfWork, entry: OutboxEntry, as_of: dt.date) -> _Prepared:
+        """Load an entry's loan, case and history, and prepare it."""
         action = entry.action
         loan = uow.loans.get(action.loan_id)
         if loan is None:
@@ -234,22 +263,29 @@ class Dispatcher:
         assessment = assess(
             loan, uow.loans.payments_for(loan.id), as_of, config=self._config.assessment
         )
-        if _nothing_due(action, assessment):
-            return _Prepared(entry, cancel=NOTHING_DUE)
-        if entry.next_attempt_at is not None or entry.created_on != as_of:
-            verdict = self._guard.judge(
-                action,
-                loan,
-                uow.cases.get(loan.id) or Case(loan_id=loan.id),
-                as_of=as_of,
-                at=self._clock.now(),
-                history=self._guard.rules.history(uow, loan.id, as_of),
-            )
-            if not verdict.allowed:
-                return _Prepared(entry, verdict=verdict)
-        return self._prepare(entry, loan, assessment)
+        loaded = Loaded(
+            entry,
+            loan,
+            assessment,
+            case=uow.cases.get(loan.id) or Case(loan_id=loan.id),
+            history=self._guard.rules.history(uow, loan.id, as_of),
+        )
+        prepared = self._prepare(entry, loan, assessment, self._judge(loaded, as_of))
+        last = entry.result
+        if prepared.send is not None and last is not None and last.status is DeliveryStatus.UNKNOWN:
+            channel = self._channels.get(action.channel)
+            if isinstance(channel, PollingChannel) and CAP_POLL in channel.capabilities:
+                key = entry.key
+                return attrs.evolve(prepared, reconcile=lambda: channel.poll(key))
+        return prepared
 
-    def _prepare(self, entry: OutboxEntry, loan: Loan, assessment: Assessment) -> _Prepared:
+    def _prepare(
+        self,
+        entry: OutboxEntry,
+        loan: Loan,
+        assessment: Assessment,
+        judge: Callable[[dt.datetime], Verdict],
+    ) -> _Prepared:
         """Render the entry's message and bind the send (or say why it is not sent)."""
         action = entry.action
         if _nothing_due(action, assessment):
@@ -265,13 +301,13 @@ class Dispatcher:
                 message = attrs.evolve(message, statement=statement)
         except LoanCollectError as exc:
             failure = DeliveryResult.failed_permanent(str(exc))
-            return _Prepared(entry, send=lambda: failure)
+            return _Prepared(entry, send=lambda: failure, judge=judge)
         key = entry.key
 
         def send() -> DeliveryResult:
             return channel.send(action, message, key)
 
-        return _Prepared(entry, send=send)
+        return _Prepared(entry, send=send, judge=judge)
 
     # -- send ---------------------------------------------------------------------------
     def _send_and_record(self, prepared: Sequence[_Prepared], as_of: dt.date) -> CycleReport:
@@ -285,30 +321,72 @@ class Dispatcher:
         return report
 
     def _send_one(self, p: _Prepared) -> _Outcome:
-        if p.send is None:
-            return _Outcome(p, None)
+        """Judge ``p`` at this instant and, if allowed, send it (or reconcile it first)."""
+        if p.send is None or p.judge is None:
+            return _Outcome(p)
         try:
+            verdict = p.judge(self._clock.now())
+        except LoanCollectError as exc:  # cannot be judged (a naive clock): do not contact
+            return _Outcome(p, problem=f"not sent, could not be judged: {exc}")
+        if not verdict.allowed:
+            return _Outcome(p, verdict=verdict)
+        try:
+            if p.reconcile is not None:
+                known = p.reconcile()
+                if known is not None:
+                    return _Outcome(p, known)  # the earlier send's real outcome
             return _Outcome(p, self._limiter.run(p.entry.action.channel, p.send))
         except Exception as exc:  # a channel that raises fails only this action
             return _Outcome(p, DeliveryResult.failed_retryable(f"channel raised: {_describe(exc)}"))
 
     def _send_all(self, prepared: Sequence[_Prepared]) -> list[_Outcome]:
-        if len(prepared) <= 1 or self._config.dispatch_workers == 1:
-            return [self._send_one(p) for p in prepared]
-        pool = ThreadPoolExecutor(max_workers=self._config.dispatch_workers)
-        try:
-            futures = [pool.submit(self._send_one, p) for p in prepared]
-            out = []
-            for p, fut in zip(prepared, futures, strict=True):
-                try:
-                    out.append(fut.result(timeout=self._config.send_timeout))
-                except Exception as exc:  # timed out: retry later (idempotency keeps it single)
-                    detail = f"send timed out: {_describe(exc)}"
-                    out.append(_Outcome(p, DeliveryResult.failed_retryable(detail)))
-            return out
-        finally:
-            # Never wait here for a send that overran its timeout.
-            pool.shutdown(wait=False, cancel_futures=True)
+        """Send within the deadlines: ``send_timeout`` a send, ``batch_timeout`` a batch.
+
+        Each send runs in a daemon thread, at most ``dispatch_workers`` at once, so a
+        channel that hangs is abandoned at its deadline (its outcome is unknown) and
+        never holds up the cycle or the process's exit. Sends not started when the
+        batch's deadline passes are left in the outbox, untouched, for the next run.
+        """
+        cfg = self._config
+        now = time.monotonic  # deadlines are real time, whatever clock the limiter is given
+        batch_deadline = now() + cfg.batch_timeout
+        slots = threading.Semaphore(cfg.dispatch_workers)
+        results: list[_Outcome | None] = [None] * len(prepared)
+        running: list[tuple[int, threading.Thread, float]] = []
+
+        fatal: list[BaseException] = []
+
+        def run(index: int) -> None:
+            try:
+                results[index] = self._send_one(prepared[index])
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt: the run stops
+                fatal.append(exc)
+            finally:
+                slots.release()
+
+        for index, p in enumerate(prepared):
+            if fatal:
+                break
+            if p.send is None:
+                results[index] = _Outcome(p)
+                continue
+            left = batch_deadline - now()
+            if left <= 0 or not slots.acquire(timeout=left):
+                results[index] = _Outcome(p, problem="not sent: the batch's deadline passed")
+                continue
+            thread = threading.Thread(target=run, args=(index,), daemon=True)
+            thread.start()
+            running.append((index, thread, now() + cfg.send_timeout))
+        for index, thread, deadline in running:
+            thread.join(max(0.0, min(deadline, batch_deadline + cfg.send_timeout) - now()))
+            if fatal:
+                raise fatal[0]  # as if the process had died here: nothing is recorded
+            if thread.is_alive() or results[index] is None:
+                detail = f"send overran its {cfg.send_timeout:g} s deadline; outcome unknown"
+                results[index] = _Outcome(prepared[index], DeliveryResult.unknown(detail))
+        if fatal:
+            raise fatal[0]
+        return [r if r is not None else _Outcome(p) for r, p in zip(results, prepared, strict=True)]
 
     # -- record -------------------------------------------------------------------------
     def _record(
@@ -324,8 +402,11 @@ class Dispatcher:
         for outcome in outcomes:
             entry, result = outcome.prepared.entry, outcome.result
             action = entry.action
+            if outcome.problem:
+                problems.append(CycleProblem(action.loan_id, Step.DISPATCH, outcome.problem))
+                continue  # left open, as it was, for the next run
             if result is None:
-                self._record_unsent(uow, outcome.prepared, as_of, now, events)
+                self._record_unsent(uow, outcome, as_of, now, events)
                 continue
             attempts = entry.attempts + 1
             if result.status is DeliveryStatus.SENT:
@@ -347,9 +428,9 @@ class Dispatcher:
                 )
                 events.append(new_event(record, loan_id=action.loan_id, on=as_of, at=now))
                 continue
-            retry = (
+            retry = attempts < self._config.max_attempts and (
                 result.status is DeliveryStatus.FAILED_RETRYABLE
-                and attempts < self._config.max_attempts
+                or (result.status is DeliveryStatus.UNKNOWN and self._reconcilable(action))
             )
             retry_at = now + self._config.retry_backoff * (2 ** (attempts - 1)) if retry else None
             uow.outbox.mark_failed(
@@ -375,7 +456,8 @@ class Dispatcher:
             problems.append(
                 CycleProblem(action.loan_id, Step.DISPATCH, f"{entry.key}: {result.detail}")
             )
-            if action.fallbacks:
+            if action.fallbacks and result.status is not DeliveryStatus.UNKNOWN:
+                # (an unknown outcome may have reached the borrower: no second channel)
                 fallback = self._fallback(uow, entry)
                 uow.outbox.add(fallback, created_on=entry.created_on)
                 planned = ActionPlanned(
@@ -394,12 +476,12 @@ class Dispatcher:
     def _record_unsent(
         self,
         uow: UnitOfWork,
-        p: _Prepared,
+        outcome: _Outcome,
         as_of: dt.date,
         now: dt.datetime,
         events: list[Event],
     ) -> None:
-        entry, verdict = p.entry, p.verdict
+        entry, verdict = outcome.prepared.entry, outcome.verdict
         if verdict is not None and verdict.kind is VerdictKind.RESCHEDULE:
             uow.outbox.mark_failed(
                 entry.key,
@@ -412,7 +494,13 @@ class Dispatcher:
             uow.outbox.cancel(entry.key, f"blocked: {verdict.reasons}")
             events.append(verdict.event(entry.action, as_of, at=now))
         else:
-            uow.outbox.cancel(entry.key, p.cancel or "cancelled")
+            uow.outbox.cancel(entry.key, outcome.prepared.cancel or "cancelled")
+
+    def _reconcilable(self, action: PlannedAction) -> bool:
+        """True if a send whose outcome is unknown may be tried again safely: the
+        channel de-duplicates by key, or can be asked what became of the first send."""
+        capabilities = self._channels.get(action.channel).capabilities
+        return CAP_IDEMPOTENT in capabilities or CAP_POLL in capabilities
 
     def _fallback(self, uow: UnitOfWork, entry: OutboxEntry) -> PlannedAction:
         """The action moved to its next fallback channel, with that channel's contact point."""

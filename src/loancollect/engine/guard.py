@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import attrs
 
 from loancollect.domain.case import Case
+from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.events import ActionBlocked, ActionRescheduled, Event, new_event
 from loancollect.domain.loans import Loan
 from loancollect.domain.strategy import PlannedAction
@@ -114,7 +115,16 @@ class Guard:
         at: dt.datetime,
         history: tuple[Event, ...],
     ) -> Verdict:
-        """The verdict on sending ``action`` at ``at``."""
+        """The verdict on sending ``action`` at ``at``.
+
+        :raises ConfigurationError: if ``at`` is naive: local contact hours cannot be
+            known, so nothing is contacted (the caller reports it and sends nothing).
+        """
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ConfigurationError(
+                f"the clock gave a naive instant {at.isoformat()}; contact rules need a "
+                "time-zone-aware clock, so nothing is contacted"
+            )
         return Verdict.of(
             self.rules.violations(action, loan, case, as_of=as_of, at=at, history=history)
         )

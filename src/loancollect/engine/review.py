@@ -164,7 +164,7 @@ class Reviewer:
                 added = uow.outbox.add(action, created_on=as_of, not_before=verdict.not_before)
                 if added and verdict.allowed and fresh is not None:
                     entry = OutboxEntry(key=action.idempotency_key, action=action, created_on=as_of)
-                    fresh.append(Loaded(entry, loan, decision.assessment))
+                    fresh.append(Loaded(entry, loan, decision.assessment, decision.case, history))
             uow.cases.save(decision.case)
             reviewed += 1
             changes += decision.transition is not None
