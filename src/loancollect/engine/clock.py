@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-__all__ = ["SystemClock"]
+from loancollect.domain.errors import ConfigurationError
+from loancollect.ports import Clock
+
+__all__ = ["SystemClock", "aware_now"]
 
 
 class SystemClock:
@@ -18,3 +21,18 @@ class SystemClock:
     def today(self, tz: str) -> dt.date:
         """Today's date in the IANA zone ``tz``."""
         return dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()
+
+
+def aware_now(clock: Clock) -> dt.datetime:
+    """``clock.now()``, refusing a naive instant: contact hours are local, so a clock
+    without a zone cannot say whether a contact is lawful, and the engine stops.
+
+    :raises ConfigurationError: naming the instant.
+    """
+    at = clock.now()
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ConfigurationError(
+            f"the clock gave a naive instant {at.isoformat()}; the engine needs a "
+            "time-zone-aware clock to judge contact hours, so it contacts no one"
+        )
+    return at

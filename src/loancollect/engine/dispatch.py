@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -27,6 +28,7 @@ from loancollect.domain.events import ActionFailed, ActionPlanned, ActionSent, E
 from loancollect.domain.loans import ContactKind, ContactPoint, Loan
 from loancollect.domain.overdue import Assessment, assess
 from loancollect.domain.strategy import PlannedAction
+from loancollect.engine.clock import aware_now
 from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
 from loancollect.engine.guard import Guard, Verdict, VerdictKind
 from loancollect.ports import (
@@ -215,7 +217,7 @@ class Dispatcher:
             )
             with self._storage() as uow:
                 outbox = uow.outbox
-                now = self._clock.now()
+                now = aware_now(self._clock)
                 if isinstance(outbox, ClaimingOutbox):
                     entries = outbox.claim_pending(limit=size, now=now)
                 else:
@@ -325,7 +327,7 @@ class Dispatcher:
         if p.send is None or p.judge is None:
             return _Outcome(p)
         try:
-            verdict = p.judge(self._clock.now())
+            verdict = p.judge(aware_now(self._clock))
         except LoanCollectError as exc:  # cannot be judged (a naive clock): do not contact
             return _Outcome(p, problem=f"not sent, could not be judged: {exc}")
         if not verdict.allowed:
@@ -342,48 +344,68 @@ class Dispatcher:
     def _send_all(self, prepared: Sequence[_Prepared]) -> list[_Outcome]:
         """Send within the deadlines: ``send_timeout`` a send, ``batch_timeout`` a batch.
 
-        Each send runs in a daemon thread, at most ``dispatch_workers`` at once, so a
-        channel that hangs is abandoned at its deadline (its outcome is unknown) and
-        never holds up the cycle or the process's exit. Sends not started when the
-        batch's deadline passes are left in the outbox, untouched, for the next run.
+        Each send runs in a daemon thread, at most ``dispatch_workers`` at once. A send
+        that overruns its deadline is abandoned (its outcome is unknown; a late answer
+        is ignored) and its place goes to the next, so a channel that hangs never holds
+        up the cycle or the process's exit. Sends not started when the batch's deadline
+        passes are left in the outbox, untouched, for the next run. A ``SystemExit`` or
+        ``KeyboardInterrupt`` raised by a send stops the run as if the process had died.
         """
         cfg = self._config
         now = time.monotonic  # deadlines are real time, whatever clock the limiter is given
         batch_deadline = now() + cfg.batch_timeout
-        slots = threading.Semaphore(cfg.dispatch_workers)
         results: list[_Outcome | None] = [None] * len(prepared)
-        running: list[tuple[int, threading.Thread, float]] = []
-
         fatal: list[BaseException] = []
+        changed = threading.Condition()
+        finished: set[int] = set()
+        abandoned: set[int] = set()
 
         def run(index: int) -> None:
+            outcome: _Outcome | None = None
             try:
-                results[index] = self._send_one(prepared[index])
+                outcome = self._send_one(prepared[index])
             except BaseException as exc:  # SystemExit, KeyboardInterrupt: the run stops
                 fatal.append(exc)
-            finally:
-                slots.release()
+            with changed:
+                if index not in abandoned:
+                    results[index] = outcome
+                finished.add(index)
+                changed.notify_all()
 
+        waiting: deque[int] = deque()
         for index, p in enumerate(prepared):
-            if fatal:
-                break
             if p.send is None:
                 results[index] = _Outcome(p)
-                continue
-            left = batch_deadline - now()
-            if left <= 0 or not slots.acquire(timeout=left):
-                results[index] = _Outcome(p, problem="not sent: the batch's deadline passed")
-                continue
-            thread = threading.Thread(target=run, args=(index,), daemon=True)
-            thread.start()
-            running.append((index, thread, now() + cfg.send_timeout))
-        for index, thread, deadline in running:
-            thread.join(max(0.0, min(deadline, batch_deadline + cfg.send_timeout) - now()))
-            if fatal:
-                raise fatal[0]  # as if the process had died here: nothing is recorded
-            if thread.is_alive() or results[index] is None:
-                detail = f"send overran its {cfg.send_timeout:g} s deadline; outcome unknown"
-                results[index] = _Outcome(prepared[index], DeliveryResult.unknown(detail))
+            else:
+                waiting.append(index)
+        running: dict[int, float] = {}  # index -> its deadline
+        unknown = f"send overran its {cfg.send_timeout:g} s deadline; outcome unknown"
+        with changed:
+            while waiting or running:
+                if fatal:
+                    raise fatal[0]  # as if the process had died here: nothing is recorded
+                t = now()
+                for index, deadline in list(running.items()):
+                    if index in finished:
+                        del running[index]
+                    elif t >= deadline:
+                        abandoned.add(index)
+                        del running[index]
+                        results[index] = _Outcome(prepared[index], DeliveryResult.unknown(unknown))
+                if waiting and t >= batch_deadline:
+                    for index in waiting:
+                        late = "not sent: the batch's deadline passed"
+                        results[index] = _Outcome(prepared[index], problem=late)
+                    waiting.clear()
+                while waiting and len(running) < cfg.dispatch_workers:
+                    index = waiting.popleft()
+                    running[index] = now() + cfg.send_timeout
+                    threading.Thread(target=run, args=(index,), daemon=True).start()
+                if running:
+                    wake = min(running.values())
+                    if waiting:
+                        wake = min(wake, batch_deadline)
+                    changed.wait(max(0.0, wake - now()))
         if fatal:
             raise fatal[0]
         return [r if r is not None else _Outcome(p) for r, p in zip(results, prepared, strict=True)]
@@ -392,7 +414,7 @@ class Dispatcher:
     def _record(
         self, uow: UnitOfWork, outcomes: Sequence[_Outcome], as_of: dt.date
     ) -> tuple[CycleReport, list[Event]]:
-        now = self._clock.now()
+        now = aware_now(self._clock)
         events: list[Event] = []
         problems: list[CycleProblem] = []
         sent = failed = 0

@@ -26,6 +26,7 @@ from loancollect.domain.events import Event
 from loancollect.domain.loans import ContactKind, Loan
 from loancollect.domain.overdue import Assessment
 from loancollect.domain.scoring import ScoreContribution, Scores
+from loancollect.engine.clock import aware_now
 from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
 from loancollect.engine.dispatch import Loaded
 from loancollect.engine.guard import Guard, VerdictKind
@@ -125,7 +126,7 @@ class Reviewer:
         as_of: dt.date,
         fresh: list[Loaded] | None,
     ) -> tuple[CycleReport, tuple[Event, ...]]:
-        at = self._clock.now()
+        at = aware_now(self._clock)
         events: list[Event] = []
         problems: list[CycleProblem] = []
         reviewed = changes = planned = blocked = rescheduled = errors = 0
