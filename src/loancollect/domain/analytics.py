@@ -2,8 +2,9 @@
 
 Inputs are plain records: :class:`Snapshot` (one loan's state at the end of a
 period, e.g. a month), the engine's :class:`~loancollect.domain.events.Event`
-stream, and :class:`Touch` records (the collection work recovery is attributed to). Every rate is an exact ``Decimal`` (``None`` when its denominator is
-zero, never a division by zero); amounts are :class:`Money` of one currency.
+stream, and :class:`Touch` records (the collection work recovery is attributed
+to). Every rate is an exact ``Decimal`` (``None`` when its denominator is zero,
+never a division by zero); amounts are :class:`Money` of one currency.
 """
 
 from __future__ import annotations
