@@ -11,8 +11,8 @@ from letters_helpers import pdf_text
 from loancollect_letters import LetterChannel
 
 from loancollect import EventKind, make_plugin_manager
-from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.domain.overdue import assess
+from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.testing import FixedClock, MemoryStore, RecordingChannel, make_loan
 
 
