@@ -126,8 +126,11 @@ def _as_of_0001(table: sa.Table) -> sa.Table:
     return sa.Table(
         table.name,
         sa.MetaData(),
-        *(sa.Column(c.name, c.type) for c in table.columns if c.name != "tenant_id"),
+        *(sa.Column(c.name, c.type) for c in table.columns if c.name not in LATER_COLUMNS),
     )
+
+
+LATER_COLUMNS = frozenset({"tenant_id", "work"})  # added by revisions 0002 and 0003
 
 
 def _fill_at_0001(url: str) -> dict[str, Any]:
@@ -135,7 +138,10 @@ def _fill_at_0001(url: str) -> dict[str, Any]:
     the 0001 schema; return the values they stand for."""
     loan = make_loan()
     payment = make_payment()
-    case = make_rich_case()
+    # (revision 0001 has no place for the case's work: assignment, placement …)
+    case = make_rich_case(
+        assignment=None, placement=None, legal_matter=None, charge_off=None, sale=None
+    )
     with MemoryStore()() as scratch:  # chain the events as the repositories do
         events = scratch.events.append(
             [
@@ -181,7 +187,8 @@ def _fill_at_0001(url: str) -> dict[str, Any]:
         conn.execute(sa.insert(_as_of_0001(t.borrowers)), m.borrower_to_row(loan.borrower))
         conn.execute(sa.insert(_as_of_0001(t.loans)), m.loan_to_row(loan))
         conn.execute(sa.insert(_as_of_0001(t.payments)), m.payment_to_row(payment))
-        conn.execute(sa.insert(_as_of_0001(t.cases)), m.case_to_row(case))
+        row = {k: v for k, v in m.case_to_row(case).items() if k != "work"}
+        conn.execute(sa.insert(_as_of_0001(t.cases)), row)
         conn.execute(sa.insert(_as_of_0001(t.outbox)), outbox_rows)
         conn.execute(sa.insert(_as_of_0001(t.events)), [m.event_to_row(e) for e in events])
     engine.dispose()
@@ -200,7 +207,7 @@ def _upgrade_a_filled_0001_database(url: str) -> None:
     assert migrate.current(url) == "0001"
     kept = _fill_at_0001(url)
     migrate.upgrade(url)
-    assert migrate.current(url) == migrate.head() == "0002"
+    assert migrate.current(url) == migrate.head() == "0003"
     assert _diff(url) == []
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -239,7 +246,7 @@ def _upgrade_a_filled_0001_database(url: str) -> None:
     # revision 0001 cannot hold two tenants: the downgrade refuses and changes nothing
     with pytest.raises(RuntimeError, match=r"holds records of tenants \['brand-b'\]"):
         migrate.downgrade(url, "0001")
-    assert migrate.current(url) == "0002"
+    assert migrate.current(url) == "0003"  # the whole downgrade was rolled back
     with SqlStore(url, tenant="brand-b", migrate=False)() as uow:
         assert uow.loans.list_ids() == ["L-1"]
         uow.execute(sa.delete(t.loans).where(t.loans.c.tenant_id == "brand-b"))
@@ -263,3 +270,30 @@ def test_postgres_upgrade_of_a_0001_database_keeps_its_records_as_the_default_te
     pg_empty_database: str,
 ) -> None:
     _upgrade_a_filled_0001_database(pg_empty_database)
+
+
+def test_case_work_survives_the_store_and_blocks_a_downgrade_that_would_lose_it(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'work.db'}"
+    store = SqlStore(url)
+    case = make_rich_case()
+    with store() as uow:
+        uow.loans.add(make_loan())
+        uow.cases.save(case)
+        uow.commit()
+    with store() as uow:
+        assert uow.cases.get("L-1") == case
+    store.dispose()
+    with pytest.raises(RuntimeError, match=r"1 case\(s\) have an assignment"):
+        migrate.downgrade(url, "0002")
+    assert migrate.current(url) == "0003"
+    with SqlStore(url, migrate=False)() as uow:
+        uow.cases.save(
+            make_rich_case(
+                placement=None, assignment=None, legal_matter=None, charge_off=None, sale=None
+            )
+        )
+        uow.commit()
+    migrate.downgrade(url, "0002")
+    assert migrate.current(url) == "0002"

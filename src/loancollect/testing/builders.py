@@ -16,7 +16,18 @@ import pendulum
 
 from loancollect.domain import events as ev
 from loancollect.domain.arrangements import ArrangementStatus, PromiseToPay
-from loancollect.domain.case import Case, ContactOutcome, Hold, HoldKind, OutcomeKind
+from loancollect.domain.case import (
+    Assignment,
+    Case,
+    ChargeOff,
+    ContactOutcome,
+    Hold,
+    HoldKind,
+    LegalMatter,
+    OutcomeKind,
+    Placement,
+    Sale,
+)
 from loancollect.domain.events import Event, EventKind, Payload, new_event
 from loancollect.domain.loans import (
     Borrower,
@@ -112,7 +123,8 @@ def make_case(**overrides: Any) -> Case:
 
 
 def make_rich_case(**overrides: Any) -> Case:
-    """A case using every field (promise, hold, contact outcome, flags, last actions).
+    """A case using every field (promise, hold, contact outcome, flags, last actions,
+    assignment, agency placement, legal matter, charge-off and sale).
 
     Storage backends must store and return it unchanged: the round trip of this
     value is part of the storage conformance suite.
@@ -141,6 +153,23 @@ def make_rich_case(**overrides: Any) -> Case:
         "flags": frozenset({"litigation_recommended", "placed:agency-x"}),
         "last_actions": ((("sms-overdue", dt.date(2025, 3, 11))),),
         "next_review_date": dt.date(2025, 3, 25),
+        "assignment": Assignment(agent="agent-7", team="east", since=dt.date(2025, 3, 10)),
+        "placement": Placement(
+            agency="agency-x",
+            placement="PL-1",
+            since=dt.date(2025, 3, 14),
+            tier="primary",
+            until=dt.date(2025, 6, 14),
+        ),
+        "legal_matter": LegalMatter(
+            matter="M-1", route="payment_order", opened_on=dt.date(2025, 3, 15), step="filed"
+        ),
+        "charge_off": ChargeOff(
+            amount=Money("5000.00", "CNY"), reason="180 dpd", on=dt.date(2025, 3, 16)
+        ),
+        "sale": Sale(
+            buyer="buyer-1", sale="S-1", on=dt.date(2025, 3, 17), price=Money("800.00", "CNY")
+        ),
     }
     fields.update(overrides)
     return Case(**fields)

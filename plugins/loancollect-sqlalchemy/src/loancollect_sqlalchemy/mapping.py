@@ -33,7 +33,18 @@ from loancollect.domain.arrangements import (
     Waiver,
 )
 from loancollect.domain.calendar import DayCount
-from loancollect.domain.case import Case, ContactOutcome, Hold, HoldKind, OutcomeKind
+from loancollect.domain.case import (
+    Assignment,
+    Case,
+    ChargeOff,
+    ContactOutcome,
+    Hold,
+    HoldKind,
+    LegalMatter,
+    OutcomeKind,
+    Placement,
+    Sale,
+)
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import Event, EventKind
 from loancollect.domain.loans import (
@@ -76,6 +87,8 @@ __all__ = [
     "row_to_loan",
     "row_to_outbox",
     "row_to_payment",
+    "work_from_json",
+    "work_to_json",
 ]
 
 Row = Mapping[Any, Any]
@@ -419,6 +432,7 @@ def case_to_row(c: Case) -> dict[str, Any]:
         "last_actions": [[rule, day.isoformat()] for rule, day in c.last_actions],
         "next_review_date": c.next_review_date,
         "closed_on": c.closed_on,
+        "work": work_to_json(c),
     }
 
 
@@ -442,7 +456,94 @@ def row_to_case(row: Row) -> Case:
         last_actions=tuple((rule, dt.date.fromisoformat(day)) for rule, day in row["last_actions"]),
         next_review_date=row["next_review_date"],
         closed_on=row["closed_on"],
+        **work_from_json(row["work"]),
     )
+
+
+def work_to_json(c: Case) -> dict[str, Any] | None:
+    """The case's assignment, placement, legal matter, charge-off and sale (``None``: none)."""
+    doc: dict[str, Any] = {}
+    if c.assignment is not None:
+        a = c.assignment
+        doc["assignment"] = {"agent": a.agent, "team": a.team, "since": a.since.isoformat()}
+    if c.placement is not None:
+        p = c.placement
+        doc["placement"] = {
+            "agency": p.agency,
+            "placement": p.placement,
+            "since": p.since.isoformat(),
+            "tier": p.tier,
+            "until": _iso(p.until),
+        }
+    if c.legal_matter is not None:
+        lm = c.legal_matter
+        doc["legal_matter"] = {
+            "matter": lm.matter,
+            "route": lm.route,
+            "opened_on": lm.opened_on.isoformat(),
+            "step": lm.step,
+        }
+    if c.charge_off is not None:
+        co = c.charge_off
+        doc["charge_off"] = {
+            "amount": money_to_json(co.amount),
+            "reason": co.reason,
+            "on": co.on.isoformat(),
+            "written_off": co.written_off,
+        }
+    if c.sale is not None:
+        sale = c.sale
+        doc["sale"] = {
+            "buyer": sale.buyer,
+            "sale": sale.sale,
+            "on": sale.on.isoformat(),
+            "price": money_to_json(sale.price),
+        }
+    return doc or None
+
+
+def work_from_json(doc: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The :class:`Case` fields of a stored ``work`` document (the inverse of
+    :func:`work_to_json`)."""
+    if not doc:
+        return {}
+    out: dict[str, Any] = {}
+    if (a := doc.get("assignment")) is not None:
+        out["assignment"] = Assignment(
+            agent=a["agent"], team=a["team"], since=dt.date.fromisoformat(a["since"])
+        )
+    if (p := doc.get("placement")) is not None:
+        out["placement"] = Placement(
+            agency=p["agency"],
+            placement=p["placement"],
+            since=dt.date.fromisoformat(p["since"]),
+            tier=p["tier"],
+            until=_date(p["until"]),
+        )
+    if (lm := doc.get("legal_matter")) is not None:
+        out["legal_matter"] = LegalMatter(
+            matter=lm["matter"],
+            route=lm["route"],
+            opened_on=dt.date.fromisoformat(lm["opened_on"]),
+            step=lm["step"],
+        )
+    if (co := doc.get("charge_off")) is not None:
+        amount = money_from_json(co["amount"])
+        assert amount is not None
+        out["charge_off"] = ChargeOff(
+            amount=amount,
+            reason=co["reason"],
+            on=dt.date.fromisoformat(co["on"]),
+            written_off=co["written_off"],
+        )
+    if (sale := doc.get("sale")) is not None:
+        out["sale"] = Sale(
+            buyer=sale["buyer"],
+            sale=sale["sale"],
+            on=dt.date.fromisoformat(sale["on"]),
+            price=money_from_json(sale["price"]),
+        )
+    return out
 
 
 # -- outbox ----------------------------------------------------------------------------

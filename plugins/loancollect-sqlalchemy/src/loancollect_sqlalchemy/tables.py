@@ -165,6 +165,8 @@ cases = sa.Table(
     sa.Column("last_actions", JSON, nullable=False),
     sa.Column("next_review_date", sa.Date, nullable=True),
     sa.Column("closed_on", sa.Date, nullable=True),
+    # assignment, placement, legal matter, charge-off, sale (NULL when none: most cases)
+    sa.Column("work", JSON, nullable=True),
     _tenant(),
     sa.PrimaryKeyConstraint("tenant_id", "loan_id"),
     # The daily selection: open cases by review date (partial: closed cases drop out).
