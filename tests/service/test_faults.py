@@ -258,3 +258,50 @@ def attrs_evolve(config: CycleConfig, **changes: Any) -> CycleConfig:
     import attrs
 
     return attrs.evolve(config, **changes)
+
+
+# -- at most one re-delivery per crash ------------------------------------------------
+
+
+class PlainGateway:
+    """A provider with no de-duplication: every call delivers (and is logged); the
+    process dies right after delivering the ``crash_on``-th message."""
+
+    capabilities: frozenset[str] = frozenset()
+
+    def __init__(self, name: str, log: list[str], crash_on: int | None = None) -> None:
+        self.name, self.log, self.crash_on = name, log, crash_on
+
+    def send(self, action: Any, message: Any, idempotency_key: str) -> DeliveryResult:
+        self.log.append(idempotency_key)
+        if self.crash_on is not None and len(self.log) == self.crash_on:
+            raise KeyboardInterrupt("the process dies after the provider accepted it")
+        return DeliveryResult.sent(f"p-{len(self.log)}")
+
+
+def test_a_crash_mid_dispatch_re_sends_at_most_the_message_in_flight() -> None:
+    log: list[str] = []
+    store = MemoryStore()
+    first = World(
+        MORNING,
+        channels={"sms": PlainGateway("sms", log, crash_on=3)},
+        store=store,
+        config=CycleConfig(dispatch_workers=4),
+    )
+    first.engine.add_loans([_loan(i) for i in range(1, 9)], review_on=DAY)
+    with pytest.raises(KeyboardInterrupt):
+        first.engine.run_cycle(DAY)
+    rerun = World(MORNING, channels={"sms": PlainGateway("sms", log)}, store=store)
+    rerun.engine.run_cycle(DAY)
+    with store() as uow:
+        planned = {
+            e.payload.key
+            for i in range(1, 9)
+            for e in uow.events.stream(f"L-{i}")
+            if e.kind is EventKind.ACTION_PLANNED and e.payload.channel == "sms"
+        }
+    assert len(planned) == 8
+    assert set(log) == planned  # nothing lost
+    repeated = [key for key in planned if log.count(key) > 1]
+    assert len(repeated) == 1  # only the message in flight when the process died
+    assert log.count(repeated[0]) == 2

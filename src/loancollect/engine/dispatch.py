@@ -111,6 +111,8 @@ class _Prepared:
         before ``send``, so every contact is judged at the instant it is made.
     :param reconcile: for an entry whose last send's outcome is unknown, asks the
         channel what became of it before anything is sent again.
+    :param deduplicates: the channel answers a repeated key with its first result
+        (across restarts); otherwise the send is recorded before the next starts.
     """
 
     entry: OutboxEntry
@@ -118,6 +120,7 @@ class _Prepared:
     judge: Callable[[dt.datetime], Verdict] | None = None
     reconcile: Callable[[], DeliveryResult | None] | None = None
     cancel: str | None = None
+    deduplicates: bool = True  # the channel answers a repeated key with its first result
 
 
 @attrs.frozen
@@ -309,12 +312,36 @@ class Dispatcher:
         def send() -> DeliveryResult:
             return channel.send(action, message, key)
 
-        return _Prepared(entry, send=send, judge=judge)
+        dedup = CAP_IDEMPOTENT in channel.capabilities
+        return _Prepared(entry, send=send, judge=judge, deduplicates=dedup)
 
     # -- send ---------------------------------------------------------------------------
     def _send_and_record(self, prepared: Sequence[_Prepared], as_of: dt.date) -> CycleReport:
-        """Send prepared entries, then record the results in one unit of work."""
-        outcomes = self._send_all(prepared)
+        """Send prepared entries and record their results durably.
+
+        Entries for channels that de-duplicate by key go out concurrently and are
+        recorded together (re-sending one after a crash is answered by the channel
+        with its first result). An entry for a channel that cannot de-duplicate is
+        sent alone and its result committed before the next send starts, so a crash
+        re-sends at most the one message that was in flight. The batch's order is
+        kept.
+        """
+        report = CycleReport("", as_of, CycleSummary())
+        group: list[_Prepared] = []
+        for p in prepared:
+            if p.send is not None and not p.deduplicates:
+                if group:
+                    report = report + self._record_all(self._send_all(group), as_of)
+                    group = []
+                report = report + self._record_all(self._send_all([p]), as_of)
+            else:
+                group.append(p)
+        if group:
+            report = report + self._record_all(self._send_all(group), as_of)
+        return report
+
+    def _record_all(self, outcomes: Sequence[_Outcome], as_of: dt.date) -> CycleReport:
+        """Record ``outcomes`` in one unit of work, then announce the events."""
         with self._storage() as uow:
             report, events = self._record(uow, outcomes, as_of)
             stored = uow.events.append(events) if events else ()
