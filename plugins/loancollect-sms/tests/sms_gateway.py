@@ -33,7 +33,9 @@ class Answer:
 class Gateway:
     """Answers each POST from a queue of :class:`Answer` (default: 200 with an id)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, deduplicate: bool = False) -> None:
+        self.deduplicate = deduplicate  # answer a repeated Idempotency-Key with its first answer
+        self.first_answers: dict[str, Answer] = {}
         self.requests: list[Request] = []
         self.answers: list[Answer] = []
         self.lock = threading.Lock()
@@ -49,11 +51,17 @@ class Gateway:
                     body = json.loads(raw)
                 else:
                     body = dict(urllib.parse.parse_qsl(raw))
-                answer = gateway._next()
-                if answer.delay:
+                key = self.headers.get("Idempotency-Key")
+                repeated = gateway.deduplicate and key in gateway.first_answers
+                answer = gateway.first_answers[key] if repeated and key else gateway._next()
+                if gateway.deduplicate and key and not repeated and answer.status < 300:
+                    gateway.first_answers[key] = answer
+                if answer.delay and not repeated:
                     time.sleep(answer.delay)
                 with gateway.lock:
-                    if answer.status < 300:
+                    if repeated:
+                        pass  # not delivered again
+                    elif answer.status < 300:
                         gateway.requests.append(
                             Request(self.command, self.path, dict(self.headers), body, ctype)
                         )

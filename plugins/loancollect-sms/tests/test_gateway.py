@@ -12,7 +12,7 @@ from sms_helpers import NORMALISED, NUMBER, ZH_TEXT, FakeTime, sms_action, sms_m
 from loancollect.domain.loans import ContactKind, ContactPoint
 from loancollect.errors import ConfigurationError
 from loancollect.plugins import make_plugin_manager
-from loancollect.ports import DeliveryStatus
+from loancollect.ports import CAP_IDEMPOTENT, DeliveryStatus
 from loancollect.registry import channel_specs
 from loancollect.testing import make_action
 
@@ -107,6 +107,27 @@ def test_a_retryable_answer_then_success_sends_once(gateway: Gateway) -> None:
     assert channel.send(action, sms_message(), action.idempotency_key) == first
     assert len(gateway.requests) == 1
     assert len(gateway.refused) == 2
+
+
+def test_the_channel_declares_de_duplication_only_on_the_providers_word() -> None:
+    gateway = Gateway(deduplicate=True)
+    try:
+        assert CAP_IDEMPOTENT not in channel_for(gateway).capabilities
+        first_process = channel_for(gateway, deduplicates="provider")
+        assert CAP_IDEMPOTENT in first_process.capabilities
+        action = sms_action()
+        first = first_process.send(action, sms_message(), action.idempotency_key)
+        # A restart: a new channel with no memory of the key sends it again; the
+        # gateway answers with its first result and delivers nothing more.
+        after_restart = channel_for(gateway, deduplicates="provider")
+        again = after_restart.send(action, sms_message(), action.idempotency_key)
+        assert again.ok
+        assert again.provider_id == first.provider_id
+        assert len(gateway.requests) == 1
+    finally:
+        gateway.stop()
+    with pytest.raises(ConfigurationError, match="'deduplicates'"):
+        channel_for(gateway, deduplicates="yes")
 
 
 def test_a_slow_gateway_times_out_as_retryable(gateway: Gateway) -> None:

@@ -27,7 +27,11 @@ __all__ = ["CAPABILITIES", "SETTINGS", "EmailChannel", "from_settings"]
 
 _LOG = logging.getLogger("loancollect_email")
 
-CAPABILITIES = frozenset({CAP_IDEMPOTENT, CAP_HTML, CAP_SUBJECT})
+CAPABILITIES = frozenset({CAP_HTML, CAP_SUBJECT})
+"""What every e-mail channel can do. De-duplication by key (``CAP_IDEMPOTENT``) is
+added only for the file outbox, which remembers keys across processes (the file
+exists): an SMTP server has no such memory, so after a restart the engine must not
+count on it (it records each SMTP send before the next one instead)."""
 """What the e-mail channel can do."""
 
 SETTINGS: dict[str, str] = {
@@ -60,8 +64,9 @@ class EmailChannel:
 
     Sends each rendered message to the action's e-mail contact point as a multipart
     text + HTML message whose Message-ID is derived from the idempotency key. A key
-    that was sent, failed permanently or was rejected returns its first result; the
-    file outbox also remembers keys across processes (the file exists).
+    that was sent, failed permanently or was rejected returns its first result in
+    this process; the file outbox also remembers keys across processes (the file
+    exists), so only it declares ``CAP_IDEMPOTENT``.
 
     :param transport: an :class:`~loancollect_email.smtp.SmtpTransport` or a
         :class:`~loancollect_email.outbox.FileOutbox`.
@@ -101,7 +106,9 @@ class EmailChannel:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """Idempotent, HTML and subject capable."""
+        """HTML and subject capable; idempotent across restarts with the file outbox."""
+        if isinstance(self.transport, FileOutbox):
+            return CAPABILITIES | {CAP_IDEMPOTENT}
         return CAPABILITIES
 
     def send(

@@ -37,7 +37,12 @@ __all__ = [
 
 _LOG = logging.getLogger("loancollect_sms")
 
-CAPABILITIES = frozenset({CAP_IDEMPOTENT})
+CAPABILITIES: frozenset[str] = frozenset()
+"""What every SMS channel declares. ``CAP_IDEMPOTENT`` is added only when the
+operator says the gateway de-duplicates by the idempotency header it is sent
+(setting ``deduplicates = "provider"``): the channel's own memory of keys ends with
+the process, so without the provider's word a send after a restart may deliver
+twice, and the engine records each send before the next one instead."""
 """What the SMS channel can do."""
 
 SETTINGS: dict[str, str] = {
@@ -54,6 +59,8 @@ SETTINGS: dict[str, str] = {
     "receipts); default 'reference'",
     "idempotency_header": "header carrying the idempotency key; default 'Idempotency-Key', "
     "empty to leave out",
+    "deduplicates": "'provider' if the gateway answers a repeated idempotency header with "
+    "its first result (then the channel declares it can de-duplicate); default: not declared",
     "response.id": "dotted path of the message id in the JSON answer; default 'id'",
     "rejected_statuses": "HTTP statuses meaning a policy refusal (REJECTED); default '403,451'",
     "timeout": "seconds for the request; default 10",
@@ -94,6 +101,7 @@ class GatewayMapping:
     field_sender: str = "from"
     field_reference: str = "reference"
     idempotency_header: str | None = "Idempotency-Key"
+    provider_deduplicates: bool = False
     response_id: str = "id"
     rejected_statuses: frozenset[int] = frozenset({403, 451})
     extra: tuple[tuple[str, str], ...] = ()
@@ -189,7 +197,10 @@ class SmsChannel:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """Idempotent."""
+        """Idempotent only when the gateway de-duplicates by the header it is sent."""
+        mapping = self.mapping
+        if mapping.provider_deduplicates and mapping.idempotency_header:
+            return CAPABILITIES | {CAP_IDEMPOTENT}
         return CAPABILITIES
 
     def send(
@@ -311,6 +322,7 @@ def from_settings(
         field_sender=settings.get("field.sender", "from"),
         field_reference=settings.get("field.reference", "reference"),
         idempotency_header=settings.get("idempotency_header", "Idempotency-Key") or None,
+        provider_deduplicates=_provider_deduplicates(settings.get("deduplicates", "")),
         response_id=settings.get("response.id", "id"),
         rejected_statuses=frozenset(rejected),
         extra=tuple(
@@ -334,3 +346,12 @@ def from_settings(
         max_segments=int(_number(settings, "max_segments", 6, minimum=1)),
         limiter=limiter,
     )
+
+
+def _provider_deduplicates(value: str) -> bool:
+    if value not in ("", "provider"):
+        raise ConfigurationError(
+            f"sms setting 'deduplicates': {value!r}; allowed: 'provider' (the gateway "
+            "de-duplicates by the idempotency header) or leave it out"
+        )
+    return value == "provider"
