@@ -305,3 +305,30 @@ def test_a_crash_mid_dispatch_re_sends_at_most_the_message_in_flight() -> None:
     repeated = [key for key in planned if log.count(key) > 1]
     assert len(repeated) == 1  # only the message in flight when the process died
     assert log.count(repeated[0]) == 2
+
+
+# -- poison records ----------------------------------------------------------------------
+
+
+def test_an_entry_that_cannot_be_prepared_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from loancollect.engine import dispatch as dispatch_module
+
+    world = World(MORNING, loans=3)
+    world.engine.review(DAY)  # planned; dispatched below, through the stored path
+    real = dispatch_module.assess
+
+    def poisoned(loan: Loan, *args: Any, **kwargs: Any) -> Any:
+        if loan.id == "L-2":
+            raise RuntimeError("a row that no longer makes a loan")
+        return real(loan, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch_module, "assess", poisoned)
+    report = world.engine.dispatch(DAY)
+    with world.store() as uow:
+        bad = list(uow.outbox.pending(limit=100, now=MORNING.add(days=30)))
+    assert report.summary.sent > 0  # the others went out
+    failed = [e.payload for e in world.events(EventKind.ACTION_FAILED)]
+    assert failed
+    assert all("could not be prepared" in p.detail for p in failed)
+    assert {e.loan_id for e in world.events(EventKind.ACTION_FAILED)} == {"L-2"}
+    assert bad == []  # failed for good, not retried in a loop

@@ -111,6 +111,9 @@ class _Prepared:
         before ``send``, so every contact is judged at the instant it is made.
     :param reconcile: for an entry whose last send's outcome is unknown, asks the
         channel what became of it before anything is sent again.
+    :param failure: why the entry could not be prepared (a template that does not
+        render, an unknown channel, a loan that cannot be assessed): recorded as its
+        result without sending; it fails this entry only.
     :param deduplicates: the channel answers a repeated key with its first result
         (across restarts); otherwise the send is recorded before the next starts.
     """
@@ -120,6 +123,7 @@ class _Prepared:
     judge: Callable[[dt.datetime], Verdict] | None = None
     reconcile: Callable[[], DeliveryResult | None] | None = None
     cancel: str | None = None
+    failure: DeliveryResult | None = None
     deduplicates: bool = True  # the channel answers a repeated key with its first result
 
 
@@ -227,7 +231,7 @@ class Dispatcher:
                     entries = outbox.pending(limit=size, now=now)
                 if not entries:
                     break
-                prepared = [self._prepare_stored(uow, e, as_of) for e in entries]
+                prepared = [self._prepare_safely(uow, e, as_of) for e in entries]
             total = total + self._send_and_record(prepared, as_of)
             done += len(entries)
             keys = {e.key for e in entries}
@@ -243,9 +247,14 @@ class Dispatcher:
         nothing is loaded or assessed again; the rules are asked again at the
         instant each one is sent.
         """
-        prepared = [
-            self._prepare(p.entry, p.loan, p.assessment, self._judge(p, as_of)) for p in planned
-        ]
+        prepared = []
+        for p in planned:
+            try:
+                prepared.append(self._prepare(p.entry, p.loan, p.assessment, self._judge(p, as_of)))
+            except Exception as exc:  # a poison record never stops the others
+                detail = f"could not be prepared: {_describe(exc)}"
+                failed = _Prepared(p.entry, failure=DeliveryResult.failed_permanent(detail))
+                prepared.append(failed)
         return self._send_and_record(prepared, as_of)
 
     # -- prepare -----------------------------------------------------------------------
@@ -258,6 +267,15 @@ class Dispatcher:
             )
 
         return judge
+
+    def _prepare_safely(self, uow: UnitOfWork, entry: OutboxEntry, as_of: dt.date) -> _Prepared:
+        """:meth:`_prepare_stored`, where anything that goes wrong fails this entry only."""
+        try:
+            return self._prepare_stored(uow, entry, as_of)
+        except Exception as exc:  # a poison record never stops the others
+            _LOG.warning("outbox entry %s could not be prepared: %s", entry.key, _describe(exc))
+            detail = f"could not be prepared: {_describe(exc)}"
+            return _Prepared(entry, failure=DeliveryResult.failed_permanent(detail))
 
     def _prepare_stored(self, uow: UnitOfWork, entry: OutboxEntry, as_of: dt.date) -> _Prepared:
         """Load an entry's loan, case and history, and prepare it."""
@@ -305,8 +323,7 @@ class Dispatcher:
                 statement = statement_of_account(loan, assessment, lender)
                 message = attrs.evolve(message, statement=statement)
         except LoanCollectError as exc:
-            failure = DeliveryResult.failed_permanent(str(exc))
-            return _Prepared(entry, send=lambda: failure, judge=judge)
+            return _Prepared(entry, failure=DeliveryResult.failed_permanent(str(exc)))
         key = entry.key
 
         def send() -> DeliveryResult:
@@ -401,7 +418,9 @@ class Dispatcher:
 
         waiting: deque[int] = deque()
         for index, p in enumerate(prepared):
-            if p.send is None:
+            if p.failure is not None:
+                results[index] = _Outcome(p, p.failure)
+            elif p.send is None:
                 results[index] = _Outcome(p)
             else:
                 waiting.append(index)
