@@ -16,7 +16,7 @@ from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
 from loancollect_sqlalchemy.testkit import CHANNELS
 
 from loancollect.builtin.recording import RecordingChannel
-from loancollect.domain.events import EventKind
+from loancollect.domain.events import ActionPlanned, EventKind
 from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.plugins import make_plugin_manager
 from loancollect.testing.clock import FixedClock
@@ -79,7 +79,9 @@ def _consistent(store: SqlStore) -> dict[str, int]:
         for loan_id in loans:
             stream = uow.events.stream(loan_id)
             assert uow.events.verify(loan_id) is None
-            keys |= {str(e.get("key")) for e in stream if e.kind is EventKind.ACTION_PLANNED}
+            keys |= {
+                ActionPlanned.parse(e).key for e in stream if e.kind is EventKind.ACTION_PLANNED
+            }
             if any(e.kind is EventKind.STAGE_CHANGED for e in stream):
                 changed += 1
                 case = uow.cases.get(loan_id)

@@ -191,17 +191,6 @@ class Event:
         """
         return PAYLOADS[self.kind].parse(self)
 
-    def get(self, key: str, default: str | None = None) -> str | None:
-        """The stored text of ``key``.
-
-        .. deprecated:: 0.1.0
-           Read :attr:`payload` instead; this is kept until the last callers move.
-        """
-        for k, v in self.data:
-            if k == key:
-                return v
-        return default
-
     def digest(self, prev_hash: str) -> str:
         """SHA-256 over the previous hash and this event's canonical content."""
         return _digest(self, self.seq, prev_hash)
