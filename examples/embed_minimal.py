@@ -17,7 +17,7 @@ from loancollect import (
     PartyKind,
     make_plugin_manager,
 )
-from loancollect.engine import CollectionEngine
+from loancollect import CollectionEngine
 from loancollect.registry import open_storage
 from loancollect.testing import FixedClock, RecordingChannel
 
