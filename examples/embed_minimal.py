@@ -10,6 +10,7 @@ import pendulum
 
 from loancollect import (
     Borrower,
+    CollectionEngine,
     ContactKind,
     ContactPoint,
     Loan,
@@ -17,7 +18,6 @@ from loancollect import (
     PartyKind,
     make_plugin_manager,
 )
-from loancollect import CollectionEngine
 from loancollect.registry import open_storage
 from loancollect.testing import FixedClock, RecordingChannel
 
