@@ -136,6 +136,45 @@ def test_a_pause_before_the_due_date_does_not_count() -> None:
     assert assess(ten_k(), [], d("2025-03-17"), pauses=[pause]).delinquent_days == 30
 
 
+# Due 2025-02-15 with 5 grace days: the grace period is 02-16 .. 02-20, delinquency
+# counts from 02-21; on 2025-03-17 DPD is 30 and, without pauses, 25 days are delinquent.
+@pytest.mark.parametrize(
+    ("start", "end", "delinquent"),
+    [
+        # before the due date and into the grace period: nothing after grace is paused
+        ("2025-02-10", "2025-02-18", 25),
+        # wholly inside the grace period: grace days are not delinquent anyway
+        ("2025-02-16", "2025-02-20", 25),
+        ("2025-02-17", "2025-02-19", 25),
+        # spanning the end of the grace period: only 02-21 and 02-22 come off
+        ("2025-02-18", "2025-02-22", 23),
+        # starting on the first delinquent day
+        ("2025-02-21", "2025-02-25", 20),
+        # after the grace period
+        ("2025-03-01", "2025-03-10", 15),
+        # running past as_of: only the days up to as_of count
+        ("2025-03-15", "2025-04-30", 22),
+        # the whole life of the debt
+        ("2025-01-01", "2025-12-31", 0),
+    ],
+)
+def test_pause_days_inside_the_grace_period_are_taken_off_once(
+    start: str, end: str, delinquent: int
+) -> None:
+    pause = DateRange(d(start), d(end))
+    result = assess(ten_k(grace_days=5), [], d("2025-03-17"), pauses=[pause])
+    assert (result.dpd, result.delinquent_days) == (30, delinquent)
+
+
+def test_overlapping_pauses_count_their_common_days_once() -> None:
+    pauses = [
+        DateRange(d("2025-03-01"), d("2025-03-10")),
+        DateRange(d("2025-03-05"), d("2025-03-12")),
+    ]
+    result = assess(ten_k(grace_days=5), [], d("2025-03-17"), pauses=pauses)
+    assert result.delinquent_days == 25 - 12
+
+
 # -- statuses ------------------------------------------------------------------
 
 

@@ -8,13 +8,14 @@ from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.unit.builders import cny, loan, payment
+from tests.unit.builders import cny, loan, payment, single_installment_loan
 
 from loancollect import (
     HORIZONTAL,
     PRINCIPAL_FIRST,
     VERTICAL,
     Component,
+    DateRange,
     DayCount,
     DueItem,
     DueState,
@@ -181,6 +182,42 @@ def test_assessment_conserves_every_payment_received(
     assert paid + result.credit_balance.minor_units == received
     assert not result.credit_balance.is_negative()
     assert result.outstanding_principal <= EI01.principal
+
+
+PAUSE_DUE = dt.date(2025, 2, 15)
+
+
+@given(
+    grace=st.integers(0, 40),
+    spans=st.lists(st.tuples(st.integers(-20, 120), st.integers(0, 60)), max_size=4),
+    days=st.integers(0, 150),
+)
+def test_delinquent_days_take_each_grace_or_paused_day_off_once_and_never_go_negative(
+    grace: int, spans: list[tuple[int, int]], days: int
+) -> None:
+    subject = single_installment_loan(
+        principal="10000.00", due=PAUSE_DUE.isoformat(), grace_days=grace
+    )
+    pauses = [
+        DateRange(PAUSE_DUE + dt.timedelta(days=a), PAUSE_DUE + dt.timedelta(days=a + n))
+        for a, n in spans
+    ]
+    as_of = PAUSE_DUE + dt.timedelta(days=days)
+    result = assess(subject, [], as_of, pauses=pauses)
+    dpd = result.dpd
+    late = range(1, dpd + 1)  # days after the due date, up to as_of
+    paused = {k for k in late if any(PAUSE_DUE + dt.timedelta(days=k) in p for p in pauses)}
+    graced = {k for k in late if k <= grace}
+    assert dpd == days
+    assert result.delinquent_days >= 0
+    # Never below DPD minus the paused days, a paused grace day taken off once only.
+    assert result.delinquent_days >= dpd - len(paused) - len(graced - paused)
+    assert result.delinquent_days == dpd - len(paused | graced)
+    if grace == 0:
+        assert result.delinquent_days == dpd - len(paused)
+    # Pauses never add days, and never take off more than they cover.
+    assert result.delinquent_days <= max(0, dpd - grace)
+    assert result.delinquent_days <= dpd - len(paused)
 
 
 @given(

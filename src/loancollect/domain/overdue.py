@@ -456,7 +456,9 @@ def assess(
     inputs give the same answer on any day.
 
     :param pauses: ranges that do not count towards delinquent days (disputes,
-        breathing space); DPD is unaffected.
+        breathing space); DPD is unaffected. A day inside the grace period is not
+        delinquent anyway, so a pause takes it off only once; overlapping pauses
+        count their common days once.
     :param penalty_holds: ranges in which no penalty or compound interest
         accrues (a grace period, a kept installment plan).
     :raises ValidationError: for a payment of another loan or dated before disbursement.
@@ -689,6 +691,29 @@ def assess(
     )
 
 
+def _delinquent_days(oldest: int, as_ord: int, grace_days: int, pauses: Sequence[DateRange]) -> int:
+    """Days in ``(oldest + grace_days, as_ord]`` (ordinals) that no pause covers.
+
+    A day is either in the grace period, paused, or delinquent, and is taken off once:
+    a pause inside the grace period takes nothing more off, and overlapping pauses
+    count their common days once.
+    """
+    first = oldest + grace_days + 1
+    if as_ord < first:
+        return 0
+    spans = sorted(
+        (max(r.start.toordinal(), first), min(r.end.toordinal(), as_ord)) for r in pauses
+    )
+    paused = 0
+    reached = first - 1  # the last day already counted as paused
+    for lo, hi in spans:
+        lo = max(lo, reached + 1)
+        if hi >= lo:
+            paused += hi - lo + 1
+            reached = hi
+    return as_ord - first + 1 - paused
+
+
 def _finish(
     loan: Loan,
     as_of: dt.date,
@@ -759,15 +784,7 @@ def _finish(
     )
 
     dpd = as_ord - oldest if oldest is not None else 0
-    delinquent = 0
-    if oldest is not None:
-        paused = 0
-        for rng in pauses:
-            lo = max(rng.start.toordinal(), oldest + 1)
-            hi = min(rng.end.toordinal(), as_ord)
-            if hi >= lo:
-                paused += hi - lo + 1
-        delinquent = max(0, dpd - loan.grace_days - paused)
+    delinquent = 0 if oldest is None else _delinquent_days(oldest, as_ord, loan.grace_days, pauses)
     # Positional, in field order: this runs once per assessment.
     return Assessment(
         loan.id,
