@@ -145,6 +145,49 @@ def test_mental_health_crisis_moratorium_blocks_without_time_and_no_fees() -> No
     assert "UK-15" in fee.rule_ids
 
 
+def test_breathing_space_without_end_ends_at_london_midnight_across_the_clock_change() -> None:
+    # SI 2020/1311 reg. 26 ([S], day count [?]): 60 days from the start day. Started
+    # on 1 Sep 2024 (BST), it ends at 00:00 GMT on 31 Oct, after the clocks went back on
+    # 27 Oct: 60 x 24 hours would have ended it at 23:00 GMT on 30 Oct.
+    start = pendulum.datetime(2024, 9, 1, 10, tz=LDN)
+    b = who(flags=Flags(moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=start)))
+    respite = packs_for("GB-ENG")
+    late = call(pendulum.datetime(2024, 10, 30, 23, 30, tz=LDN), channel=Channel.LETTER)
+    v = check(late, b, D, [], respite)
+    assert v.outcome is Outcome.RESCHEDULED
+    assert "UK-13" in v.rule_ids
+    # The moratorium ends at midnight; the firm's window opens at 08:00 that day.
+    assert v.earliest == pendulum.datetime(2024, 10, 31, 8, tz=LDN)
+    only_respite = select_packs([respite_pack()], "GB-ENG")
+    v = check(late, b, D, [], only_respite)
+    assert v.earliest == pendulum.datetime(2024, 10, 31, 0, tz=LDN)
+    assert v.earliest.in_timezone("UTC").hour == 0  # GMT by then
+    spring = pendulum.datetime(2024, 2, 1, 10, tz=LDN)  # clocks go forward 31 Mar
+    b = who(flags=Flags(moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=spring)))
+    v = check(call(pendulum.datetime(2024, 3, 30, 10, tz=LDN)), b, D, [], only_respite)
+    assert v.earliest == pendulum.datetime(2024, 4, 1, 0, tz=LDN)
+
+
+def test_a_fee_or_interest_during_a_breathing_space_is_blocked_not_rescheduled() -> None:
+    # SI 2020/1311 reg. 7 ([S]): charges for the moratorium period may never be
+    # required; only enforcement waits for the end of the moratorium.
+    b = who(
+        flags=Flags(
+            moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=at(1, 9), end=at(10, 9))
+        )
+    )
+    respite = packs_for("GB-ENG")
+    for purpose in (Purpose.APPLY_FEE, Purpose.APPLY_INTEREST):
+        v = check(call(at(3), channel=Channel.LETTER, purpose=purpose), b, D, [], respite)
+        assert (v.outcome, v.earliest) == (Outcome.BLOCKED, None)
+        assert "UK-15" in v.rule_ids
+    assessed = DebtFacts(id="d1", forbearance_assessed=True)  # UK-02 is met
+    enforcement = check(
+        call(at(3), channel=Channel.LETTER, purpose=Purpose.ENFORCEMENT), b, assessed, [], respite
+    )
+    assert (enforcement.outcome, enforcement.earliest) == (Outcome.RESCHEDULED, at(10, 9))
+
+
 def test_visit_needs_notice_and_never_to_vulnerable_customers() -> None:
     visit = call(at(3), channel=Channel.VISIT, place="home", visit_notice_sent_at=at(1))
     assert check(visit, who(), D, [], PACKS).earliest == at(4)

@@ -48,7 +48,7 @@ from loancollect.domain.compliance import (
     rate_cap_excess,
 )
 from loancollect.domain.money import Money
-from loancollect.errors import ConfigurationError
+from loancollect.errors import ConfigurationError, ValidationError
 
 NOW = at(2024, 6, 3, 12)
 
@@ -118,7 +118,8 @@ def test_standard_breathing_space_reschedules_to_its_end_with_allowed_exceptions
     b = flagged(moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=at(2024, 6, 1)))
     v = check(call(NOW), b, debt(), [], rule, horizon=dt.timedelta(days=90))
     assert v.outcome is Outcome.RESCHEDULED
-    assert v.earliest == at(2024, 7, 31)
+    # Started on 1 June (London): day 60 is 30 July, so it ends at midnight BST on 31 July.
+    assert v.earliest == at(2024, 7, 31, 0, tz="Europe/London")
     assert check(call(NOW, purpose=Purpose.DEBTOR_REQUEST), b, debt(), [], rule).allowed
     assert check(call(NOW), b, debt(id="other"), [], rule).outcome is not Outcome.ALLOWED
     scoped = flagged(
@@ -151,6 +152,89 @@ def test_no_interest_or_fees_during_a_moratorium() -> None:
     )
     assert not check(call(NOW, purpose=Purpose.APPLY_FEE), b, debt(), [], rule).allowed
     assert check(call(NOW), b, debt(), [], rule).allowed
+
+
+LDN = "Europe/London"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        # Autumn: BST to GMT on 27 Oct 2024; 60 x 24 h would end an hour early (23:00 GMT).
+        (at(2024, 9, 1, 0, tz=LDN), at(2024, 10, 31, 0, tz=LDN)),
+        (at(2024, 9, 1, 15, tz=LDN), at(2024, 10, 31, 0, tz=LDN)),
+        # Spring: GMT to BST on 31 Mar 2024; 60 x 24 h would end an hour late (01:00 BST).
+        (at(2024, 2, 1, 0, tz=LDN), at(2024, 4, 1, 0, tz=LDN)),
+        (at(2024, 2, 1, 23, 30, tz=LDN), at(2024, 4, 1, 0, tz=LDN)),
+        # No change of offset in between: still the start day's local midnight + 60 days.
+        (at(2024, 6, 1, 9, tz=LDN), at(2024, 7, 31, 0, tz=LDN)),
+    ],
+)
+def test_standard_breathing_space_ends_at_london_midnight_sixty_days_after_its_start_day(
+    start: dt.datetime, end: dt.datetime
+) -> None:
+    # SI 2020/1311 reg. 26: 60 days from the day the moratorium starts, in England and
+    # Wales: local calendar days, not 60 x 24 hours in UTC.
+    rule = MoratoriumStop(info=info("UK-13"), standard_days=60)
+    b = flagged(moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=start))
+    during = start + dt.timedelta(days=3)
+    v = check(call(during), b, debt(), [], rule, horizon=dt.timedelta(days=90))
+    assert (v.outcome, v.earliest) == (Outcome.RESCHEDULED, end)
+    just_before = end - dt.timedelta(seconds=1)
+    assert not check(call(just_before), b, debt(), [], rule, horizon=dt.timedelta(0)).allowed
+    assert check(call(end), b, debt(), [], rule).allowed
+
+
+def test_breathing_space_days_are_counted_in_the_rule_zone() -> None:
+    # 23:30 in New York on 31 Aug is 1 Sep in London, which is the moratorium's day 1.
+    start = at(2024, 8, 31, 23, 30)
+    london = MoratoriumStop(info=info("UK-13"))
+    new_york = MoratoriumStop(info=info("UK-13"), zone="America/New_York")
+    b = flagged(moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=start))
+    horizon = dt.timedelta(days=90)
+    v = check(call(at(2024, 9, 5)), b, debt(), [], london, horizon=horizon)
+    assert v.earliest == at(2024, 10, 31, 0, tz=LDN)
+    v = check(call(at(2024, 9, 5)), b, debt(), [], new_york, horizon=horizon)
+    assert v.earliest == at(2024, 10, 30, 0)
+    with pytest.raises(ValidationError, match=r"moratorium_rule\.zone"):
+        MoratoriumStop(info=info("UK-13"), zone="Mars/Olympus")
+
+
+@pytest.mark.parametrize("purpose", [Purpose.APPLY_FEE, Purpose.APPLY_INTEREST])
+def test_a_charge_during_a_breathing_space_is_blocked_for_good_not_rescheduled(
+    purpose: str,
+) -> None:
+    # SI 2020/1311 reg. 7: interest, fees, penalties or charges for the moratorium period
+    # may never be required, so waiting for its end does not make the charge lawful.
+    rule = MoratoriumCharges(info=info("UK-15"))
+    b = flagged(moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=at(2024, 6, 1)))
+    horizon = dt.timedelta(days=90)
+    v = check(call(NOW, purpose=purpose), b, debt(), [], rule, horizon=horizon)
+    assert (v.outcome, v.earliest, v.rule_ids) == (Outcome.BLOCKED, None, ("UK-15",))
+    tagged = call(NOW, channel=Channel.LETTER, content_tags={"apply_interest"})
+    v = check(tagged, b, debt(), [], rule, horizon=horizon)
+    assert (v.outcome, v.earliest) == (Outcome.BLOCKED, None)
+    # After the moratorium, charges accruing then are not its business.
+    assert check(call(at(2024, 8, 1), purpose=purpose), b, debt(), [], rule).allowed
+
+
+def test_enforcement_during_a_breathing_space_waits_for_its_end() -> None:
+    rule = MoratoriumCharges(info=info("UK-15"))
+    b = flagged(moratorium=Moratorium(kind=MoratoriumKind.STANDARD, start=at(2024, 6, 1)))
+    horizon = dt.timedelta(days=90)
+    end = at(2024, 7, 31, 0, tz=LDN)
+    for proposed in (
+        call(NOW, purpose=Purpose.ENFORCEMENT),
+        call(NOW, purpose=Purpose.LEGAL_ACTION),
+        call(NOW, channel=Channel.LETTER, content_tags={Tag.LEGAL_ACTION}),
+    ):
+        v = check(proposed, b, debt(), [], rule, horizon=horizon)
+        assert (v.outcome, v.earliest) == (Outcome.RESCHEDULED, end)
+    crisis = flagged(
+        moratorium=Moratorium(kind=MoratoriumKind.MENTAL_HEALTH_CRISIS, start=at(2024, 6, 1))
+    )
+    v = check(call(NOW, purpose=Purpose.ENFORCEMENT), crisis, debt(), [], rule)
+    assert (v.outcome, v.earliest) == (Outcome.BLOCKED, None)
 
 
 def test_opt_out_of_one_medium_only_blocks_that_medium() -> None:

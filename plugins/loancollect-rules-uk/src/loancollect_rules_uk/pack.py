@@ -41,7 +41,7 @@ from loancollect.domain.compliance import (
 )
 from loancollect.domain.errors import ConfigurationError
 
-__all__ = ["UkOptions", "pack", "respite_pack"]
+__all__ = ["RESPITE_ZONE", "UkOptions", "pack", "respite_pack"]
 
 V, S, K, Q = (
     Confidence.VERIFIED,
@@ -66,7 +66,8 @@ class UkOptions:
     :param weekly_contact_cap: optional cap on outbound contacts per 7 days.
     :param visit_notice_days: notice before a field visit ``[?]``.
     :param standard_breathing_space_days: standard moratorium length when no end is
-        recorded (60 days; day-count convention unverified ``[?]``).
+        recorded (60 days counted from the start day, ending at local midnight in
+        England and Wales; day-count convention unverified ``[?]``).
     """
 
     window_start: dt.time = dt.time(8, 0)
@@ -310,7 +311,12 @@ def _rules(options: UkOptions) -> list[Rule]:
     return rules
 
 
+# The Debt Respite Scheme extends to England and Wales: its days are London days.
+RESPITE_ZONE = "Europe/London"
+
+
 def _respite_rules(options: UkOptions) -> list[Rule]:
+    days = options.standard_breathing_space_days
     return [
         MoratoriumStop(
             info=_info(
@@ -322,21 +328,26 @@ def _respite_rules(options: UkOptions) -> list[Rule]:
                 "matters, at the debtor's request, answering a query or complaint, about "
                 "permitted proceedings, or where the law requires it. A crisis moratorium "
                 "without a known end blocks with no time.",
-                f"standard length {options.standard_breathing_space_days} days when no end "
-                "is recorded [?]; Flags.moratorium",
+                f"standard length {days} days counted from the start day, ending at local "
+                f"midnight ({RESPITE_ZONE}), when no end is recorded [?]; Flags.moratorium",
             ),
-            standard_days=options.standard_breathing_space_days,
+            standard_days=days,
+            zone=RESPITE_ZONE,
         ),
         MoratoriumCharges(
             info=_info(
                 "UK-15",
                 "SI 2020/1311 reg. 7",
                 S,
-                "No interest, fees, penalties or charges on moratorium debts and no "
-                "enforcement action while the moratorium lasts.",
-                "purposes apply_fee, apply_interest, enforcement, legal_action",
+                "No interest, fees, penalties or charges on moratorium debts for the "
+                "moratorium period, ever (a charge is blocked, not rescheduled); no "
+                "enforcement action while the moratorium lasts (it waits for the end).",
+                "purposes apply_fee, apply_interest and tags apply_fee, apply_interest "
+                "blocked for good; purposes enforcement, legal_action and tag legal_action "
+                "wait for the end",
             ),
-            standard_days=options.standard_breathing_space_days,
+            standard_days=days,
+            zone=RESPITE_ZONE,
         ),
     ]
 

@@ -13,7 +13,9 @@ import attrs
 import pendulum
 
 from loancollect.domain.compliance.base import Context, Finding, Rule
+from loancollect.domain.compliance.localtime import day_start, local_date
 from loancollect.domain.compliance.model import MoratoriumKind, Purpose, TargetKind
+from loancollect.domain.zones import check_zone
 
 __all__ = [
     "AttorneyRepresentation",
@@ -141,15 +143,25 @@ class DeceasedBorrower(Rule):
         return Finding.stop(f"the borrower died on {d.date.isoformat()}; contact the estate")
 
 
+_LONDON = "Europe/London"
+
+
+def _check_zone(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    check_zone(f"moratorium_rule.{attribute.name}", value)
+
+
 @attrs.frozen(kw_only=True)
 class MoratoriumStop(Rule):
     """No contact about a moratorium debt during a moratorium, except allowed purposes.
 
     :param standard_days: length of a standard breathing space when no end is recorded.
+    :param zone: the zone whose calendar days the moratorium counts in (the Debt
+        Respite Scheme: England and Wales, ``Europe/London``).
     :param allowed_purposes: contacts the regulations still allow.
     """
 
     standard_days: int = 60
+    zone: str = attrs.field(default=_LONDON, validator=_check_zone)
     allowed_purposes: frozenset[str] = frozenset(
         {
             Purpose.ADVISER_CONTACT,
@@ -163,14 +175,23 @@ class MoratoriumStop(Rule):
     )
 
     def end_of(self, ctx: Context) -> pendulum.DateTime | None:
-        """The end of the moratorium: recorded, or start + ``standard_days`` for a standard one."""
+        """The end of the moratorium: the recorded end, or for a standard one without
+        it the local midnight ``standard_days`` days after the day it started.
+
+        A standard breathing space lasts 60 days counted from the day it starts (SI
+        2020/1311 reg. 26, ``[S]``; day count ``[?]``): the start day is day 1, so it
+        ends at the first midnight in :attr:`zone` after day 60, which is 60 calendar
+        days after the start day, not 60 x 24 hours (one hour apart across a change
+        between GMT and BST).
+        """
         m = ctx.borrower.flags.moratorium
         if m is None:
             return None
         if m.end is not None:
             return m.end
         if m.kind is MoratoriumKind.STANDARD:
-            return m.start + dt.timedelta(days=self.standard_days)
+            first = local_date(m.start, self.zone)
+            return day_start(first + dt.timedelta(days=self.standard_days), self.zone)
         return None
 
     def active(self, ctx: Context, at: pendulum.DateTime) -> bool:
@@ -195,23 +216,43 @@ class MoratoriumStop(Rule):
 
 @attrs.frozen(kw_only=True)
 class MoratoriumCharges(Rule):
-    """During a moratorium: no interest, fees or charges and no enforcement action."""
+    """During a moratorium: no interest, fees or charges, and no enforcement action.
+
+    The two differ in what waiting can do (SI 2020/1311 reg. 7, ``[S]``):
+
+    - interest, fees, penalties and charges that would accrue during the moratorium
+      may never be required, so charging one is a **stop** (``charge_purposes``,
+      ``charge_tags``): rescheduling it to after the moratorium would still charge
+      for the moratorium period;
+    - enforcement action is only paused, so it **waits** for the end of the
+      moratorium (``enforcement_purposes``, ``enforcement_tags``; no time when the
+      end is unknown, as for a mental health crisis moratorium).
+
+    :param standard_days: and :param zone: as for :class:`MoratoriumStop`.
+    """
 
     standard_days: int = 60
-    blocked_purposes: frozenset[str] = frozenset(
-        {Purpose.APPLY_FEE, Purpose.APPLY_INTEREST, Purpose.ENFORCEMENT, Purpose.LEGAL_ACTION}
-    )
-    blocked_tags: frozenset[str] = frozenset({"apply_fee", "apply_interest", "legal_action"})
+    zone: str = attrs.field(default=_LONDON, validator=_check_zone)
+    charge_purposes: frozenset[str] = frozenset({Purpose.APPLY_FEE, Purpose.APPLY_INTEREST})
+    charge_tags: frozenset[str] = frozenset({"apply_fee", "apply_interest"})
+    enforcement_purposes: frozenset[str] = frozenset({Purpose.ENFORCEMENT, Purpose.LEGAL_ACTION})
+    enforcement_tags: frozenset[str] = frozenset({"legal_action"})
 
     def evaluate(self, ctx: Context, at: pendulum.DateTime) -> Finding | None:
-        """Fail for charges and enforcement while the moratorium lasts."""
-        stop = MoratoriumStop(info=self.info, standard_days=self.standard_days)
+        """Stop a charge made during the moratorium; hold enforcement until its end."""
+        stop = MoratoriumStop(info=self.info, standard_days=self.standard_days, zone=self.zone)
         if not stop.active(ctx, at):
             return None
         p = ctx.proposed
-        hit = sorted(p.content_tags & self.blocked_tags)
-        if p.purpose not in self.blocked_purposes and not hit:
-            return None
-        return Finding.until(
-            stop.end_of(ctx), f"no interest, fees or enforcement during a moratorium {hit}"
-        )
+        charges = sorted(p.content_tags & self.charge_tags)
+        if p.purpose in self.charge_purposes or charges:
+            what = charges or [str(p.purpose)]
+            return Finding.stop(
+                f"interest, fees or charges accruing during a moratorium may never be "
+                f"required {what}"
+            )
+        enforcement = sorted(p.content_tags & self.enforcement_tags)
+        if p.purpose in self.enforcement_purposes or enforcement:
+            what = enforcement or [str(p.purpose)]
+            return Finding.until(stop.end_of(ctx), f"no enforcement during a moratorium {what}")
+        return None
