@@ -28,37 +28,47 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hmac
+import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
 from loancollect.domain.case import Case
-from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import Event
+from loancollect.domain.errors import ConfigurationError, LoanCollectError, ValidationError
+from loancollect.domain.events import Event, StreamFault, StreamProblem
 from loancollect.domain.loans import Loan, Payment
 from loancollect.domain.strategy import PlannedAction
 
 __all__ = [
+    "AUDIT_KEY_ENV",
+    "AUDIT_KEY_FILE_ENV",
     "CAP_HTML",
     "CAP_IDEMPOTENT",
     "CAP_POLL",
     "CAP_STATEMENT",
     "CAP_SUBJECT",
     "DEFAULT_TENANT",
+    "AuditKey",
+    "AuditTally",
+    "AuditedEvents",
     "BatchMarkingOutbox",
     "CaseRepository",
     "Channel",
     "ClaimingCases",
     "ClaimingOutbox",
     "Clock",
+    "ConcurrentUpdateError",
     "DeliveryResult",
     "DeliveryStatus",
     "EventRepository",
     "LoanRepository",
+    "LockingCases",
     "MigratingStorage",
     "OutboxEntry",
     "OutboxRepository",
@@ -67,8 +77,13 @@ __all__ = [
     "RenderedMessage",
     "Statement",
     "StatementLine",
+    "StorageBusyError",
+    "StreamFault",
+    "StreamProblem",
+    "TamperedStreamError",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "as_audit_key",
     "validate_tenant",
 ]
 
@@ -756,4 +771,207 @@ class MigratingStorage(Protocol):
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision; describe where it now stands."""
+        ...
+
+
+# -- concurrent updates --------------------------------------------------------------
+
+
+class ConcurrentUpdateError(LoanCollectError):
+    """A case changed under a unit of work: another one saved it after this one read it
+    (or held its lock longer than the wait allowed).
+
+    Nothing of the unit of work is written (roll it back); read the case again and
+    redo the change. :class:`loancollect.engine.intake.Intake` avoids it by locking
+    the case first where storage offers :class:`LockingCases`.
+
+    :param loan_id: the case's loan id.
+    """
+
+    def __init__(self, loan_id: str, reason: str = "") -> None:
+        self.loan_id = loan_id
+        self.reason = reason or "saved by another unit of work after this one read it"
+        super().__init__(
+            f"case {loan_id!r}: {self.reason}; nothing was written: read it again and retry"
+        )
+
+
+class StorageBusyError(LoanCollectError):
+    """The database stayed locked by another writer past the wait allowed (SQLite's
+    busy timeout, PostgreSQL's lock timeout or a deadlock), or changed under a unit of
+    work that read before it wrote. Nothing of the unit of work is written; try again.
+    """
+
+
+@runtime_checkable
+class LockingCases(Protocol):
+    """Optional: a case repository that reads a case for update.
+
+    ``get_for_update`` returns the newest committed case and keeps every other unit of
+    work from changing it until this one ends, waiting (a bounded time) for one that
+    holds it (PostgreSQL: ``SELECT ... FOR UPDATE``, which waits for a cycle's claimed
+    batch to commit; SQLite: the database's write lock, taken before the read). So the
+    change made from it cannot be lost or refused as stale. Every backend also checks,
+    when a case read in a unit of work is saved, that no other unit of work saved it
+    in between (:class:`ConcurrentUpdateError`).
+    """
+
+    def get_for_update(self, loan_id: str) -> Case | None:
+        """The case of ``loan_id`` (or ``None``), locked until this unit of work ends.
+
+        :raises ConcurrentUpdateError: if the lock could not be had in time.
+        """
+        ...
+
+
+# -- the audit trail -------------------------------------------------------------------
+
+AUDIT_KEY_ENV = "LOANCOLLECT_AUDIT_KEY"
+"""The environment variable holding the audit key (its text, at least 16 bytes)."""
+AUDIT_KEY_FILE_ENV = "LOANCOLLECT_AUDIT_KEY_FILE"
+"""The environment variable naming a file that holds the audit key."""
+
+
+class AuditKey:
+    """The operator's HMAC key that signs the event streams and their heads.
+
+    Whoever can write the database but does not hold the key cannot rewrite a stream
+    (or its head) so that it verifies again. The key is never shown: ``repr`` and
+    ``str`` print ``AuditKey(<hidden>)``.
+
+    :param secret: at least 16 bytes (text is encoded as UTF-8).
+    :raises ConfigurationError: if it is shorter.
+    """
+
+    __slots__ = ("_secret",)
+    MIN_BYTES = 16
+
+    def __init__(self, secret: bytes | str) -> None:
+        raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+        if len(raw) < self.MIN_BYTES:
+            raise ConfigurationError(
+                f"audit key: at least {self.MIN_BYTES} bytes are needed, got {len(raw)}"
+            )
+        self._secret = raw
+
+    @property
+    def secret(self) -> bytes:
+        """The key's bytes (for the signing functions; never log them)."""
+        return self._secret
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> AuditKey:
+        """The key in the file at ``path`` (trailing white space removed).
+
+        :raises ConfigurationError: if the file cannot be read or the key is too short.
+        """
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(f"audit key file: cannot read it ({exc.strerror})") from None
+        return cls(raw.rstrip())
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AuditKey | None:
+        """The key from ``$LOANCOLLECT_AUDIT_KEY``, else from the file named by
+        ``$LOANCOLLECT_AUDIT_KEY_FILE``; ``None`` when neither is set."""
+        env = os.environ if environ is None else environ
+        text = env.get(AUDIT_KEY_ENV)
+        if text:
+            return cls(text)
+        path = env.get(AUDIT_KEY_FILE_ENV)
+        if path:
+            return cls.from_file(path)
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AuditKey):
+            return NotImplemented
+        return hmac.compare_digest(self._secret, other._secret)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "AuditKey(<hidden>)"
+
+    __str__ = __repr__
+
+
+def as_audit_key(value: AuditKey | bytes | str | None) -> AuditKey | None:
+    """``value`` as an :class:`AuditKey` (``None`` stays ``None``)."""
+    if value is None or isinstance(value, AuditKey):
+        return value
+    return AuditKey(value)
+
+
+class TamperedStreamError(LoanCollectError):
+    """An event stream failed its check when the repository was about to extend it
+    (its head missing, rewritten, or unsigned where the key requires a signature).
+
+    Nothing is appended, so the damage stays visible to ``loancollect verify``.
+
+    :param problem: what is wrong, where.
+    """
+
+    def __init__(self, problem: StreamProblem) -> None:
+        self.problem = problem
+        super().__init__(
+            f"event stream of loan {problem.loan_id!r} (tenant {problem.tenant!r}) does not "
+            f"verify at seq {problem.seq} ({problem.fault.value}: {problem.detail}); "
+            "nothing was appended: run 'loancollect verify'"
+        )
+
+
+@attrs.define
+class AuditTally:
+    """What a store-wide verification looked at (filled in by ``verify_all``).
+
+    :param signatures: ``True`` if signatures were checked (a key was given).
+    :param unsigned: heads without a signature (checked with a key: each is a problem).
+    """
+
+    tenants: int = 0
+    streams: int = 0
+    events: int = 0
+    unsigned: int = 0
+    problems: int = 0
+    signatures: bool = False
+
+
+@runtime_checkable
+class AuditedEvents(Protocol):
+    """Optional: storage (the unit-of-work factory) that anchors its event streams.
+
+    Such storage keeps a *head* per stream (tenant, loan): its last sequence number and
+    hash, written in the same transaction as every append, and signed, with each
+    event, by the :class:`AuditKey` it was opened with. It checks every stored stream
+    against its head and the key: a deleted or truncated stream, an edited, reordered
+    or re-hashed event, a head rewritten without the key, a stored copy of an instant
+    that disagrees with the hashed one. Appending to a stream whose head fails its check
+    raises :class:`TamperedStreamError`; with a key, appending to an unsigned head too.
+    """
+
+    def verify_all(
+        self,
+        *,
+        key: AuditKey | None = None,
+        every_tenant: bool = False,
+        tally: AuditTally | None = None,
+    ) -> Iterator[StreamProblem]:
+        """Check every stream of the storage's tenant (``every_tenant``: of all tenants);
+        yield one :class:`StreamProblem` per bad stream, by tenant and loan id.
+
+        :param key: the key to check signatures with (``None``: the storage's own; with
+            none at all, signatures are not checked).
+        :param tally: counts what was checked, for a summary.
+        """
+        ...
+
+    def sign_unsigned(self, *, key: AuditKey | None = None, every_tenant: bool = False) -> int:
+        """Sign the unsigned events and heads of every stream that otherwise verifies
+        (after a migration without a key, or writes made without one); return how many
+        streams were signed. Streams with a problem are left as they are.
+
+        :raises ConfigurationError: without a key.
+        """
         ...

@@ -48,6 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import hmac
 import json
 import re
 import types
@@ -104,9 +105,15 @@ __all__ = [
     "RecoveryRecorded",
     "SegmentAssigned",
     "StageChanged",
+    "StreamFault",
+    "StreamHead",
+    "StreamProblem",
     "VariantAssigned",
     "WrittenOff",
+    "audit_stream",
     "chain",
+    "event_mac",
+    "head_mac",
     "new_event",
     "verify_chain",
 ]
@@ -1238,4 +1245,190 @@ def verify_chain(events: Sequence[Event], prev_hash: str = GENESIS) -> int | Non
         if ev.digest(prev_hash) != ev.hash:
             return index
         prev_hash = ev.hash
+    return None
+
+
+# -- audit: stream heads, signatures and the verification of a stored stream ---------------
+#
+# A stream's *head* records its last sequence number and hash; storage writes it in the
+# same transaction as every append, so a stream that lost events (at its end, or all of
+# them) no longer reaches its head. With a key (an HMAC key the operator holds) every
+# event and every head is also signed, so a stream edited and re-hashed with ``chain``,
+# or a head rewritten, is told apart from the genuine one by anyone holding the key and
+# by no one without it. Nothing here changes the hash of an event.
+
+
+class StreamFault(enum.Enum):
+    """Why a stored stream does not verify (see :func:`audit_stream`)."""
+
+    EDITED = "edited"  # an event's content (or its link) no longer matches its hash
+    REHASHED = "rehashed"  # the chain holds but is not the one signed or anchored
+    REORDERED = "reordered"  # an event follows another event than its predecessor
+    MISSING = "missing"  # an event is missing between two others (a sequence gap)
+    TRUNCATED = "truncated"  # events are missing at the end: the head is further
+    DELETED = "deleted"  # the head exists, no event does
+    EXTENDED = "extended"  # events after the head: written around the repository
+    UNANCHORED = "unanchored"  # events without a head
+    UNSIGNED = "unsigned"  # no signature where the key requires one
+    BAD_AT_UTC = "bad_at_utc"  # the stored UTC instant disagrees with the hashed one
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class StreamHead:
+    """Where a stream ends: its last ``seq`` and ``hash``, signed when a key is set.
+
+    :param mac: HMAC-SHA-256 (hex) of :func:`head_mac`, or ``None`` (unsigned).
+    """
+
+    loan_id: str
+    seq: int
+    hash: str
+    mac: str | None = None
+
+    def __repr__(self) -> str:
+        signed = "signed" if self.mac is not None else "unsigned"
+        return f"StreamHead({self.loan_id!r}, seq={self.seq}, hash={self.hash[:12]}…, {signed})"
+
+
+@attrs.frozen(kw_only=True)
+class StreamProblem:
+    """A stream that does not verify: where it first goes wrong, and why.
+
+    :param seq: the first bad sequence number (for a missing or truncated event, the
+        sequence number it should have had).
+    :param detail: a sentence for the operator (never a key, never personal data).
+    """
+
+    tenant: str
+    loan_id: str
+    seq: int
+    fault: StreamFault
+    detail: str
+
+
+def _mac(key: bytes, label: str, tenant: str, loan_id: str, seq: int, digest: str) -> str:
+    message = _CANONICAL.encode([label, tenant, loan_id, seq, digest]).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def event_mac(key: bytes, tenant: str, loan_id: str, seq: int, digest: str) -> str:
+    """The signature of the event ``seq`` of ``loan_id``'s stream whose hash is ``digest``.
+
+    It binds the tenant, which the hash does not cover, so a stream moved to another
+    tenant no longer verifies.
+    """
+    return _mac(key, "loancollect.event.v1", tenant, loan_id, seq, digest)
+
+
+def head_mac(key: bytes, tenant: str, loan_id: str, seq: int, digest: str) -> str:
+    """The signature of a stream head (a different label: an event's signature is never
+    a valid head's)."""
+    return _mac(key, "loancollect.head.v1", tenant, loan_id, seq, digest)
+
+
+def _utc(at: dt.datetime | None) -> dt.datetime | None:
+    return None if at is None else at.astimezone(dt.UTC)
+
+
+def audit_stream(
+    loan_id: str,
+    events: Sequence[Event],
+    head: StreamHead | None,
+    *,
+    tenant: str,
+    key: bytes | None = None,
+    macs: Sequence[str | None] | None = None,
+    stored_utc: Sequence[dt.datetime | None] | None = None,
+    unsigned_ok: bool = False,
+) -> StreamProblem | None:
+    """Check one stored stream against its head; the first problem, or ``None``.
+
+    :param events: the stored events of the stream, in sequence order.
+    :param head: the stored head (``None``: there is none).
+    :param key: the audit key; with it, every event's signature (``macs``, aligned with
+        ``events``) and the head's are checked, and a missing one is a problem.
+    :param stored_utc: the instant each event's storage keeps beside the hashed one
+        (a column in UTC), checked against it; ``None`` when storage keeps no copy.
+    :param unsigned_ok: with a key, accept a missing signature (the signatures that
+        are there are still checked): what is checked before signing what is unsigned.
+    """
+
+    def problem(seq: int, fault: StreamFault, detail: str) -> StreamProblem:
+        return StreamProblem(tenant=tenant, loan_id=loan_id, seq=seq, fault=fault, detail=detail)
+
+    if not events:
+        if head is None:
+            return None
+        return problem(
+            0, StreamFault.DELETED, f"the head records {head.seq + 1} event(s), none are stored"
+        )
+    if head is None:
+        return problem(0, StreamFault.UNANCHORED, "events are stored but the stream has no head")
+    hashes = {ev.hash for ev in events}
+    prev = GENESIS
+    for index, ev in enumerate(events):
+        if ev.seq != index:
+            return problem(
+                index, StreamFault.MISSING, f"event {index} is missing (the next is {ev.seq})"
+            )
+        if ev.prev_hash != prev:
+            if index > 0 and (ev.prev_hash in hashes or ev.prev_hash == GENESIS):
+                return problem(
+                    index, StreamFault.REORDERED, "it follows another event than the one before it"
+                )
+            if index > 0 and ev.digest(ev.prev_hash) == ev.hash:
+                return problem(
+                    index - 1,
+                    StreamFault.REHASHED,
+                    "its hash was recomputed: the event after it still links to the old one",
+                )
+            return problem(index, StreamFault.EDITED, "its link to the event before was changed")
+        if ev.digest(prev) != ev.hash:
+            return problem(index, StreamFault.EDITED, "its content does not match its hash")
+        if stored_utc is not None and _utc(ev.at) != stored_utc[index]:
+            return problem(
+                index, StreamFault.BAD_AT_UTC, "the stored UTC instant differs from the hashed one"
+            )
+        if key is not None:
+            mac = macs[index] if macs is not None else None
+            if mac is None:
+                if not unsigned_ok:
+                    return problem(index, StreamFault.UNSIGNED, "the event is not signed")
+            elif not hmac.compare_digest(mac, event_mac(key, tenant, loan_id, index, ev.hash)):
+                return problem(
+                    index,
+                    StreamFault.REHASHED,
+                    "its signature does not match: changed and re-hashed without the key",
+                )
+        prev = ev.hash
+    last = events[-1].seq
+    if head.seq > last:
+        return problem(
+            last + 1,
+            StreamFault.TRUNCATED,
+            f"the head records {head.seq + 1} events, {last + 1} are stored",
+        )
+    if head.seq >= 0 and events[head.seq].hash != head.hash:
+        return problem(
+            head.seq,
+            StreamFault.REHASHED,
+            "the stream does not reach the hash its head records: an event at or before "
+            "this one was changed and the stream re-hashed (with the key, the first one is named)",
+        )
+    if head.seq < last:
+        return problem(
+            head.seq + 1,
+            StreamFault.EXTENDED,
+            "events after the head were written around the store",
+        )
+    if key is not None:
+        if head.mac is None:
+            if not unsigned_ok:
+                return problem(head.seq, StreamFault.UNSIGNED, "the head is not signed")
+        elif not hmac.compare_digest(head.mac, head_mac(key, tenant, loan_id, head.seq, head.hash)):
+            return problem(
+                head.seq,
+                StreamFault.REHASHED,
+                "the head's signature does not match: it was rewritten without the key",
+            )
     return None
