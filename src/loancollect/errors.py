@@ -5,6 +5,7 @@ from loancollect.domain.errors import (
     CurrencyMismatchError,
     FloatNotAllowedError,
     LoanCollectError,
+    NotMoneyError,
     UnknownCurrencyError,
     ValidationError,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "CurrencyMismatchError",
     "FloatNotAllowedError",
     "LoanCollectError",
+    "NotMoneyError",
     "UnknownCurrencyError",
     "ValidationError",
 ]

@@ -289,6 +289,44 @@ class _Compiled:
     html: jinja2.Template | None
 
 
+_OTHER_TEMPLATES: tuple[tuple[type[jinja2.nodes.Node], str], ...] = (
+    (jinja2.nodes.Extends, "extends"),
+    (jinja2.nodes.Include, "include"),
+    (jinja2.nodes.Import, "import"),
+    (jinja2.nodes.FromImport, "from ... import"),
+)
+
+
+def _refuse_other_templates(
+    spec: TemplateSpec, part: str, source: str, env: jinja2.Environment
+) -> None:
+    """Refuse ``{% extends %}``, ``{% include %}`` and ``{% import %}``.
+
+    A message template stands alone: the sandbox has no loader, so these could
+    only fail at send time (or, with a loader, read other files). They are
+    refused when the catalog is built.
+    """
+    if not isinstance(source, str):
+        raise ConfigurationError(
+            f"template {_label(spec)}: the {part} part must be text, got {type(source).__name__}"
+        )
+    if "\x00" in source:
+        raise ConfigurationError(f"template {_label(spec)}: the {part} part contains a NUL byte")
+    try:
+        tree = env.parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigurationError(
+            f"template {_label(spec)}: syntax error on line {exc.lineno}: {exc.message}"
+        ) from exc
+    for node_type, tag in _OTHER_TEMPLATES:
+        for node in tree.find_all(node_type):
+            raise ConfigurationError(
+                f"template {_label(spec)}: {{% {tag} %}} on line {node.lineno} of the {part} "
+                "part is not allowed: a message template stands alone (no extends, include "
+                "or import)"
+            )
+
+
 def _label(spec: TemplateSpec) -> str:
     label = f"{spec.channel}/{spec.name}/{spec.locale}"
     if spec.stage is not None:
@@ -333,6 +371,13 @@ class TemplateCatalog:
         return cls(template_specs(pm), fallback_locale=fallback_locale)
 
     def _compile(self, spec: TemplateSpec) -> _Compiled:
+        for part, source, env in (
+            ("text", spec.source, self._text_env),
+            ("subject", spec.subject, self._text_env),
+            ("html", spec.html, self._html_env),
+        ):
+            if source is not None:
+                _refuse_other_templates(spec, part, source, env)
         try:
             return _Compiled(
                 spec,
@@ -454,6 +499,11 @@ class TemplateCatalog:
             ) from exc
         except jinja2.TemplateError as exc:
             raise ConfigurationError(f"template {_label(compiled.spec)}: {exc}") from exc
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            # e.g. {{ 1 / 0 }} or {{ "%d" % "x" }}: the template's own fault
+            raise ConfigurationError(
+                f"template {_label(compiled.spec)}: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def render(self, action: PlannedAction, context: Mapping[str, object]) -> RenderedMessage:
         """Render the template of ``action`` with ``context`` (see :func:`message_context`).

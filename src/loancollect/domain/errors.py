@@ -14,6 +14,7 @@ __all__ = [
     "CurrencyMismatchError",
     "FloatNotAllowedError",
     "LoanCollectError",
+    "NotMoneyError",
     "UnknownCurrencyError",
     "ValidationError",
 ]
@@ -58,6 +59,25 @@ class UnknownCurrencyError(ValidationError):
 
     def __init__(self, field: str, value: Any) -> None:
         super().__init__(field, value, "unknown ISO 4217 currency code")
+
+
+class NotMoneyError(ValidationError, TypeError):
+    """Money met something that is not Money in an operation (``Money + 1``).
+
+    Amounts only add to, subtract from and compare with amounts of the same
+    currency; scale one with :meth:`Money.multiply` and split it with
+    :meth:`Money.split` or :meth:`Money.allocate`.
+    """
+
+    def __init__(self, operation: str, value: Any, reason: str | None = None) -> None:
+        self.operation = operation
+        super().__init__(
+            "other",
+            value,
+            reason
+            or f"cannot {operation} Money and {type(value).__name__}: both sides must be Money "
+            "of one currency (e.g. Money('1.00', 'CNY'))",
+        )
 
 
 class CurrencyMismatchError(LoanCollectError, TypeError):

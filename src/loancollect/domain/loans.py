@@ -17,6 +17,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention
+from loancollect.domain.checks import (
+    check_bool,
+    check_date,
+    check_instant,
+    check_text,
+    enum_validator,
+    optional_enum_validator,
+    require_enum,
+)
 from loancollect.domain.errors import CurrencyMismatchError, UnknownCurrencyError, ValidationError
 from loancollect.domain.money import CURRENCIES, Money, Rounding, to_decimal
 from loancollect.domain.privacy import (
@@ -70,38 +79,71 @@ def _optional_cap_rate(value: object) -> Decimal | None:
     return None if value is None else to_decimal(value, "penalty.cap_rate")
 
 
-def _contact_points(value: Iterable[ContactPoint]) -> tuple[ContactPoint, ...]:
+def _sequence(field: str, value: object) -> tuple[Any, ...]:
+    if value is None or isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(
+            field, value, "expected a sequence (a list or tuple; pass () for none)"
+        )
     return tuple(value)
+
+
+def _contact_points(value: Iterable[ContactPoint]) -> tuple[ContactPoint, ...]:
+    return _sequence("borrower.contact_points", value)
 
 
 def _installments(value: Iterable[Installment]) -> tuple[Installment, ...]:
-    return tuple(value)
+    return _sequence("loan.installments", value)
 
 
-def _non_empty(field: str) -> Callable[[Any, Any, str], None]:
+def _non_empty(
+    field: str, mask: Callable[[str], str] | None = None
+) -> Callable[[Any, Any, str], None]:
     def check(_: Any, __: Any, value: str) -> None:
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError(field, value, "must be a non-empty string")
+        check_text(field, value, required=True, mask=mask)
+
+    return check
+
+
+def _text(field: str) -> Callable[[Any, Any, str], None]:
+    def check(_: Any, __: Any, value: str) -> None:
+        check_text(field, value)
+
+    return check
+
+
+def _flag(field: str) -> Callable[[Any, Any, bool], None]:
+    def check(_: Any, __: Any, value: bool) -> None:
+        check_bool(field, value)
 
     return check
 
 
 def require_aware(field: str, value: dt.datetime) -> None:
-    """Raise :class:`ValidationError` unless ``value`` is a time-zone-aware datetime."""
-    if not isinstance(value, dt.datetime):
-        raise ValidationError(field, value, "expected a datetime")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(
-            field,
-            value,
-            "naive datetime; pass a time-zone-aware one (e.g. pendulum.datetime(..., tz=...))",
-        )
+    """Raise :class:`ValidationError` unless ``value`` is a time-zone-aware datetime
+    within the supported years (:data:`~loancollect.domain.checks.MIN_DATE` to
+    :data:`~loancollect.domain.checks.MAX_DATE`)."""
+    check_instant(field, value)
 
 
 def _is_date(field: str) -> Callable[[Any, Any, dt.date], None]:
     def check(_: Any, __: Any, value: dt.date) -> None:
-        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-            raise ValidationError(field, value, "expected a date (not a datetime)")
+        check_date(field, value)
+
+    return check
+
+
+def _optional_date(field: str) -> Callable[[Any, Any, dt.date | None], None]:
+    def check(_: Any, __: Any, value: dt.date | None) -> None:
+        if value is not None:
+            check_date(field, value)
+
+    return check
+
+
+def _optional_money(field: str) -> Callable[[Any, Any, Money | None], None]:
+    def check(_: Any, __: Any, value: Money | None) -> None:
+        if value is not None and not isinstance(value, Money):
+            raise ValidationError(field, value, "expected Money or None")
 
     return check
 
@@ -137,15 +179,13 @@ class ContactPoint:
         borrower's (an area code in another zone, a work address).
     """
 
-    kind: ContactKind
-    value: str = attrs.field(validator=_non_empty("contact_point.value"))
-    label: str = ""
+    kind: ContactKind = attrs.field(validator=enum_validator(ContactKind, "contact_point.kind"))
+    value: str = attrs.field(validator=_non_empty("contact_point.value", mask_text))
+    label: str = attrs.field(default="", validator=_text("contact_point.label"))
     time_zone: str | None = None
-    verified: bool = False
+    verified: bool = attrs.field(default=False, validator=_flag("contact_point.verified"))
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.kind, ContactKind):
-            raise ValidationError("contact_point.kind", self.kind, "expected a ContactKind")
         if self.kind is ContactKind.EMAIL and "@" not in self.value:
             raise ValidationError("contact_point.value", self.masked, "not an e-mail address")
         if self.kind is ContactKind.PHONE and sum(c.isdigit() for c in self.value) < 5:
@@ -163,6 +203,9 @@ class ContactPoint:
 
 
 def _check_zone(field: str, value: str) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(field, value, "expected an IANA time zone name")
+    check_text(field, value, required=True)
     check_zone(field, value)
 
 
@@ -178,37 +221,41 @@ class Borrower:
     """
 
     id: str = attrs.field(validator=_non_empty("borrower.id"))
-    kind: PartyKind
-    name: str = attrs.field(validator=_non_empty("borrower.name"))
+    kind: PartyKind = attrs.field(validator=enum_validator(PartyKind, "borrower.kind"))
+    name: str = attrs.field(validator=_non_empty("borrower.name", mask_name))
     jurisdiction: str
     time_zone: str
     locale: str
     contact_points: tuple[ContactPoint, ...] = attrs.field(default=(), converter=_contact_points)
     national_id: str | None = None
-    monthly_income: Money | None = None
-    monthly_debt_service: Money | None = None
+    monthly_income: Money | None = attrs.field(
+        default=None, validator=_optional_money("borrower.monthly_income")
+    )
+    monthly_debt_service: Money | None = attrs.field(
+        default=None, validator=_optional_money("borrower.monthly_debt_service")
+    )
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.kind, PartyKind):
-            raise ValidationError("borrower.kind", self.kind, "expected a PartyKind")
-        if not isinstance(self.jurisdiction, str) or not _JURISDICTION.match(self.jurisdiction):
+        if self.national_id is not None:
+            check_text("borrower.national_id", self.national_id, mask=mask_id_number)
+        if not isinstance(self.jurisdiction, str) or not _JURISDICTION.fullmatch(self.jurisdiction):
             raise ValidationError(
                 "borrower.jurisdiction",
                 self.jurisdiction,
                 "expected ISO 3166 code like 'CN' or 'US-MA'",
             )
         _check_zone("borrower.time_zone", self.time_zone)
-        if not isinstance(self.locale, str) or not _LOCALE.match(self.locale):
+        if not isinstance(self.locale, str) or not _LOCALE.fullmatch(self.locale):
             raise ValidationError("borrower.locale", self.locale, "expected a locale like 'zh_CN'")
         for i, cp in enumerate(self.contact_points):
             if not isinstance(cp, ContactPoint):
                 raise ValidationError(
                     f"borrower.contact_points[{i}]", cp, "expected a ContactPoint"
                 )
-        if self.monthly_income is not None and self.monthly_income.is_negative():
-            raise ValidationError(
-                "borrower.monthly_income", self.monthly_income, "may not be negative"
-            )
+        for field in ("monthly_income", "monthly_debt_service"):
+            amount = getattr(self, field)
+            if amount is not None and amount.is_negative():
+                raise ValidationError(f"borrower.{field}", amount, "may not be negative")
 
     @property
     def country(self) -> str:
@@ -293,10 +340,16 @@ class PenaltyTerms:
 
     markup: Decimal = attrs.field(default=Decimal("0.5"), converter=_markup)
     rate: Decimal | None = attrs.field(default=None, converter=_optional_penalty_rate)
-    compound: bool = True
-    day_count: DayCount = DayCount.ACT_360
-    rounding: Rounding = Rounding.HALF_UP
-    accrue_from_grace_end: bool = False
+    compound: bool = attrs.field(default=True, validator=_flag("penalty.compound"))
+    day_count: DayCount = attrs.field(
+        default=DayCount.ACT_360, validator=enum_validator(DayCount, "penalty.day_count")
+    )
+    rounding: Rounding = attrs.field(
+        default=Rounding.HALF_UP, validator=enum_validator(Rounding, "penalty.rounding")
+    )
+    accrue_from_grace_end: bool = attrs.field(
+        default=False, validator=_flag("penalty.accrue_from_grace_end")
+    )
     cap_rate: Decimal | None = attrs.field(default=None, converter=_optional_cap_rate)
 
     def __attrs_post_init__(self) -> None:
@@ -333,15 +386,27 @@ class Installment:
     principal: Money
     interest: Money
     fees: Money | None = None
-    accrual_start: dt.date | None = None
+    accrual_start: dt.date | None = attrs.field(
+        default=None, validator=_optional_date("installment.accrual_start")
+    )
     accrual_days: int | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.number < 1:
-            raise ValidationError("installment.number", self.number, "must be >= 1")
+        if isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 1:
+            raise ValidationError("installment.number", self.number, "must be an int >= 1")
+        if self.accrual_days is not None and (
+            isinstance(self.accrual_days, bool)
+            or not isinstance(self.accrual_days, int)
+            or not 0 <= self.accrual_days <= 400_000
+        ):
+            raise ValidationError(
+                f"installment[{self.number}].accrual_days",
+                self.accrual_days,
+                "must be None or a non-negative int",
+            )
         for name in ("principal", "interest", "fees"):
             value = getattr(self, name)
-            if value is None:
+            if value is None and name == "fees":
                 continue
             if not isinstance(value, Money):
                 raise ValidationError(f"installment[{self.number}].{name}", value, "expected Money")
@@ -387,15 +452,24 @@ class Loan:
     annual_rate: Decimal = attrs.field(converter=_annual_rate)
     disbursement_date: dt.date = attrs.field(validator=_is_date("loan.disbursement_date"))
     installments: tuple[Installment, ...] = attrs.field(converter=_installments)
-    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT
-    frequency: Frequency = Frequency.MONTHLY
-    day_count: DayCount | None = None
+    method: RepaymentMethod = attrs.field(
+        default=RepaymentMethod.EQUAL_INSTALLMENT,
+        validator=enum_validator(RepaymentMethod, "loan.method"),
+    )
+    frequency: Frequency = attrs.field(
+        default=Frequency.MONTHLY, validator=enum_validator(Frequency, "loan.frequency")
+    )
+    day_count: DayCount | None = attrs.field(
+        default=None, validator=optional_enum_validator(DayCount, "loan.day_count")
+    )
     penalty: PenaltyTerms = DEFAULT_PENALTY
     grace_days: int = 0
-    tolerance: Money | None = None
-    private_lending: bool = False
-    contract_date: dt.date | None = None
-    product: str = "default"
+    tolerance: Money | None = attrs.field(default=None, validator=_optional_money("loan.tolerance"))
+    private_lending: bool = attrs.field(default=False, validator=_flag("loan.private_lending"))
+    contract_date: dt.date | None = attrs.field(
+        default=None, validator=_optional_date("loan.contract_date")
+    )
+    product: str = attrs.field(default="default", validator=_non_empty("loan.product"))
     # Integer view of the schedule for the hot path: (due ordinal, principal,
     # interest, fees) in minor units. Derived, so excluded from eq and repr.
     plan: tuple[tuple[int, int, int, int], ...] = attrs.field(init=False, eq=False, repr=False)
@@ -418,6 +492,8 @@ class Loan:
             raise ValidationError("loan.borrower", self.borrower, "expected a Borrower")
         if not isinstance(self.principal, Money):
             raise ValidationError("loan.principal", self.principal, "expected Money")
+        if not isinstance(self.penalty, PenaltyTerms):
+            raise ValidationError("loan.penalty", self.penalty, "expected PenaltyTerms")
         if not self.principal.is_positive():
             raise ValidationError("loan.principal", self.principal, "must be positive")
         if not (0 <= self.annual_rate <= MAX_ANNUAL_RATE):
@@ -517,11 +593,22 @@ class Loan:
     ) -> Loan:
         """Originate a loan and compute its schedule with :func:`build_schedule`.
 
+        Enums must be members (``Frequency.MONTHLY``, not ``"monthly"``).
         Extra keyword arguments (``penalty``, ``grace_days``, ``tolerance``,
         ``private_lending``, ``contract_date``, ``product``) are passed to the class.
         """
         from loancollect.domain.schedule import build_schedule
 
+        check_text("loan.id", id, required=True)
+        if not isinstance(borrower, Borrower):
+            raise ValidationError("loan.borrower", borrower, "expected a Borrower")
+        if not isinstance(principal, Money):
+            raise ValidationError("loan.principal", principal, "expected Money")
+        check_date("loan.disbursement_date", disbursement_date)
+        require_enum(RepaymentMethod, method, "loan.method")
+        require_enum(Frequency, frequency, "loan.frequency")
+        if day_count is not None:
+            require_enum(DayCount, day_count, "loan.day_count")
         rate = to_decimal(annual_rate, "loan.annual_rate")
         installments = build_schedule(
             principal=principal,
@@ -582,7 +669,7 @@ class Payment:
     amount: Money
     value_date: dt.date = attrs.field(validator=_is_date("payment.value_date"))
     received_at: dt.datetime
-    reference: str = ""
+    reference: str = attrs.field(default="", validator=_text("payment.reference"))
     # The amount in minor units, derived once (assessments read it on every call).
     minor: int = attrs.field(init=False, eq=False, repr=False)
 

@@ -8,6 +8,7 @@ every minor unit.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from decimal import (
     ROUND_CEILING,
@@ -17,7 +18,6 @@ from decimal import (
     ROUND_HALF_UP,
     ROUND_UP,
     Decimal,
-    InvalidOperation,
 )
 from typing import Self
 
@@ -26,17 +26,22 @@ import attrs
 from loancollect.domain.errors import (
     CurrencyMismatchError,
     FloatNotAllowedError,
+    NotMoneyError,
     UnknownCurrencyError,
     ValidationError,
 )
 
 __all__ = [
     "CURRENCIES",
+    "MAX_DECIMAL_PLACES",
+    "MAX_MAGNITUDE",
+    "MAX_MINOR_UNITS",
     "Currency",
     "Money",
     "Rounding",
     "currency",
     "half_up_div",
+    "parse_number",
     "round_div",
     "to_decimal",
 ]
@@ -67,6 +72,31 @@ class Currency:
         """The smallest amount, e.g. ``Decimal("0.01")``."""
         return Decimal(1).scaleb(-self.minor_units)
 
+    @property
+    def max_amount(self) -> Decimal:
+        """The largest amount money in this currency may hold (:data:`MAX_MINOR_UNITS`)."""
+        return Decimal(MAX_MINOR_UNITS).scaleb(-self.minor_units)
+
+
+MAX_MINOR_UNITS = 2**63 - 1
+"""The largest count of minor units an amount may have (either sign): a signed 64-bit
+integer, what SQLite's INTEGER and PostgreSQL's BIGINT hold. ``92,233,720,368,547,758.07``
+in a currency with two decimals."""
+
+MAX_MAGNITUDE = Decimal("1e26")
+"""Every number :func:`to_decimal` accepts is smaller than this in absolute value."""
+
+MAX_DECIMAL_PLACES = 60
+"""Every number :func:`to_decimal` accepts has at most this many decimal places."""
+
+# The one text form of a number: optional sign, digits (optionally grouped in threes
+# by ","), optional "." and decimals. No exponent, no "_", no other digits than 0-9.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?", re.ASCII)
+_NUMBER_FORMAT = (
+    "a plain decimal number: digits, '.' before the decimals, optionally ',' between "
+    "groups of three digits (1234.56 or 1,234.56)"
+)
+
 
 CURRENCIES: dict[str, Currency] = {
     c.code: c
@@ -96,6 +126,8 @@ CURRENCIES: dict[str, Currency] = {
     )
 }
 
+_MAX_AMOUNT = {code: c.max_amount for code, c in CURRENCIES.items()}
+
 
 def currency(code: str) -> Currency:
     """Look up a currency by its ISO 4217 code.
@@ -108,32 +140,65 @@ def currency(code: str) -> Currency:
         raise UnknownCurrencyError("currency", code) from None
 
 
+def parse_number(text: str, field: str = "value") -> Decimal:
+    """The number written in ``text``, in the one accepted form.
+
+    Accepted: an optional sign, digits, and optionally ``.`` followed by decimals;
+    the whole part may be grouped in threes with ``,`` (``1,234.56``). Refused,
+    because they are ambiguous or not plain decimals: a decimal comma
+    (``12,50``, ``12.000,00``), misplaced group commas (``1,2000.00``),
+    exponents (``1e3``), ``_``, non-ASCII digits, ``NaN`` and ``Infinity``.
+
+    :raises ValidationError: naming ``field`` for any other text.
+    """
+    stripped = text.strip()
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    if not _NUMBER.fullmatch(stripped):
+        raise ValidationError(field, shown, f"not {_NUMBER_FORMAT}")
+    if len(stripped) > 120:
+        raise ValidationError(field, shown, "out of range: too many digits")
+    return _checked(Decimal(stripped.replace(",", "")), field, shown)
+
+
+def _checked(result: Decimal, field: str, value: object) -> Decimal:
+    if not result.is_finite():
+        raise ValidationError(field, value, "must be a finite number (not NaN or Infinity)")
+    if abs(result) >= MAX_MAGNITUDE:
+        raise ValidationError(field, value, "out of range: must be below 1e26 in absolute value")
+    exponent = result.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+        if not result:
+            return Decimal(0)
+        raise ValidationError(
+            field, value, f"more than {MAX_DECIMAL_PLACES} decimal places; round it first"
+        )
+    return result
+
+
 def to_decimal(value: object, field: str = "value") -> Decimal:
     """Convert an exact number (Decimal, int, numeric str) to ``Decimal``.
 
+    Strings must be in the one accepted form (see :func:`parse_number`). Every
+    number must be finite, below :data:`MAX_MAGNITUDE` in absolute value and have
+    at most :data:`MAX_DECIMAL_PLACES` decimals.
+
     :raises FloatNotAllowedError: for a ``float``.
-    :raises ValidationError: for anything else that is not a finite number.
+    :raises ValidationError: for anything else that is not such a number.
     """
     if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, bool):
+        return _checked(value, field, value)
+    if isinstance(value, bool):
         raise ValidationError(field, value, "expected a number, got a bool")
-    elif isinstance(value, int):
-        return Decimal(value)
-    elif isinstance(value, float):
+    if isinstance(value, int):
+        if -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
+            return Decimal(value)
+        shown: object = value if value.bit_length() < 256 else f"<int of {value.bit_length()} bits>"
+        raise ValidationError(field, shown, "out of range: must be below 1e26 in absolute value")
+    if isinstance(value, float):
         raise FloatNotAllowedError(field, value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip().replace(",", "").replace("_", ""))
-        except InvalidOperation:
-            raise ValidationError(field, value, "not a decimal number") from None
-    else:
-        raise ValidationError(
-            field, value, f"expected Decimal, int or str, got {type(value).__name__}"
-        )
-    if not result.is_finite():
-        raise ValidationError(field, value, "must be a finite number")
-    return result
+    if isinstance(value, str):
+        return parse_number(value, field)
+    raise ValidationError(field, value, f"expected Decimal, int or str, got {type(value).__name__}")
 
 
 def half_up_div(numerator: int, denominator: int) -> int:
@@ -173,6 +238,18 @@ def round_div(numerator: int, denominator: int, rounding: Rounding) -> int:
     return q
 
 
+_RANGE = "out of range: amounts may not exceed {} in absolute value"
+
+
+def _check_range(dec: Decimal, cur: Currency, shown: object) -> None:
+    if abs(dec) > _MAX_AMOUNT[cur.code]:
+        raise ValidationError(
+            "amount",
+            shown,
+            _RANGE.format(f"{cur.max_amount} {cur.code}") + " (2^63 - 1 minor units)",
+        )
+
+
 def _coerce_rate(value: object, field: str) -> Decimal:
     return to_decimal(value, field)
 
@@ -198,6 +275,7 @@ class Money:
         if cur is None:
             raise UnknownCurrencyError("currency", currency)
         dec = to_decimal(amount, "amount")
+        _check_range(dec, cur, amount)
         quantum = cur.quantum
         quantized = dec.quantize(quantum, rounding=ROUND_HALF_UP)
         if quantized != dec:
@@ -221,9 +299,12 @@ class Money:
         """Build from an integer count of minor units (fen, cents)."""
         if not isinstance(minor, int) or isinstance(minor, bool):
             raise ValidationError("minor", minor, "minor units must be an int")
-        cur = CURRENCIES.get(currency)
+        cur = CURRENCIES.get(currency) if isinstance(currency, str) else None
         if cur is None:
             raise UnknownCurrencyError("currency", currency)
+        if not -MAX_MINOR_UNITS <= minor <= MAX_MINOR_UNITS:
+            shown = minor if minor.bit_length() < 256 else f"<int of {minor.bit_length()} bits>"
+            raise ValidationError("minor", shown, _RANGE.format(f"{MAX_MINOR_UNITS:,} minor units"))
         obj = object.__new__(cls)
         object.__setattr__(obj, "amount", Decimal(minor).scaleb(-cur.minor_units))
         object.__setattr__(obj, "currency", currency)
@@ -232,13 +313,21 @@ class Money:
     @classmethod
     def rounded(cls, amount: object, currency: str, rounding: Rounding = Rounding.HALF_UP) -> Self:
         """Build from an amount of any precision, rounding it to the minor unit."""
-        cur = CURRENCIES.get(currency)
+        cur = CURRENCIES.get(currency) if isinstance(currency, str) else None
         if cur is None:
             raise UnknownCurrencyError("currency", currency)
-        dec = to_decimal(amount, "amount").quantize(cur.quantum, rounding=rounding.value)
-        return cls(dec, currency)
+        if not isinstance(rounding, Rounding):
+            raise ValidationError("rounding", rounding, "expected a Rounding")
+        dec = to_decimal(amount, "amount")
+        _check_range(dec, cur, amount)
+        return cls(dec.quantize(cur.quantum, rounding=rounding.value), currency)
 
     # -- views --------------------------------------------------------------
+    @property
+    def currency_info(self) -> Currency:
+        """The :class:`Currency` record of this amount's currency."""
+        return CURRENCIES[self.currency]
+
     @property
     def minor_units(self) -> int:
         """The amount as an integer count of minor units."""
@@ -261,12 +350,14 @@ class Money:
         if not isinstance(other, Money):
             if isinstance(other, float):
                 raise FloatNotAllowedError("other", other)
-            raise TypeError(f"cannot {operation} Money and {type(other).__name__}")
+            raise NotMoneyError(operation, other)
         if other.currency != self.currency:
             raise CurrencyMismatchError(operation, self.currency, other.currency)
         return other
 
     def _new(self, amount: Decimal) -> Money:
+        if abs(amount) > _MAX_AMOUNT[self.currency]:
+            _check_range(amount, CURRENCIES[self.currency], amount)
         obj = object.__new__(Money)
         object.__setattr__(obj, "amount", amount)
         object.__setattr__(obj, "currency", self.currency)
@@ -277,6 +368,28 @@ class Money:
 
     def __sub__(self, other: Money) -> Money:
         return self._new(self.amount - self._check(other, "subtract").amount)
+
+    def __radd__(self, other: object) -> Money:
+        # ``1 + money`` and ``sum(amounts)`` (which starts from 0) land here.
+        raise NotMoneyError(
+            "add",
+            other,
+            f"cannot add {type(other).__name__} and Money: both sides must be Money of one "
+            "currency (sum amounts with sum_money(values, currency), not sum())",
+        )
+
+    def __rsub__(self, other: object) -> Money:
+        raise NotMoneyError("subtract", other)
+
+    def __truediv__(self, other: object) -> Money:
+        raise NotMoneyError(
+            "divide",
+            other,
+            f"cannot divide Money by {type(other).__name__}: split it with Money.split or "
+            "Money.allocate, or scale it with Money.multiply",
+        )
+
+    __floordiv__ = __truediv__
 
     def __neg__(self) -> Money:
         return self._new(-self.amount)
@@ -299,7 +412,9 @@ class Money:
 
     def __mul__(self, rate: object) -> Money:
         if isinstance(rate, Money):
-            return NotImplemented
+            raise NotMoneyError(
+                "multiply", rate, "cannot multiply Money by Money: multiply it by a rate"
+            )
         return self.multiply(rate)
 
     __rmul__ = __mul__

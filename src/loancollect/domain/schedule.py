@@ -13,6 +13,7 @@ import decimal
 from decimal import Decimal
 
 from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention, add_months
+from loancollect.domain.checks import check_date, require_enum
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.loans import MAX_ANNUAL_RATE, Frequency, Installment, RepaymentMethod
 from loancollect.domain.money import CURRENCIES, Money, Rounding, round_div, to_decimal
@@ -39,6 +40,12 @@ def due_dates(
         anchor, offset = first_due_date, 0
     else:
         anchor, offset = start, 1
+    frequency = require_enum(Frequency, frequency, "frequency")
+    check_date("start", start)
+    if first_due_date is not None:
+        check_date("first_due_date", first_due_date)
+    if isinstance(term, bool) or not isinstance(term, int) or term < 1 or term > 1200:
+        raise ValidationError("term", term, "must be an int from 1 to 1200")
     if frequency is Frequency.MONTHLY:
         return [add_months(anchor, k + offset) for k in range(term)]
     step = 7 if frequency is Frequency.WEEKLY else 14
@@ -89,7 +96,24 @@ def build_schedule(
         Interest periods use the unadjusted dates, so rolling never changes the amounts.
     :param rounding: the named rounding for the installment and each interest amount.
     :returns: the installments, whose principal sums exactly to ``principal``.
+
+    Enums must be members (``Frequency.MONTHLY``, not ``"monthly"``).
+
+    :raises ValidationError: naming the argument for a bad value, including dates
+        outside :data:`~loancollect.domain.checks.MIN_DATE` …
+        :data:`~loancollect.domain.checks.MAX_DATE` (as start, first due date or
+        any due date of the schedule).
     """
+    method = require_enum(RepaymentMethod, method, "method")
+    frequency = require_enum(Frequency, frequency, "frequency")
+    day_count = None if day_count is None else require_enum(DayCount, day_count, "day_count")
+    roll = require_enum(RollConvention, roll, "roll")
+    rounding = require_enum(Rounding, rounding, "rounding")
+    check_date("start", start)
+    if first_due_date is not None:
+        check_date("first_due_date", first_due_date)
+    if calendar is not None and not isinstance(calendar, BusinessCalendar):
+        raise ValidationError("calendar", calendar, "expected a BusinessCalendar or None")
     rate = to_decimal(annual_rate, "annual_rate")
     if not isinstance(principal, Money) or not principal.is_positive():
         raise ValidationError("principal", principal, "must be positive Money")
@@ -104,6 +128,15 @@ def build_schedule(
 
     cur = principal.currency
     dates = due_dates(start, term, frequency, first_due_date=first_due_date)
+    for k, due in enumerate(dates):
+        try:
+            check_date("due_date", due)
+        except ValidationError as exc:
+            raise ValidationError(
+                "term",
+                term,
+                f"installment {k + 1} would fall due on {due.isoformat()}: {exc.reason}",
+            ) from None
     periods_per_year = frequency.periods_per_year
     num, den = rate.as_integer_ratio()
     balance = principal.minor_units
