@@ -55,8 +55,12 @@ print("done", report.summary.reviewed, report.summary.sent, flush=True)
 """
 
 
-def _run(url: str, folder: Path, kill_after: float | None) -> int:
-    """Run the day in a child; kill it ``kill_after`` seconds into the cycle."""
+def _run(url: str, folder: Path, kill_after: float | None) -> tuple[int, float]:
+    """Run the day in a child; kill it ``kill_after`` seconds into the cycle.
+
+    :return: the exit code (``-SIGKILL`` only when killed before the cycle ended) and
+        the seconds from the start of the cycle to the exit.
+    """
     env = {**os.environ, "LOANCOLLECT_FAULT_DIR": str(folder)}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, NOW, AS_OF.isoformat()],
@@ -66,11 +70,23 @@ def _run(url: str, folder: Path, kill_after: float | None) -> int:
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "ready"
+    started = time.monotonic()
     if kill_after is not None:
         time.sleep(kill_after)
         child.send_signal(signal.SIGKILL)
-    child.communicate(timeout=300)
-    return child.returncode
+    out, _ = child.communicate(timeout=300)
+    if "done" in out:  # the cycle had ended: the kill came too late to count
+        return 0, time.monotonic() - started
+    return child.returncode, time.monotonic() - started
+
+
+def _trial_database(folder: Path, seed: int) -> str:
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'collect.db'}"
+    store = SqlStore(url)
+    import_rows(store, portfolio(Portfolio(loans=LOANS, as_of=AS_OF, due_share=0.25, seed=seed)))
+    store.dispose()
+    return url
 
 
 def _log(folder: Path, channel: str) -> list[str]:
@@ -82,20 +98,19 @@ def test_killed_at_random_points_then_rerun_loses_nothing_and_sends_nothing_twic
     tmp_path: Path,
 ) -> None:
     rng = random.Random(20251031)
+    # How long a whole cycle takes here, so the kills land inside one.
+    code, cycle = _run(_trial_database(tmp_path / "calibration", 0), tmp_path / "calibration", None)
+    assert code == 0
     kills = attempts = 0
     while kills < KILLS and attempts < ATTEMPTS:
         attempts += 1
         folder = tmp_path / f"trial-{attempts}"
-        folder.mkdir()
+        url = _trial_database(folder, attempts)
         db = folder / "collect.db"
-        url = f"sqlite:///{db}"
-        store = SqlStore(url)
-        spec = Portfolio(loans=LOANS, as_of=AS_OF, due_share=0.25, seed=attempts)
-        import_rows(store, portfolio(spec))
-        store.dispose()
 
-        killed = _run(url, folder, kill_after=rng.uniform(0.0, 2.5)) == -signal.SIGKILL
-        assert _run(url, folder, kill_after=None) == 0  # the re-run ends
+        code, _ = _run(url, folder, kill_after=rng.uniform(0.02, 0.95) * cycle)
+        killed = code == -signal.SIGKILL
+        assert _run(url, folder, kill_after=None)[0] == 0  # the re-run ends
         kills += killed
 
         with sqlite3.connect(db) as conn:
