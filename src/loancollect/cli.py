@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import re
 import shutil
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -48,13 +50,61 @@ err_console = Console(stderr=True)
 
 
 class UserError(click.ClickException):
-    """A problem with the user's input: printed as one line, exit code 2."""
+    """A problem with the user's input: printed as one line, exit code 2.
+
+    Database passwords are hidden in the message (see :func:`hide_password`).
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_scrub(message))
 
 
 def _fail(message: str) -> NoReturn:
     raise UserError(message)
+
+
+# -- passwords in storage URLs -------------------------------------------------------------
+_SECRET_PARAMS = re.compile(r"(?i)([?&;](?:password|passwd|pwd|pass|secret)=)([^&;#]*)")
+_SECRETS: set[str] = set()
+"""Passwords seen in storage URLs in this process, hidden in every message."""
+
+
+def hide_password(url: str) -> str:
+    """``url`` with its password (``user:PASSWORD@host``, ``?password=``) shown as ``***``.
+
+    >>> hide_password("postgresql+psycopg://app:s3cret@db.example/collect")
+    'postgresql+psycopg://app:***@db.example/collect'
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        password = parts.password
+    except ValueError:
+        password = None
+        parts = None
+    hidden = url
+    if parts is not None and password is not None:
+        userinfo, _, host = parts.netloc.rpartition("@")
+        user = userinfo.partition(":")[0]
+        _SECRETS.add(password)
+        _SECRETS.add(urllib.parse.unquote(password))
+        hidden = urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    for match in _SECRET_PARAMS.finditer(url):
+        if match.group(2):
+            _SECRETS.add(match.group(2))
+            _SECRETS.add(urllib.parse.unquote(match.group(2)))
+    return _SECRET_PARAMS.sub(lambda m: m.group(1) + ("***" if m.group(2) else ""), hidden)
+
+
+def _scrub(text: str) -> str:
+    """``text`` with every known password replaced by ``***``."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if len(secret) >= 3 or f":{secret}@" in text:
+            text = text.replace(f":{secret}@", ":***@")
+            if len(secret) >= 3:
+                text = text.replace(secret, "***")
+    return text
 
 
 def _date(value: str, name: str) -> dt.date:
@@ -76,15 +126,16 @@ def _progress() -> Progress:
 
 
 def _storage(pm: Any, url: str) -> UnitOfWorkFactory:
+    shown = hide_password(url)  # also remembers the password, to hide it everywhere
     try:
         return registry.open_storage(pm, url)
     except LoanCollectError as exc:
         hint = ""
         if url.startswith(("sqlite", "postgresql")):
             hint = " (install the storage plug-in: pip install loancollect-sqlalchemy)"
-        _fail(f"{exc}{hint}")
+        _fail(f"{exc}{hint}".replace(url, shown))
     except Exception as exc:  # the backend could not open the URL (no such directory …)
-        _fail(f"cannot open {url}: {type(exc).__name__}: {exc}")
+        _fail(f"cannot open {shown}: {type(exc).__name__}: {str(exc).replace(url, shown)}")
 
 
 def _migrate(storage: UnitOfWorkFactory) -> str | None:
@@ -164,7 +215,7 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
     _migrate(storage)
     with storage() as uow:
         if uow.loans.list_ids(limit=1):
-            _fail(f"{url} already holds loans; the demo needs an empty database")
+            _fail(f"{hide_password(url)} already holds loans; the demo needs an empty database")
     clock = SimulatedClock(dt.datetime(first.year, first.month, first.day, 2, tzinfo=dt.UTC))
     channels = _demo_channels(pm, out, clock.now)
     portfolio = generate_portfolio(n_loans, seed=seed, start=first)
@@ -192,7 +243,7 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
     console.print(
         f"[bold]loancollect demo[/]: {n_loans:,} loans, {days} days from {first}, seed {seed}"
     )
-    console.print(f"storage: {url}\noutput:  {out}/")
+    console.print(f"storage: {hide_password(url)}\noutput:  {out}/")
     engine.add_loans((d.loan for d in portfolio), review_on=first)
 
     def due_today(loan: Loan, day: dt.date) -> Money:
@@ -348,7 +399,7 @@ def run(
                 problems.append(f"worker {result.worker} (pid {result.pid}): {result.error}")
     _print_summary(summary, time.perf_counter() - started)
     for p in problems[:20]:
-        err_console.print(f"[red]problem[/] {p}")
+        err_console.print(f"[red]problem[/] {_scrub(p)}", markup=True, highlight=False)
     if problems:
         sys.exit(1)
 
@@ -401,8 +452,18 @@ def _load_policy(path: str) -> Any:
     help="Where --skip-bad writes bad rows.",
 )
 @click.option("--review-on", default=None, help="First review date of new cases (default: today).")
+@click.option(
+    "--replace-loans-with-payments",
+    is_flag=True,
+    help="Allow replacing a stored loan that has payments by a changed one.",
+)
 def import_(
-    db: str, files: tuple[str, ...], skip_bad: bool, rejects: str, review_on: str | None
+    db: str,
+    files: tuple[str, ...],
+    skip_bad: bool,
+    rejects: str,
+    review_on: str | None,
+    replace_loans_with_payments: bool,
 ) -> None:
     """Import borrowers, loans, schedules and payments from CSV or JSON Lines files."""
     from loancollect.importing import ImportRejectedError, import_files
@@ -413,11 +474,15 @@ def import_(
     first_review = _date(review_on, "--review-on") if review_on else dt.date.today()
     try:
         result = import_files(
-            storage, [Path(f) for f in files], skip_bad=skip_bad, review_on=first_review
+            storage,
+            [Path(f) for f in files],
+            skip_bad=skip_bad,
+            review_on=first_review,
+            replace_loans_with_payments=replace_loans_with_payments,
         )
     except ImportRejectedError as exc:
         for problem in exc.problems[:50]:
-            err_console.print(f"[red]{problem}[/]")
+            err_console.print(_scrub(problem), style="red", markup=False, highlight=False)
         if len(exc.problems) > 50:
             err_console.print(f"… and {len(exc.problems) - 50} more")
         _fail(f"nothing imported: {len(exc.problems)} bad row(s); fix them or use --skip-bad")
@@ -425,9 +490,13 @@ def import_(
         _fail(f"nothing imported: {exc}")
     for kind, count in result.counts.items():
         console.print(f"imported {count:,} {kind}")
+    for note in result.not_written[:50]:
+        console.print(f"not written: {note}", style="yellow", markup=False, highlight=False)
+    if len(result.not_written) > 50:
+        console.print(f"… and {len(result.not_written) - 50} more not written")
     if result.rejected:
         path = Path(rejects)
-        with path.open("w", encoding="utf-8") as fh:
+        with path.open("w", encoding="utf-8", errors="backslashreplace") as fh:
             for problem, row in result.rejected:
                 fh.write(json.dumps({"problem": problem, "row": row}, ensure_ascii=False) + "\n")
         console.print(f"[yellow]{len(result.rejected)} bad row(s) written to {path}[/]")
@@ -588,7 +657,8 @@ def migrate(db: str) -> None:
     pm = make_plugin_manager(load_entrypoints=True)
     storage = _storage(pm, db)
     result = _migrate(storage)
+    shown = hide_password(db)
     if result is None:
-        console.print(f"{db}: this storage backend has no migrations")
+        console.print(f"{shown}: this storage backend has no migrations")
     else:
-        console.print(f"{db}: schema {result}")
+        console.print(f"{shown}: schema {result}")
