@@ -197,9 +197,11 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             values = {k: _json_value(source, k, v) for k, v in row.items()}
             yield number, {k: v for k, v in values.items() if v not in ("", None)}
         return
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    done = 0  # the last line of the last record read: a bad record starts after it
     try:
         header = reader.fieldnames or []
+        done = reader.line_num
         seen: set[str] = set()
         for column in header:
             if column in seen:
@@ -213,13 +215,14 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     len(header) + len(row[None]),
                     f"more cells than the header's {len(header)} columns",
                 )
+            done = reader.line_num
             yield (
                 reader.line_num,
                 {k.strip(): v for k, v in row.items() if v not in ("", None)},
             )
     except csv.Error as exc:
         raise FileProblemError(
-            f"{name}:{reader.line_num}", "line", "", f"not readable as CSV: {exc}"
+            f"{name}:{done + 1}", "line", "", f"not readable as CSV: {exc}"
         ) from None
 
 
@@ -477,7 +480,7 @@ def import_files(
     not_written: list[str] = []
 
     def bad(source: str, exc: Exception, data: dict[str, Any]) -> None:
-        message = f"{source}: {exc}"
+        message = str(exc) if isinstance(exc, FileProblemError) else f"{source}: {exc}"
         problems.append(message)
         rejected.append((message, data))
 
@@ -528,6 +531,7 @@ def import_files(
 
     borrowers: dict[str, Borrower] = {}
     borrower_rows: dict[str, _Row] = {}
+    bad_borrowers: set[str | None] = set()
     for r in rows["borrowers"]:
         try:
             b = _borrower(r.data)
@@ -535,6 +539,7 @@ def import_files(
             borrower_rows[b.id] = r
         except (LoanCollectError, ValueError) as exc:
             bad(r.source, exc, r.data)
+            bad_borrowers.add(_opt(r.data, "id"))
 
     with storage() as uow:
         schedules: dict[str, list[tuple[_Row, dict[str, Any]]]] = defaultdict(list)
@@ -549,9 +554,9 @@ def import_files(
                 borrower = borrowers.get(bid) or _stored_borrower(uow, lid, bid)
                 if borrower is None:
                     reason = (
-                        "no such borrower in this import"
-                        if bid not in borrower_rows and not any(bid in p for p in problems)
-                        else "its borrower row is bad"
+                        "its borrower's row is bad"
+                        if bid in bad_borrowers
+                        else "no such borrower in this import"
                     )
                     raise ValidationError("borrower_id", bid, reason)
                 currency = _text(r.data, "currency")
