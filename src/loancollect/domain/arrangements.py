@@ -26,6 +26,7 @@ from decimal import Decimal
 import attrs
 
 from loancollect.domain.allocation import Component
+from loancollect.domain.checks import check_bool, check_date, check_text, require_enum
 from loancollect.domain.errors import ConfigurationError, CurrencyMismatchError, ValidationError
 from loancollect.domain.loans import DateRange, Loan, Payment
 from loancollect.domain.money import Money, Rounding, to_decimal
@@ -81,6 +82,22 @@ def _positive(field: str, value: Money) -> None:
         raise ValidationError(field, value, "must be positive Money")
 
 
+def _common(arrangement: object, prefix: str, *dates: str, flags: tuple[str, ...] = ()) -> None:
+    """The checks every arrangement shares: id, dates, status, missed days, flags."""
+    check_text(f"{prefix}.id", getattr(arrangement, "id"), required=True)  # noqa: B009
+    for name in ("made_on", *dates):
+        check_date(f"{prefix}.{name}", getattr(arrangement, name))
+    resolved = getattr(arrangement, "resolved_on")  # noqa: B009
+    if resolved is not None:
+        check_date(f"{prefix}.resolved_on", resolved)
+    require_enum(ArrangementStatus, getattr(arrangement, "status"), f"{prefix}.status")  # noqa: B009
+    missed = getattr(arrangement, "missed_days", 0)
+    if isinstance(missed, bool) or not isinstance(missed, int) or not 0 <= missed <= 366:
+        raise ValidationError(f"{prefix}.missed_days", missed, "must be an int from 0 to 366")
+    for name in flags:
+        check_bool(f"{prefix}.{name}", getattr(arrangement, name))
+
+
 @attrs.frozen(kw_only=True)
 class PromiseToPay:
     """A promise to pay ``amount`` by ``due`` (inclusive).
@@ -99,6 +116,7 @@ class PromiseToPay:
     kind = ArrangementKind.PROMISE
 
     def __attrs_post_init__(self) -> None:
+        _common(self, "promise", "due")
         _positive("promise.amount", self.amount)
         if self.due < self.made_on:
             raise ValidationError(
@@ -140,10 +158,21 @@ class InstallmentPlan:
     kind = ArrangementKind.INSTALLMENT_PLAN
 
     def __attrs_post_init__(self) -> None:
+        _common(self, "plan", flags=("covers_balance", "freeze_penalty"))
+        if not isinstance(self.down_payment, Money):
+            raise ValidationError("plan.down_payment", self.down_payment, "expected Money")
+        if self.tolerance is not None and not isinstance(self.tolerance, Money):
+            raise ValidationError("plan.tolerance", self.tolerance, "expected Money or None")
+        if isinstance(self.schedule, str | bytes) or not isinstance(self.schedule, Sequence):
+            raise ValidationError("plan.schedule", self.schedule, "expected (date, Money) pairs")
         if not self.schedule:
             raise ValidationError("plan.schedule", (), "a plan needs at least one installment")
         previous = self.made_on
-        for i, (day, amount) in enumerate(self.schedule):
+        for i, item in enumerate(self.schedule):
+            if not isinstance(item, tuple | list) or len(item) != 2:
+                raise ValidationError(f"plan.schedule[{i}]", item, "expected a (date, Money) pair")
+            day, amount = item
+            check_date(f"plan.schedule[{i}].date", day)
             _positive(f"plan.schedule[{i}].amount", amount)
             if amount.currency != self.down_payment.currency:
                 raise CurrencyMismatchError("plan", self.down_payment.currency, amount.currency)
@@ -199,6 +228,11 @@ class Waiver:
     kind = ArrangementKind.WAIVER
 
     def __attrs_post_init__(self) -> None:
+        _common(self, "waiver")
+        require_enum(Component, self.component, "waiver.component")
+        for name in ("approved_by", "role"):
+            check_text(f"waiver.{name}", getattr(self, name), required=True)
+        check_text("waiver.reason", self.reason)
         _positive("waiver.amount", self.amount)
         if self.component is Component.PRINCIPAL:
             raise ValidationError(
@@ -233,6 +267,7 @@ class GracePeriod:
     kind = ArrangementKind.GRACE_PERIOD
 
     def __attrs_post_init__(self) -> None:
+        _common(self, "grace", "until", flags=("suspend_penalty",))
         if self.until < self.made_on:
             raise ValidationError("grace.until", self.until.isoformat(), "before the grant date")
 
@@ -256,6 +291,7 @@ class Settlement:
     kind = ArrangementKind.SETTLEMENT
 
     def __attrs_post_init__(self) -> None:
+        _common(self, "settlement", "due")
         _positive("settlement.amount", self.amount)
         if self.due < self.made_on:
             raise ValidationError("settlement.due", self.due.isoformat(), "before it was agreed")
