@@ -74,6 +74,13 @@ def _parse_phone(value: str, region: str | None, field: str) -> phonenumbers.Pho
         ) from None
 
 
+def _check_region(region: object) -> None:
+    if region is not None and (
+        not isinstance(region, str) or region not in phonenumbers.SUPPORTED_REGIONS
+    ):
+        raise ValidationError("region", region, "not a country code phonenumbers knows (CN, US…)")
+
+
 def normalize_phone(value: object, *, region: str | None = None, field: str = "phone") -> str:
     """The phone number ``value`` in E.164 (``+8613800138000``), checked.
 
@@ -84,6 +91,7 @@ def normalize_phone(value: object, *, region: str | None = None, field: str = "p
     """
     check_text(field, value, required=True, mask=mask_phone)
     assert isinstance(value, str)
+    _check_region(region)
     number = _parse_phone(value, region, field)
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number) or "its country"
@@ -106,7 +114,7 @@ def phone_time_zones(number: str, region: str | None = None) -> tuple[str, ...]:
 
     :param region: country in which a number without ``+`` is read.
     """
-    if not isinstance(number, str):
+    if not isinstance(number, str) or not (region is None or isinstance(region, str)):
         return ()
     return _zones(number.strip(), region)
 
