@@ -35,6 +35,7 @@ Domain objects convert with :func:`loan_rows` / :func:`payment_row`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -49,9 +50,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from loancollect.domain.calendar import DayCount
+from loancollect.domain.checks import MAX_DATE, MIN_DATE
 from loancollect.domain.errors import LoanCollectError, ValidationError
 from loancollect.domain.loans import Frequency, Loan, Payment, RepaymentMethod
-from loancollect.domain.money import CURRENCIES
+from loancollect.domain.money import CURRENCIES, MAX_MINOR_UNITS
 from loancollect.domain.privacy import mask_id_number, mask_phone, mask_text
 from loancollect.ports import DEFAULT_TENANT
 from loancollect_sqlalchemy import mapping as m
@@ -131,12 +133,25 @@ class _BadRowError(Exception):
 # -- value checks ----------------------------------------------------------------------
 
 
+_NUL = "\x00"
+
+
+def _no_nul(row: Mapping[str, Any], fields: tuple[str, ...]) -> None:
+    """Refuse a NUL character in the row's text (PostgreSQL cannot store one)."""
+    for field in fields:
+        value = row.get(field)
+        if type(value) is str and _NUL in value:
+            raise _BadRowError(field, "***", "contains a NUL character, which storage cannot hold")
+
+
 def _text(row: Mapping[str, Any], field: str, *, optional: bool = False) -> str | None:
     value = row.get(field)
     if value is None and optional:
         return None
     if not isinstance(value, str) or not value.strip():
         raise _BadRowError(field, value, "must be a non-empty string")
+    if _NUL in value:
+        raise _BadRowError(field, "***", "contains a NUL character, which storage cannot hold")
     return value
 
 
@@ -145,17 +160,20 @@ def _int(value: object, field: str, lo: int = 0) -> int:
         raise _BadRowError(field, value, "must be an integer (minor units); floats are refused")
     if value < lo:
         raise _BadRowError(field, value, f"must be >= {lo}")
+    if value > MAX_MINOR_UNITS:
+        raise _BadRowError(field, value, f"out of range: at most {MAX_MINOR_UNITS} (2^63 - 1)")
     return value
 
 
 def _date(value: object, field: str) -> dt.date:
     if type(value) is not dt.date:
         if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise _BadRowError(field, value, "must be a date (or ISO 'YYYY-MM-DD')")
+            with contextlib.suppress(ValueError):
+                value = dt.date.fromisoformat(value)
+        if type(value) is not dt.date:
+            raise _BadRowError(field, value, "must be a date (or ISO 'YYYY-MM-DD')")
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise _BadRowError(field, value.isoformat(), "out of range: 1900-01-01 to 2999-12-31")
     return value
 
 
@@ -344,6 +362,7 @@ def _borrower(row: Mapping[str, Any], enc: _Encoder) -> tuple[Any, ...]:
     locale = get("locale")
     if type(locale) is not str or not locale.strip():
         locale = _text(row, "locale")
+    _no_nul(row, ("id", "name", "jurisdiction", "time_zone", "locale", "national_id"))
     points = get("contact_points")
     points = _contact_points(points) if points else _EMPTY
     nid = get("national_id")
@@ -360,7 +379,7 @@ def _contact_points(points: Iterable[Any]) -> str:
         if not isinstance(cp, Sequence) or len(cp) < 2 or cp[0] not in _CONTACT_KINDS:
             raise _BadRowError(f"contact_points[{i}]", "***", "expected [kind, value, label?]")
         kind, value = cp[0], cp[1]
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not value.strip() or _NUL in value:
             raise _BadRowError(f"contact_points[{i}].value", "***", "must be a non-empty string")
         if kind == "phone":
             if value.isascii():
@@ -413,7 +432,14 @@ def _plain_installments(items: Sequence[Any], disbursed: dt.date) -> tuple[int, 
         return None
     dues = flat[0::3]
     principals = flat[1::3]
-    if min(principals) < 0 or min(flat[2::3]) < 0 or not all(map(gt, dues, [disbursed, *dues])):
+    interests = flat[2::3]
+    if (
+        min(principals) < 0
+        or min(interests) < 0
+        or max(interests) > MAX_MINOR_UNITS
+        or dues[-1] > MAX_DATE
+        or not all(map(gt, dues, [disbursed, *dues]))
+    ):
         return None
     flat[0::3] = map(_ISO.__getitem__, dues)
     return sum(principals), _TRIPLE_TEXT[n] % tuple(flat)
@@ -432,7 +458,7 @@ def _installments(items: Sequence[Any], disbursed: dt.date) -> tuple[int, str]:
                 "expected [due_date, principal, interest, fees?, accrual_start?, accrual_days?]",
             )
         due = inst[0]
-        if type(due) is not dt.date:
+        if type(due) is not dt.date or due > MAX_DATE:
             due = _date(due, f"installments[{i}].due_date")
         if due <= previous:
             raise _BadRowError(
@@ -444,7 +470,7 @@ def _installments(items: Sequence[Any], disbursed: dt.date) -> tuple[int, str]:
         p, interest = inst[1], inst[2]
         if type(p) is not int or p < 0:
             _int(p, f"installments[{i}].principal_minor")
-        if type(interest) is not int or interest < 0:
+        if type(interest) is not int or not 0 <= interest <= MAX_MINOR_UNITS:
             _int(interest, f"installments[{i}].interest_minor")
         fees = inst[3] if size > 3 else None
         if fees is not None:
@@ -478,12 +504,13 @@ def _loan(row: Mapping[str, Any], enc: _Encoder) -> tuple[tuple[Any, ...], dt.da
     if type(cur) is not str or cur not in CURRENCIES:
         cur = _currency(cur)
     principal = get("principal_minor")
-    if type(principal) is not int or principal < 1:
+    if type(principal) is not int or not 1 <= principal <= MAX_MINOR_UNITS:
         principal = _int(principal, "principal_minor", 1)
+    _no_nul(row, ("id", "borrower_id", "product"))
     rate = get("annual_rate")
     rate = (type(rate) is str and _RATES.get(rate)) or _rate(rate, "annual_rate")
     disbursed = get("disbursement_date")
-    if type(disbursed) is not dt.date:
+    if type(disbursed) is not dt.date or not MIN_DATE <= disbursed <= MAX_DATE:
         disbursed = _date(disbursed, "disbursement_date")
     items = get("installments")
     if (
@@ -565,9 +592,11 @@ def _payment(row: Mapping[str, Any], enc: _Encoder) -> tuple[Any, ...]:
     at = row.get("received_at")
     if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise _BadRowError("received_at", at, "must be a time-zone-aware datetime")
+    if not MIN_DATE <= at.date() <= MAX_DATE:
+        raise _BadRowError("received_at", at.isoformat(), "out of range: years 1900 to 2999")
     reference = row.get("reference", "")
-    if not isinstance(reference, str):
-        raise _BadRowError("reference", "***", "must be a string")
+    if not isinstance(reference, str) or _NUL in reference:
+        raise _BadRowError("reference", "***", "must be a string without NUL characters")
     return (pid, lid, amount, cur, enc.date(value_date), enc.instant(at), reference, enc.tenant)
 
 
