@@ -5,7 +5,6 @@ every planned contact; blocked and rescheduled actions are recorded with their r
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from decimal import Decimal
 
 import attrs
@@ -106,8 +105,9 @@ class World:
         strategy: Strategy | None = None,
         plugins: tuple[object, ...] = (),
         history_days: int = 400,
+        config: dict[str, object] | None = None,
     ) -> None:
-        self.pm = make_plugin_manager(load_entrypoints=rules, plugins=plugins)
+        self.pm = make_plugin_manager(load_entrypoints=rules, plugins=plugins, config=config)
         self.store = MemoryStore()
         self.clock = FixedClock(at)
         self.channels = {name: RecordingChannel(name) for name in CHANNELS}
@@ -425,21 +425,10 @@ def test_an_opt_out_counts_however_old_it_is() -> None:
     assert world.sent("sms") == []
 
 
-# -- jurisdictions without a pack, templates at start-up ---------------------------------
+# -- templates at start-up ----------------------------------------------------------------
 
 
-def test_a_jurisdiction_no_pack_covers_is_allowed_and_logged_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    world = World(at=new_york(DPD1, 3), rules=["rules-cn"])  # 03:00 in New York
-    loan = make_loan(us_borrower(), "L-US")
-    world.add(loan, DPD1)
-    with caplog.at_level(logging.WARNING, logger="loancollect.compliance"):
-        report = world.engine.run_cycle(DPD1)
-    assert (report.summary.sent, report.summary.rescheduled) == (2, 0)
-    warnings = [r for r in caplog.records if "US-NY" in r.getMessage()]
-    assert len(warnings) == 1
-    assert "no registered rule pack covers jurisdiction US-NY" in warnings[0].getMessage()
+# (failing closed on jurisdictions, zones and packs: test_compliance_fail_closed.py)
 
 
 def test_the_shipped_templates_pass_every_registered_pack() -> None:

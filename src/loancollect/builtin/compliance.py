@@ -32,9 +32,22 @@ A channel of medium ``none`` (a CRM sync) contacts nobody and is not checked; an
 other channel name is blocked like an undeclared one.
 
 The packs are those registered through ``loancollect_register_rules`` that cover
-the borrower's jurisdiction. A borrower whose jurisdiction no registered pack
-covers is allowed (there is nothing to check against); the guard logs that once
-per jurisdiction.
+the borrower's jurisdiction. When the rules cannot decide, nobody is contacted
+(fail closed): each action gets a violation without a time, so it is blocked and
+recorded with the reason and the fix, and a warning is logged once:
+
+- no registered pack covers the borrower's jurisdiction (:data:`NO_PACK`; ``UK``
+  instead of ``GB``, or ``FR`` when the EU pack is configured without it), unless
+  the operator lists the jurisdiction in the configuration
+  ``compliance.unchecked_jurisdictions`` (:data:`CONFIG_UNCHECKED`, logged with a
+  warning at start-up);
+- the borrower's zone names no place (``UTC``) and no candidate zone can be
+  derived from the contact points, the phone numbers or the jurisdiction
+  (:data:`UNKNOWN_ZONE`);
+- a pack fails while judging the contact (:data:`UNDECIDED`).
+
+With no rule pack registered at all the guard has nothing to apply: it says so at
+start-up and checks only channel media.
 
 How the guard gets the packs without global state: the module is a default
 plug-in (``loancollect.builtin.compliance``, block it to switch the bridge off);
@@ -48,18 +61,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.resources
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 import pendulum
+import phonenumbers
 import pluggy
 
 from loancollect import registry
+from loancollect.contacts import phone_time_zones
 from loancollect.domain.case import Case, HoldKind, OutcomeKind
 from loancollect.domain.compliance import (
     Bankruptcy,
@@ -81,11 +99,11 @@ from loancollect.domain.compliance import (
     Tag,
     Template,
     Verdict,
+    candidate_zones,
     check,
     lint_templates,
-    select_packs,
 )
-from loancollect.domain.errors import ConfigurationError
+from loancollect.domain.errors import ConfigurationError, ValidationError
 from loancollect.domain.events import (
     ActionSent,
     ContactOutcomeRecorded,
@@ -93,9 +111,10 @@ from loancollect.domain.events import (
     EventKind,
     OptedOut,
 )
-from loancollect.domain.loans import Loan
+from loancollect.domain.loans import Borrower, ContactKind, ContactPoint, Loan
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
 from loancollect.domain.strategy import PlannedAction, Tone
+from loancollect.domain.zones import check_zone
 from loancollect.domain.zones import zone as zone_of
 from loancollect.hookspecs import hookimpl
 from loancollect.registry import ContactViolation, TemplateSpec
@@ -105,20 +124,26 @@ __all__ = [
     "BORROWER_FLAGS",
     "CEASE_FLAG",
     "CONFIG_CHANNELS",
+    "CONFIG_UNCHECKED",
     "CORE_CHANNELS",
     "DEBT_FLAGS",
     "GUARD_NAME",
     "IDENTITY_FIRST",
+    "NO_PACK",
     "PLUGIN_NAME",
     "REFUSAL_FLAG",
+    "UNDECIDED",
     "UNDECLARED_MEDIUM",
+    "UNKNOWN_ZONE",
     "ComplianceGuard",
     "borrower_flags",
     "channel_for",
     "contact_events",
     "debt_facts",
     "install",
+    "jurisdiction_zones",
     "lint_catalog",
+    "phone_zones",
     "proposed_contact",
     "template_tags",
     "violations",
@@ -153,6 +178,25 @@ the configuration, come first. No other name has a medium unless it is declared.
 
 UNDECLARED_MEDIUM = "channel-medium"
 """The rule id of the violation given to every action of a channel with no medium."""
+
+CONFIG_UNCHECKED = "compliance.unchecked_jurisdictions"
+"""Configuration key: jurisdictions whose borrowers may be contacted although no
+registered pack covers them (``["XX", "US-GU"]``); a country code covers its
+subdivisions. Nobody else is contacted without a pack. Logged with a warning."""
+
+NO_PACK = "compliance-no-pack"
+"""The rule id of the violation given when no registered pack covers the jurisdiction."""
+
+UNKNOWN_ZONE = "compliance-unknown-zone"
+"""The rule id of the violation given when no candidate zone of the borrower is known."""
+
+UNDECIDED = "compliance-undecided"
+"""The rule id of the violation given when a pack fails while judging the contact."""
+
+# Codes people write for a country whose ISO 3166 code is another.
+_ISO_ALIASES: Mapping[str, str] = MappingProxyType({"UK": "GB", "EL": "GR"})
+
+_CODE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
 CEASE_FLAG = "cease_communication"
 """Case flag: the borrower asked us to stop communicating (``cease_communication`` or
@@ -325,6 +369,78 @@ def _flag_instant(
             continue
         found = when if found is None else min(found, when)
     return found
+
+
+def _zone_tab() -> str:
+    """The tz database's ``zone.tab``, where ``zoneinfo`` finds its zones: the system's
+    zone directories first, then the ``tzdata`` package; empty if neither has it."""
+    for root in zoneinfo.TZPATH:
+        path = Path(root) / "zone.tab"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    try:
+        return (
+            importlib.resources.files("tzdata")
+            .joinpath("zoneinfo", "zone.tab")
+            .read_text(encoding="utf-8")
+        )
+    except (ModuleNotFoundError, OSError):
+        return ""
+
+
+@functools.cache
+def _country_zones() -> Mapping[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = {}
+    for line in _zone_tab().splitlines():
+        parts = line.split("\t")
+        if line.startswith("#") or len(parts) < 3:
+            continue
+        try:
+            check_zone("zone.tab", parts[2])
+        except ValidationError:  # a zone pendulum does not know
+            continue
+        table.setdefault(parts[0], []).append(parts[2])
+    return MappingProxyType({k: tuple(sorted(v)) for k, v in table.items()})
+
+
+def jurisdiction_zones(jurisdiction: str) -> tuple[str, ...]:
+    """Every IANA zone of the jurisdiction's country (the tz database's ``zone.tab``):
+    ``("Europe/London",)`` for ``GB-ENG``, the 29 zones of the United States for
+    ``US-NY``, ``()`` for a code the database does not know (``UK``, ``XX``).
+
+    The candidates of last resort for a borrower whose zone is unknown: a contact is
+    then allowed only at a time allowed everywhere in the country.
+    """
+    return _country_zones().get(jurisdiction.split("-", 1)[0], ())
+
+
+def phone_zones(point: ContactPoint) -> tuple[str, ...]:
+    """The zones a phone contact point's number places the borrower in.
+
+    Those of a *geographic* number, whose prefix is tied to a place: a fixed line,
+    or a mobile where the numbering plan ties mobiles to a place (``+1 212 …`` gives
+    ``America/New_York``, ``+86 138 …`` ``Asia/Shanghai``), as
+    :func:`loancollect.contacts.phone_time_zones` gives them. None for a number tied
+    to no place (``+1 800 …`` would give every zone from Guam to Newfoundland, a
+    window no one is ever in; most mobiles outside North America and China) or one
+    that cannot be read; the borrower's other zones, or the jurisdiction's, decide.
+    """
+    if point.kind is not ContactKind.PHONE:
+        return ()
+    return _geographic_zones(point.value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _geographic_zones(value: str) -> tuple[str, ...]:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    kind = phonenumbers.number_type(number)
+    code = number.country_code
+    if code is None or not phonenumbers.is_number_type_geographical(kind, code):
+        return ()
+    return phone_time_zones(value)
 
 
 def borrower_flags(case: Case, zone: str, as_of: dt.date, at: dt.datetime) -> Flags:
@@ -536,12 +652,21 @@ def violations(verdict: Verdict) -> list[ContactViolation]:
 # -- the guard --------------------------------------------------------------------
 
 
+class _UndecidedError(Exception):
+    """The rules cannot decide: the violations that block the action instead."""
+
+    def __init__(self, *found: ContactViolation) -> None:
+        super().__init__("; ".join(v.detail for v in found))
+        self.violations = list(found)
+
+
 class ComplianceGuard:
     """The plug-in object that checks planned contacts against the registered packs.
 
     Built and registered by :func:`install`; one per plug-in manager. It reads the
-    configuration key :data:`CONFIG_CHANNELS` (``loancollect_configure`` is
-    historic, so the host's configuration reaches it when it is registered).
+    configuration keys :data:`CONFIG_CHANNELS` and :data:`CONFIG_UNCHECKED`
+    (``loancollect_configure`` is historic, so the host's configuration reaches it
+    when it is registered, at start-up).
 
     :param packs: the registered rule packs.
     :param templates: the engine's templates, for the content tags of each action.
@@ -549,6 +674,10 @@ class ComplianceGuard:
         none), as :func:`loancollect.registry.channel_media` gives them.
     :param channels: media that override the declarations (what the configuration
         ``compliance.channels`` adds).
+    :param unchecked: jurisdictions contacted without a pack (what the configuration
+        ``compliance.unchecked_jurisdictions`` adds).
+    :param number_zones: the IANA zones of a phone contact point's number, for the
+        borrower's candidate zones (``None``: numbers give no zone).
     :param lpr: the one-year LPR table for the private-lending cap.
     """
 
@@ -559,6 +688,8 @@ class ComplianceGuard:
         templates: TemplateCatalog | None = None,
         media: Mapping[str, Channel | None] | None = None,
         channels: Mapping[str, Channel] | None = None,
+        unchecked: Iterable[str] = (),
+        number_zones: Callable[[ContactPoint], Iterable[str]] | None = None,
         lpr: LprTable = CN_ONE_YEAR_LPR,
     ) -> None:
         self.packs: tuple[RulePack, ...] = tuple(packs)
@@ -566,6 +697,8 @@ class ComplianceGuard:
         self._declared = {k.strip().lower(): v for k, v in (media or {}).items()}
         self._configured = {k.strip().lower(): v for k, v in (channels or {}).items()}
         self.channels: Mapping[str, Channel] = self._resolve()
+        self.unchecked: frozenset[str] = _jurisdictions(unchecked, "unchecked")
+        self.number_zones = number_zones
         self.lpr = lpr
         self._tags = (
             {spec.key: template_tags(spec) for spec in templates.specs} if templates else {}
@@ -574,7 +707,7 @@ class ComplianceGuard:
         self._lock = threading.Lock()
         self._last_history: tuple[Sequence[Event], str, tuple[ContactEvent, ...]] | None = None
         self._last_facts: (
-            tuple[tuple[Loan, Case, dt.date, dt.datetime], BorrowerFacts, DebtFacts] | None
+            tuple[tuple[Loan, Case, dt.date, dt.datetime], BorrowerFacts, DebtFacts, str] | None
         ) = None
 
     def __repr__(self) -> str:
@@ -606,13 +739,77 @@ class ComplianceGuard:
             ),
         )
 
+    # -- which packs -------------------------------------------------------------------
+
+    def is_unchecked(self, jurisdiction: str) -> bool:
+        """True if the operator listed ``jurisdiction`` (or its country) in
+        :data:`CONFIG_UNCHECKED`."""
+        return jurisdiction in self.unchecked or jurisdiction.split("-", 1)[0] in self.unchecked
+
+    def _registered(self) -> str:
+        return ", ".join(f"{p.name} ({' '.join(p.jurisdictions)})" for p in self.packs) or "none"
+
+    def no_pack(self, jurisdiction: str) -> ContactViolation:
+        """The violation every action for a borrower in ``jurisdiction`` gets when no
+        registered pack covers it."""
+        country = jurisdiction.split("-", 1)[0]
+        hint = ""
+        if country in _ISO_ALIASES:
+            iso = _ISO_ALIASES[country] + jurisdiction[len(country) :]
+            hint = f" ({jurisdiction!r} is not an ISO 3166 code: did you mean {iso!r}?)"
+        return ContactViolation(
+            rule_id=NO_PACK,
+            citation="fail closed: no contact without the rules of the jurisdiction",
+            detail=(
+                f"no registered rule pack covers jurisdiction {jurisdiction!r}{hint}, so "
+                f"nobody there is contacted (registered: {self._registered()}): correct "
+                "the borrower's jurisdiction, install and register the pack that covers "
+                "it, or list it in the configuration "
+                f"{CONFIG_UNCHECKED!r} to contact its borrowers without any check"
+            ),
+        )
+
+    def packs_for(self, jurisdiction: str) -> tuple[RulePack, ...] | None:
+        """The registered packs covering ``jurisdiction`` (national pack and overlays).
+
+        ``None`` when nothing is to be checked: the operator listed the jurisdiction
+        in :data:`CONFIG_UNCHECKED`, or no pack is registered at all.
+
+        :raises ConfigurationError: when packs are registered but none covers it (see
+            :meth:`no_pack`; the hook answers with that violation instead).
+        """
+        if not self.packs:
+            return None
+        chosen = tuple(p for p in self.packs if p.covers(jurisdiction))
+        if chosen:
+            return chosen
+        if self.is_unchecked(jurisdiction):
+            self._warn_once(
+                f"unchecked:{jurisdiction}",
+                "no registered rule pack covers jurisdiction %s; its contacts are NOT "
+                "checked, as the configuration %r says",
+                jurisdiction,
+                CONFIG_UNCHECKED,
+            )
+            return None
+        raise ConfigurationError(self.no_pack(jurisdiction).detail)
+
+    # -- configuration -------------------------------------------------------------------
+
     @hookimpl
     def loancollect_configure(self, config: Mapping[str, object]) -> None:
-        """Read channel media from ``config["compliance.channels"]`` (``{name: medium}``);
-        they override what the channels declare."""
+        """Read channel media from ``config["compliance.channels"]`` (``{name: medium}``),
+        which override what the channels declare, and the jurisdictions contacted without
+        a pack from ``config["compliance.unchecked_jurisdictions"]`` (logged as a warning).
+        """
         extra = config.get(CONFIG_CHANNELS)
-        if extra is None:
-            return
+        if extra is not None:
+            self._configure_channels(extra)
+        unchecked = config.get(CONFIG_UNCHECKED)
+        if unchecked is not None:
+            self._configure_unchecked(unchecked)
+
+    def _configure_channels(self, extra: object) -> None:
         if not isinstance(extra, Mapping):
             raise ConfigurationError(
                 f"configuration {CONFIG_CHANNELS!r}: expected a mapping of channel names "
@@ -631,6 +828,31 @@ class ComplianceGuard:
                 ) from None
         self._configured = merged
         self.channels = self._resolve()
+
+    def _configure_unchecked(self, value: object) -> None:
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise ConfigurationError(
+                f"configuration {CONFIG_UNCHECKED!r}: expected a list of ISO 3166 codes "
+                f"like ['XX', 'US-GU'], got {value!r}"
+            )
+        codes = _jurisdictions(value, CONFIG_UNCHECKED)
+        self.unchecked = self.unchecked | codes
+        covered = sorted(c for c in codes if any(p.covers(c) for p in self.packs))
+        loose = sorted(codes - set(covered))
+        if loose:
+            _LOG.warning(
+                "configuration %r: borrowers in %s are contacted WITHOUT any compliance "
+                "check where no registered rule pack covers them",
+                CONFIG_UNCHECKED,
+                ", ".join(loose),
+            )
+        if covered:
+            _LOG.warning(
+                "configuration %r: %s covered by a registered rule pack, so their "
+                "contacts are checked all the same",
+                CONFIG_UNCHECKED,
+                ", ".join(covered) + (" is" if len(covered) == 1 else " are"),
+            )
 
     def lint(self, specs: Iterable[TemplateSpec]) -> None:
         """Check templates against the packs (:func:`lint_catalog`).
@@ -660,6 +882,23 @@ class ComplianceGuard:
                 tags |= self._tags.get(spec.key) or template_tags(spec)
         return frozenset(tags)
 
+    # -- judging -------------------------------------------------------------------------
+
+    def unknown_zone(self, borrower: Borrower) -> ContactViolation:
+        """The violation every action for ``borrower`` gets when none of its zones is known."""
+        return ContactViolation(
+            rule_id=UNKNOWN_ZONE,
+            citation="fail closed: local time must come from the borrower's IANA zone",
+            detail=(
+                f"borrower {borrower.id}'s time zone {borrower.time_zone!r} names no place "
+                "and no candidate zone can be derived (no contact point with a zone, no "
+                f"phone number with known zones, no zone of jurisdiction "
+                f"{borrower.jurisdiction!r}), so the borrower's local time is unknown and "
+                "nobody is contacted: record the borrower's IANA zone (e.g. "
+                "'Europe/London') or a contact point's time_zone"
+            ),
+        )
+
     def verdict(
         self,
         *,
@@ -672,57 +911,119 @@ class ComplianceGuard:
     ) -> Verdict | None:
         """The engine's verdict on ``action``, or ``None`` when nothing applies.
 
-        ``None`` means the channel contacts nobody (medium ``none``), or no registered
-        pack covers the borrower's jurisdiction (logged once per jurisdiction).
+        ``None`` means the channel contacts nobody (medium ``none``), or nothing is to
+        be checked for the borrower's jurisdiction (:meth:`packs_for`).
 
-        :raises ConfigurationError: if the action's channel has no medium (see
-            :meth:`undeclared`; the hook answers with that violation instead).
+        :raises ConfigurationError: when the rules cannot decide: the action's channel
+            has no medium (:meth:`undeclared`), no registered pack covers the
+            jurisdiction (:meth:`no_pack`), no zone of the borrower is known
+            (:meth:`unknown_zone`), or a pack fails; the hook answers with those
+            violations instead.
         """
+        try:
+            return self._judge(
+                action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+            )
+        except _UndecidedError as objection:
+            raise ConfigurationError(str(objection)) from None
+
+    def _judge(
+        self,
+        *,
+        action: PlannedAction,
+        loan: Loan,
+        case: Case,
+        as_of: dt.date,
+        at: dt.datetime,
+        history: Sequence[Event],
+    ) -> Verdict | None:
         channel = self.medium(action.channel)
         if channel is None:
-            raise ConfigurationError(self.undeclared(action.channel).detail)
+            raise _UndecidedError(self.undeclared(action.channel))
         if not channel.is_contact:
             return None
         borrower = loan.borrower
         try:
-            packs = select_packs(self.packs, borrower.jurisdiction)
+            packs = self.packs_for(borrower.jurisdiction)
         except ConfigurationError:
             self._warn_once(
                 f"jurisdiction:{borrower.jurisdiction}",
-                "no registered rule pack covers jurisdiction %s; contacts there are not "
-                "checked (registered: %s)",
-                borrower.jurisdiction,
-                ", ".join(p.name for p in self.packs) or "none",
+                "%s",
+                self.no_pack(borrower.jurisdiction).detail,
             )
+            raise _UndecidedError(self.no_pack(borrower.jurisdiction)) from None
+        if packs is None:
             return None
-        zone = borrower.time_zone
-        facts, debt = self._case_facts(loan, case, as_of, at)
-        return check(
-            proposed_contact(action, at, channel, self._content(action)),
-            facts,
-            debt,
-            self._contact_events(history, zone) + opt_out_events(case, zone, self.channels),
-            packs,
-        )
+        facts, debt, zone = self._case_facts(loan, case, as_of, at)
+        try:
+            return check(
+                proposed_contact(action, at, channel, self._content(action)),
+                facts,
+                debt,
+                self._contact_events(history, zone) + opt_out_events(case, zone, self.channels),
+                packs,
+            )
+        except Exception as exc:  # a pack that cannot decide must not let the contact through
+            names = ", ".join(p.name for p in packs)
+            self._warn_once(
+                f"undecided:{names}:{type(exc).__name__}",
+                "rule packs %s could not judge a contact (%s: %s); such contacts are blocked",
+                names,
+                type(exc).__name__,
+                exc,
+            )
+            raise _UndecidedError(
+                ContactViolation(
+                    rule_id=UNDECIDED,
+                    citation="fail closed: no contact the rules cannot judge",
+                    detail=(
+                        f"rule packs {names} could not judge the contact "
+                        f"({type(exc).__name__}: {exc}), so it is not made"
+                    ),
+                )
+            ) from exc
 
     def _case_facts(
         self, loan: Loan, case: Case, as_of: dt.date, at: dt.datetime
-    ) -> tuple[BorrowerFacts, DebtFacts]:
-        """Borrower and debt facts, remembered for the case last seen: they are the same
-        for every action of a case in one review."""
+    ) -> tuple[BorrowerFacts, DebtFacts, str]:
+        """Borrower and debt facts and the zone the case's dates are read in, remembered
+        for the case last seen: they are the same for every action of a case in one
+        review.
+
+        :raises _UndecidedError: when no candidate zone of the borrower is known.
+        """
         key = (loan, case, as_of, at)
         with self._lock:
             last = self._last_facts
             if last is not None and all(a is b for a, b in zip(last[0], key, strict=True)):
-                return last[1], last[2]
-        zone = loan.borrower.time_zone
+                return last[1], last[2], last[3]
+        borrower = loan.borrower
+        candidates = candidate_zones(
+            borrower,
+            number_zones=self.number_zones,
+            fallback_zones=jurisdiction_zones(borrower.jurisdiction),
+        )
+        if not candidates:
+            self._warn_once(
+                f"zone:{borrower.jurisdiction}:{borrower.time_zone}",
+                "%s (the first such borrower; others in %s with zone %r are blocked too)",
+                self.unknown_zone(borrower).detail,
+                borrower.jurisdiction,
+                borrower.time_zone,
+            )
+            raise _UndecidedError(self.unknown_zone(borrower))
+        # The case's dates (holds, flags, events without an instant) are read in the
+        # borrower's own zone; when it names no place, in the first candidate zone.
+        zone = candidates[0].time_zone
         facts = BorrowerFacts.from_borrower(
-            loan.borrower, flags=borrower_flags(case, zone, as_of, at)
+            borrower,
+            location_candidates=candidates,
+            flags=borrower_flags(case, zone, as_of, at),
         )
         debt = debt_facts(loan, case, zone, self.lpr)
         with self._lock:
-            self._last_facts = (key, facts, debt)
-        return facts, debt
+            self._last_facts = (key, facts, debt, zone)
+        return facts, debt, zone
 
     def _contact_events(self, history: Sequence[Event], zone: str) -> tuple[ContactEvent, ...]:
         """:func:`contact_events`, remembered for the history last seen: the engine asks
@@ -746,8 +1047,9 @@ class ComplianceGuard:
         at: dt.datetime,
         history: tuple[Event, ...],
     ) -> list[ContactViolation]:
-        """Object to the action when the packs block or reschedule it, and to every
-        action of a channel that has no medium."""
+        """Object to the action when the packs block or reschedule it, and block it when
+        the rules cannot decide (a channel without a medium, a jurisdiction no pack
+        covers, no known zone, a pack that fails)."""
         if self.medium(action.channel) is None:
             self._warn_once(
                 f"medium:{action.channel}",
@@ -755,10 +1057,29 @@ class ComplianceGuard:
                 self.undeclared(action.channel).detail + "; its actions are blocked",
             )
             return [self.undeclared(action.channel)]
-        verdict = self.verdict(
-            action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
-        )
+        try:
+            verdict = self._judge(
+                action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+            )
+        except _UndecidedError as objection:
+            return objection.violations
         return [] if verdict is None else violations(verdict)
+
+
+def _jurisdictions(values: Iterable[object], what: str) -> frozenset[str]:
+    """ISO 3166 codes (``"XX"``, ``"US-GU"``), upper-cased.
+
+    :raises ConfigurationError: naming ``what`` and the first bad code.
+    """
+    out = set()
+    for value in values:
+        code = str(value).strip().upper()
+        if not _CODE.match(code):
+            raise ConfigurationError(
+                f"configuration {what!r}: {value!r} is not an ISO 3166 code like 'XX' or 'US-GU'"
+            )
+        out.add(code)
+    return frozenset(out)
 
 
 def install(
@@ -778,8 +1099,17 @@ def install(
     if pm.is_blocked(PLUGIN_NAME) or not pm.has_plugin(PLUGIN_NAME):
         return None
     guard = ComplianceGuard(
-        registry.rule_packs(pm).values(), templates=templates, media=registry.channel_media(pm)
+        registry.rule_packs(pm).values(),
+        templates=templates,
+        media=registry.channel_media(pm),
+        number_zones=phone_zones,
     )
+    if not guard.packs:
+        _LOG.warning(
+            "no rule pack is registered (loancollect_register_rules): contacts are checked "
+            "against no law, only for their channel's medium; install the packs your "
+            "portfolio needs (e.g. make_plugin_manager(load_entrypoints=True))"
+        )
     previous = pm.get_plugin(GUARD_NAME)
     if previous is not None:
         pm.unregister(previous)

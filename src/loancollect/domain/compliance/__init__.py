@@ -53,6 +53,7 @@ from loancollect.domain.compliance.engine import (
     select_packs,
 )
 from loancollect.domain.compliance.model import (
+    PLACEHOLDER_ZONES,
     Attorney,
     Bankruptcy,
     BorrowerFacts,
@@ -78,6 +79,8 @@ from loancollect.domain.compliance.model import (
     Tag,
     TargetKind,
     WeeklyTimes,
+    candidate_zones,
+    is_placeholder_zone,
 )
 from loancollect.domain.compliance.pack import Retention, RulePack
 from loancollect.domain.compliance.stops import (
@@ -93,6 +96,7 @@ from loancollect.domain.compliance.windows import ContactWindow, StatedTimes
 
 __all__ = [
     "DEFAULT_HORIZON",
+    "PLACEHOLDER_ZONES",
     "Attorney",
     "AttorneyRepresentation",
     "Bankruptcy",
@@ -155,8 +159,10 @@ __all__ = [
     "WeeklyTimes",
     "WorkflowGate",
     "WorkplaceRestriction",
+    "candidate_zones",
     "check",
     "flatten_rules",
+    "is_placeholder_zone",
     "lint_templates",
     "rate_cap_excess",
     "select_packs",

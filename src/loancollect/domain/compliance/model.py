@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -17,12 +17,13 @@ import attrs
 import pendulum
 
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.loans import Borrower, ContactKind
+from loancollect.domain.loans import Borrower, ContactKind, ContactPoint
 from loancollect.domain.money import Money, to_decimal
 from loancollect.domain.privacy import mask_text
 from loancollect.domain.zones import check_zone
 
 __all__ = [
+    "PLACEHOLDER_ZONES",
     "Attorney",
     "Bankruptcy",
     "BorrowerFacts",
@@ -48,6 +49,8 @@ __all__ = [
     "Tag",
     "TargetKind",
     "WeeklyTimes",
+    "candidate_zones",
+    "is_placeholder_zone",
     "to_utc",
 ]
 
@@ -434,6 +437,75 @@ class Flags:
         _instants(self)
 
 
+PLACEHOLDER_ZONES = frozenset(
+    {
+        "UTC",
+        "UCT",
+        "Universal",
+        "Zulu",
+        "GMT",
+        "GMT0",
+        "GMT+0",
+        "GMT-0",
+        "Greenwich",
+        "Factory",
+    }
+)
+"""Zone names that say nothing about where a person is (besides every ``Etc/`` zone)."""
+
+
+def is_placeholder_zone(name: str) -> bool:
+    """True for a zone that names no place: ``UTC`` and its aliases, ``Factory``, and the
+    ``Etc/`` zones (``Etc/UTC``, ``Etc/Unknown``, fixed offsets such as ``Etc/GMT-8``).
+
+    A borrower recorded in such a zone has an unknown location: local time must come
+    from a real IANA zone (RULES.md §0.1: never a fixed offset, which is wrong on
+    the days daylight saving time changes).
+    """
+    return name in PLACEHOLDER_ZONES or name.startswith("Etc/")
+
+
+def candidate_zones(
+    borrower: Borrower,
+    *,
+    number_zones: Callable[[ContactPoint], Iterable[str]] | None = None,
+    fallback_zones: Iterable[str] = (),
+) -> tuple[LocationCandidate, ...]:
+    """The zones ``borrower`` may be in, with where each comes from (may be empty).
+
+    - the residence zone (``ADDRESS``), unless it names no place (``UTC``);
+    - each contact point's own ``time_zone`` (``AREA_CODE`` for a phone, ``ADDRESS``
+      otherwise); for a phone without one, the zones ``number_zones`` gives for its
+      number (``AREA_CODE``): an Eastern area code with a Pacific address makes both
+      candidates, and a contact is allowed only when both allow it (12 CFR
+      1006.6(b)(1)(i), Supplement I comment 6(b)(1)(i)-1, ``[S]``);
+    - only when none of those gives a zone: ``fallback_zones`` (``OTHER``), e.g. every
+      zone of the borrower's country.
+
+    Zones that name no place (:func:`is_placeholder_zone`) are never candidates.
+    """
+    out: list[LocationCandidate] = []
+    if not is_placeholder_zone(borrower.time_zone):
+        out.append(LocationCandidate(borrower.time_zone, LocationSource.ADDRESS))
+    for cp in borrower.contact_points:
+        phone = cp.kind is ContactKind.PHONE
+        source = LocationSource.AREA_CODE if phone else LocationSource.ADDRESS
+        if cp.time_zone is not None:
+            zones: Iterable[str] = (cp.time_zone,)
+        elif phone and number_zones is not None:
+            zones = number_zones(cp)
+        else:
+            zones = ()
+        out.extend(LocationCandidate(z, source) for z in zones if not is_placeholder_zone(z))
+    if not out:
+        out.extend(
+            LocationCandidate(z, LocationSource.OTHER)
+            for z in fallback_zones
+            if not is_placeholder_zone(z)
+        )
+    return tuple(out)
+
+
 def _candidates(value: Iterable[LocationCandidate]) -> tuple[LocationCandidate, ...]:
     out = tuple(value)
     if not out:
@@ -483,23 +555,32 @@ class BorrowerFacts:
         return tuple(dict.fromkeys(chosen))
 
     @classmethod
-    def from_borrower(cls, borrower: Borrower, **kwargs: Any) -> BorrowerFacts:
+    def from_borrower(
+        cls,
+        borrower: Borrower,
+        *,
+        number_zones: Callable[[ContactPoint], Iterable[str]] | None = None,
+        fallback_zones: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> BorrowerFacts:
         """Build from a :class:`~loancollect.domain.loans.Borrower`.
 
-        The residence zone is an ``ADDRESS`` candidate; a phone's own zone is an
-        ``AREA_CODE`` candidate and an address's own zone an ``ADDRESS`` candidate.
-        Extra keyword arguments are passed on (flags, stated times ...).
+        The candidates (:func:`candidate_zones`): the residence zone is an ``ADDRESS``
+        candidate; a contact point's own zone is an ``AREA_CODE`` candidate for a
+        phone and an ``ADDRESS`` candidate otherwise; a phone without its own zone
+        gives the zones ``number_zones`` derives from its number (``AREA_CODE``).
+        Zones that name no place (:func:`is_placeholder_zone`, e.g. ``UTC``) are
+        left out. Only when nothing else gives a zone, ``fallback_zones`` (e.g. the
+        zones of the jurisdiction) are the candidates (``OTHER``). Extra keyword
+        arguments are passed on (flags, stated times ...).
+
+        :raises ValidationError: when no candidate zone is left
+            (``borrower.location_candidates``); check :func:`candidate_zones` first.
         """
-        candidates = [LocationCandidate(borrower.time_zone, LocationSource.ADDRESS)]
-        for cp in borrower.contact_points:
-            if cp.time_zone is not None:
-                source = (
-                    LocationSource.AREA_CODE
-                    if cp.kind is ContactKind.PHONE
-                    else LocationSource.ADDRESS
-                )
-                candidates.append(LocationCandidate(cp.time_zone, source))
-        kwargs.setdefault("location_candidates", candidates)
+        kwargs.setdefault(
+            "location_candidates",
+            candidate_zones(borrower, number_zones=number_zones, fallback_zones=fallback_zones),
+        )
         return cls(id=borrower.id, jurisdiction=borrower.jurisdiction, **kwargs)
 
     def __repr__(self) -> str:
