@@ -181,7 +181,7 @@ UNDECLARED_MEDIUM = "channel-medium"
 
 CONFIG_UNCHECKED = "compliance.unchecked_jurisdictions"
 """Configuration key: jurisdictions whose borrowers may be contacted although no
-registered pack covers them (``["XX", "US-GU"]``); a country code covers its
+registered pack covers them (``["XX", "CA-QC"]``); a country code covers its
 subdivisions. Nobody else is contacted without a pack. Logged with a warning."""
 
 NO_PACK = "compliance-no-pack"
@@ -405,7 +405,7 @@ def _country_zones() -> Mapping[str, tuple[str, ...]]:
 
 def jurisdiction_zones(jurisdiction: str) -> tuple[str, ...]:
     """Every IANA zone of the jurisdiction's country (the tz database's ``zone.tab``):
-    ``("Europe/London",)`` for ``GB-ENG``, the 29 zones of the United States for
+    ``("Europe/London",)`` for ``GB-ENG``, every zone of the United States for
     ``US-NY``, ``()`` for a code the database does not know (``UK``, ``XX``).
 
     The candidates of last resort for a borrower whose zone is unknown: a contact is
@@ -833,7 +833,7 @@ class ComplianceGuard:
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
             raise ConfigurationError(
                 f"configuration {CONFIG_UNCHECKED!r}: expected a list of ISO 3166 codes "
-                f"like ['XX', 'US-GU'], got {value!r}"
+                f"like ['XX', 'CA-QC'], got {value!r}"
             )
         codes = _jurisdictions(value, CONFIG_UNCHECKED)
         self.unchecked = self.unchecked | codes
@@ -1067,7 +1067,7 @@ class ComplianceGuard:
 
 
 def _jurisdictions(values: Iterable[object], what: str) -> frozenset[str]:
-    """ISO 3166 codes (``"XX"``, ``"US-GU"``), upper-cased.
+    """ISO 3166 codes (``"XX"``, ``"CA-QC"``), upper-cased.
 
     :raises ConfigurationError: naming ``what`` and the first bad code.
     """
@@ -1076,7 +1076,7 @@ def _jurisdictions(values: Iterable[object], what: str) -> frozenset[str]:
         code = str(value).strip().upper()
         if not _CODE.match(code):
             raise ConfigurationError(
-                f"configuration {what!r}: {value!r} is not an ISO 3166 code like 'XX' or 'US-GU'"
+                f"configuration {what!r}: {value!r} is not an ISO 3166 code like 'XX' or 'CA-QC'"
             )
         out.add(code)
     return frozenset(out)
