@@ -15,8 +15,8 @@ Each file holds one kind of record, recognised by its columns (see docs/cli.md):
 Every row is validated by the domain's own constructors, and contact details and
 jurisdictions by :mod:`loancollect.contacts`; a problem names the file, the line,
 the field and the value (personal values masked). Files are UTF-8 (a byte-order
-mark is allowed); numbers have one plain form (:func:`~loancollect.domain.money.
-parse_number`); ids are unique within an import. Nothing is written when any row
+mark is allowed); numbers have one plain form (see
+:func:`loancollect.domain.money.parse_number`); ids are unique within an import. Nothing is written when any row
 is bad, unless ``skip_bad`` (then the bad rows, and the rows that depend on them,
 are returned as rejected). Everything good is written in one unit of work, and
 only what was written is counted: a borrower without a loan in the import and a
