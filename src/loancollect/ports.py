@@ -41,7 +41,7 @@ import attrs
 
 from loancollect.domain.case import Case
 from loancollect.domain.errors import ConfigurationError, LoanCollectError, ValidationError
-from loancollect.domain.events import Event, StreamFault, StreamProblem
+from loancollect.domain.events import Event, StreamFault, StreamHead, StreamProblem, head_mac
 from loancollect.domain.loans import Loan, Payment
 from loancollect.domain.strategy import PlannedAction
 
@@ -84,6 +84,7 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "as_audit_key",
+    "check_stream_head",
     "validate_tenant",
 ]
 
@@ -975,3 +976,35 @@ class AuditedEvents(Protocol):
         :raises ConfigurationError: without a key.
         """
         ...
+
+
+def check_stream_head(head: StreamHead, *, tenant: str, key: AuditKey | None) -> None:
+    """Refuse to extend a stream after ``head`` unless the head passes its check.
+
+    Storage calls it before an append continues a stream after its stored head.
+
+    :raises TamperedStreamError: with a key, if the head is unsigned or its signature
+        does not match.
+    :raises ConfigurationError: without a key, if the head is signed (a writer
+        without the key would leave the stream unsigned from here on).
+    """
+    if key is None:
+        if head.mac is not None:
+            raise ConfigurationError(
+                f"the event stream of loan {head.loan_id!r} is signed: open the storage "
+                f"with the audit key (${AUDIT_KEY_ENV}) to append to it"
+            )
+        return
+    expected = head_mac(key.secret, tenant, head.loan_id, head.seq, head.hash)
+    if head.mac is None:
+        fault, detail = (
+            StreamFault.UNSIGNED,
+            "the head is not signed: run 'loancollect verify --sign'",
+        )
+    elif not hmac.compare_digest(head.mac, expected):
+        fault, detail = StreamFault.REHASHED, "the head's signature does not match"
+    else:
+        return
+    raise TamperedStreamError(
+        StreamProblem(tenant=tenant, loan_id=head.loan_id, seq=head.seq, fault=fault, detail=detail)
+    )

@@ -130,7 +130,7 @@ def _as_of_0001(table: sa.Table) -> sa.Table:
     )
 
 
-LATER_COLUMNS = frozenset({"tenant_id", "work"})  # added by revisions 0002 and 0003
+LATER_COLUMNS = frozenset({"tenant_id", "work", "version", "mac"})  # added by 0002, 0003, 0004
 
 
 def _fill_at_0001(url: str) -> dict[str, Any]:
@@ -207,7 +207,7 @@ def _upgrade_a_filled_0001_database(url: str) -> None:
     assert migrate.current(url) == "0001"
     kept = _fill_at_0001(url)
     migrate.upgrade(url)
-    assert migrate.current(url) == migrate.head() == "0003"
+    assert migrate.current(url) == migrate.head() == "0004"
     assert _diff(url) == []
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -246,7 +246,7 @@ def _upgrade_a_filled_0001_database(url: str) -> None:
     # revision 0001 cannot hold two tenants: the downgrade refuses and changes nothing
     with pytest.raises(RuntimeError, match=r"holds records of tenants \['brand-b'\]"):
         migrate.downgrade(url, "0001")
-    assert migrate.current(url) == "0003"  # the whole downgrade was rolled back
+    assert migrate.current(url) == "0004"  # the whole downgrade was rolled back
     with SqlStore(url, tenant="brand-b", migrate=False)() as uow:
         assert uow.loans.list_ids() == ["L-1"]
         uow.execute(sa.delete(t.loans).where(t.loans.c.tenant_id == "brand-b"))
@@ -287,7 +287,7 @@ def test_case_work_survives_the_store_and_blocks_a_downgrade_that_would_lose_it(
     store.dispose()
     with pytest.raises(RuntimeError, match=r"1 case\(s\) have an assignment"):
         migrate.downgrade(url, "0002")
-    assert migrate.current(url) == "0003"
+    assert migrate.current(url) == "0004"
     with SqlStore(url, migrate=False)() as uow:
         uow.cases.save(
             make_rich_case(

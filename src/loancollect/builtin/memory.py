@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hmac
 import threading
 import time
 from collections.abc import Iterable, Iterator, MutableMapping
@@ -65,6 +64,7 @@ from loancollect.ports import (
     TamperedStreamError,
     UnitOfWork,
     as_audit_key,
+    check_stream_head,
     require_aware_or_none,
     validate_tenant,
 )
@@ -718,7 +718,7 @@ class MemoryUnitOfWork:
                     )
                 )
             return None
-        _check_head(head, tenant, store.audit_key)
+        check_stream_head(head, tenant=tenant, key=store.audit_key)
         return head
 
     def _audit(self, loan_id: str, events: tuple[Event, ...]) -> StreamProblem | None:
@@ -809,33 +809,6 @@ class MemoryUnitOfWork:
         self._event_base.clear()
         self._read_versions.clear()
         self._release()
-
-
-def _check_head(head: StreamHead, tenant: str, key: AuditKey | None) -> None:
-    """Refuse to extend a stream after ``head`` unless it passes its check."""
-    if key is None:
-        if head.mac is not None:
-            raise ConfigurationError(
-                f"the event stream of loan {head.loan_id!r} is signed: open the storage "
-                "with the audit key (LOANCOLLECT_AUDIT_KEY) to append to it"
-            )
-        return
-    fault = None
-    if head.mac is None:
-        fault, detail = (
-            StreamFault.UNSIGNED,
-            "the head is not signed; run 'loancollect verify --sign'",
-        )
-    elif not hmac.compare_digest(
-        head.mac, head_mac(key.secret, tenant, head.loan_id, head.seq, head.hash)
-    ):
-        fault, detail = StreamFault.REHASHED, "the head's signature does not match"
-    if fault is not None:
-        raise TamperedStreamError(
-            StreamProblem(
-                tenant=tenant, loan_id=head.loan_id, seq=head.seq, fault=fault, detail=detail
-            )
-        )
 
 
 def _is_unit_of_work(uow: MemoryUnitOfWork) -> UnitOfWork:

@@ -20,6 +20,19 @@ On PostgreSQL the case repository also offers ``claim_due`` and the outbox
 ``claim_pending`` (``FOR UPDATE SKIP LOCKED``), which the engine uses to let several
 worker processes share one day's work.
 
+Concurrent writers (see docs/reliability.md): a case read in a unit of work and then
+saved is written only if its ``version`` did not move meanwhile
+(:class:`~loancollect.ports.ConcurrentUpdateError` otherwise);
+``cases.get_for_update`` (:class:`~loancollect.ports.LockingCases`) reads a case
+for update, waiting a bounded time for a unit of work that holds it (PostgreSQL
+``FOR UPDATE`` with a ``lock_timeout``; SQLite: the database's write lock, taken
+before the first read). A database that stays locked past the wait is a
+:class:`~loancollect.ports.StorageBusyError`, never a driver's exception.
+
+Audit (:mod:`loancollect_sqlalchemy.audit`): every append writes the stream's head
+in the same transaction, continues after the head (never after whatever events are
+stored) and, with an audit key, signs the events and the head.
+
 A :class:`SqlStore` serves one tenant (``SqlStore(url, tenant=...)``, or
 :meth:`SqlStore.for_tenant` to share an engine): every statement its units of work
 run carries ``tenant_id = <its tenant>``, every row they write has it, and every key
@@ -28,9 +41,11 @@ and index starts with it (see :mod:`loancollect_sqlalchemy.tables`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -40,18 +55,37 @@ from sqlalchemy.engine import Connection, Engine
 
 from loancollect.domain.case import Case
 from loancollect.domain.errors import ConfigurationError, ValidationError
-from loancollect.domain.events import GENESIS, Event, chain, verify_chain
+from loancollect.domain.events import (
+    GENESIS,
+    Event,
+    StreamFault,
+    StreamHead,
+    StreamProblem,
+    chain,
+    event_mac,
+    head_mac,
+)
 from loancollect.domain.loans import Borrower, Loan, Payment
 from loancollect.domain.strategy import PlannedAction
 from loancollect.ports import (
     DEFAULT_TENANT,
+    AuditedEvents,
+    AuditKey,
+    AuditTally,
+    ConcurrentUpdateError,
     DeliveryResult,
+    LockingCases,
     OutboxEntry,
     OutboxStatus,
+    StorageBusyError,
+    TamperedStreamError,
     UnitOfWork,
+    as_audit_key,
+    check_stream_head,
     require_aware_or_none,
     validate_tenant,
 )
+from loancollect_sqlalchemy import audit
 from loancollect_sqlalchemy import mapping as m
 from loancollect_sqlalchemy import tables as t
 
@@ -122,6 +156,16 @@ _CANCEL = (
 _GET_CASE = sa.select(t.cases).where(
     t.cases.c.tenant_id == _TENANT, t.cases.c.loan_id == sa.bindparam("k")
 )
+_GET_CASE_FOR_UPDATE = _GET_CASE.with_for_update()
+_EV, _HD = t.events.c, t.stream_heads.c
+_HEADS = sa.select(_HD.loan_id, _HD.seq, _HD.hash, _HD.mac).where(
+    _HD.tenant_id == _TENANT, _HD.loan_id.in_(sa.bindparam("ks", expanding=True))
+)
+_WITH_EVENTS = (
+    sa.select(_EV.loan_id)
+    .where(_EV.tenant_id == _TENANT, _EV.loan_id.in_(sa.bindparam("ks", expanding=True)))
+    .distinct()
+)
 # A loan with its borrower: the borrower of the same tenant.
 _WITH_BORROWER = sa.select(t.loans, t.borrowers).join(
     t.borrowers,
@@ -172,16 +216,22 @@ def normalise_url(url: str) -> str:
     )
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+BEGIN_MODE = "loancollect_begin"
+"""SQLite: the execution option naming how the next transaction begins
+(``"IMMEDIATE"``: with the write lock; otherwise a plain, deferred ``BEGIN``)."""
+
+
+def make_engine(url: str, *, busy_timeout: float = 60.0, **kwargs: Any) -> Engine:
     """An engine for ``url`` set up the way the repositories expect.
 
     SQLite: write-ahead log (readers never block the writer), foreign keys on, and
-    real ``BEGIN`` statements so a unit of work reads one snapshot. PostgreSQL:
+    real ``BEGIN`` statements so a unit of work reads one snapshot; a writer waits up
+    to ``busy_timeout`` seconds for another process's write lock. PostgreSQL:
     psycopg 3, READ COMMITTED, pre-ping.
     """
     sa_url = normalise_url(url)
     if sa_url.startswith("sqlite"):
-        engine = sa.create_engine(sa_url, connect_args={"timeout": 60}, **kwargs)
+        engine = sa.create_engine(sa_url, connect_args={"timeout": busy_timeout}, **kwargs)
 
         @sa.event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _: Any) -> None:
@@ -194,7 +244,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            immediate = conn.get_execution_options().get(BEGIN_MODE) == "IMMEDIATE"
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -211,6 +262,14 @@ class SqlStore:
         (PostgreSQL); after that another worker may take it over.
     :param engine: an engine to use instead of making one for ``url`` (stores of
         several tenants may share one, see :meth:`for_tenant`).
+    :param audit_key: the operator's key: the events appended and the stream heads
+        are signed with it, and checked with it (:meth:`verify_all`). Pass it here, or
+        open the URL through the registry (``open_storage``, the command line,
+        ``run_workers``), which reads ``$LOANCOLLECT_AUDIT_KEY`` (or the file named by
+        ``$LOANCOLLECT_AUDIT_KEY_FILE``). Never shown in ``repr``.
+    :param lock_timeout: how long ``cases.get_for_update`` (and the locks that
+        follow in its transaction) wait on PostgreSQL.
+    :param busy_timeout: how long a SQLite writer waits for another's write lock.
     :raises ValidationError: if ``tenant`` is not a valid tenant id.
     """
 
@@ -222,39 +281,66 @@ class SqlStore:
         migrate: bool = True,
         lease: dt.timedelta = dt.timedelta(minutes=5),
         engine: Engine | None = None,
+        audit_key: AuditKey | bytes | str | None = None,
+        lock_timeout: dt.timedelta = dt.timedelta(seconds=30),
+        busy_timeout: dt.timedelta = dt.timedelta(seconds=60),
     ) -> None:
         self.tenant = validate_tenant(tenant)
         self.url = url
-        self.engine = engine if engine is not None else make_engine(url)
+        self.audit_key = as_audit_key(audit_key)
+        self.lock_timeout = lock_timeout
+        self.busy_timeout = busy_timeout
+        self.engine = (
+            engine
+            if engine is not None
+            else make_engine(url, busy_timeout=busy_timeout.total_seconds())
+        )
         self.dialect = self.engine.dialect.name
         self.lease = lease
         self.claims = self.dialect == "postgresql"
+        # claim_due, per business day: the last loan id committed in this pass, and the
+        # cases this store claimed that stayed due (their review failed)
         self._cursors: dict[dt.date, str] = {}
+        self._settled: dict[dt.date, set[str]] = {}
         self._cursor_lock = threading.Lock()
+        self.notes: list[str] = []
         if migrate:
             from loancollect_sqlalchemy.migrate import upgrade
 
-            upgrade(self.engine)
+            self.notes = upgrade(self.engine, audit_key=self.audit_key)
 
-    def _cursor(self, as_of: dt.date) -> str | None:
+    def _cursor(self, as_of: dt.date) -> tuple[str | None, list[str]]:
         with self._cursor_lock:
-            return self._cursors.get(as_of)
+            return self._cursors.get(as_of), sorted(self._settled.get(as_of, ()))
 
-    def _advance_cursor(self, as_of: dt.date, last: str) -> None:
+    def _advance_cursor(self, as_of: dt.date, last: str, settled: Iterable[str] = ()) -> None:
         with self._cursor_lock:
             current = self._cursors.get(as_of)
             if current is None or last > current:
                 self._cursors[as_of] = last
+            self._settled.setdefault(as_of, set()).update(settled)
+
+    def _new_pass(self, as_of: dt.date) -> None:
+        with self._cursor_lock:
+            self._cursors.pop(as_of, None)
 
     def _reset_cursor(self, as_of: dt.date) -> None:
         with self._cursor_lock:
             self._cursors.pop(as_of, None)
+            self._settled.pop(as_of, None)
 
     def for_tenant(self, tenant: str) -> SqlStore:
         """The store of ``tenant`` on the same database, sharing this store's engine
-        (its connection pool); the schema is not migrated again."""
+        (its connection pool) and key; the schema is not migrated again."""
         return SqlStore(
-            self.url, tenant=tenant, migrate=False, lease=self.lease, engine=self.engine
+            self.url,
+            tenant=tenant,
+            migrate=False,
+            lease=self.lease,
+            engine=self.engine,
+            audit_key=self.audit_key,
+            lock_timeout=self.lock_timeout,
+            busy_timeout=self.busy_timeout,
         )
 
     def __call__(self) -> SqlUnitOfWork:
@@ -269,12 +355,67 @@ class SqlStore:
         """Bring the schema to the newest revision (the storage port's ``MigratingStorage``)."""
         from loancollect_sqlalchemy import migrate as alembic
 
-        alembic.upgrade(self.engine)
-        return f"at revision {alembic.current(self.engine)} (newest: {alembic.head()})"
+        notes = alembic.upgrade(self.engine, audit_key=self.audit_key)
+        where = f"at revision {alembic.current(self.engine)} (newest: {alembic.head()})"
+        return "; ".join([where, *notes])
+
+    # -- the audit trail (AuditedEvents) ---------------------------------------------
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one snapshot of the database."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    yield conn
+            else:
+                with conn.begin():
+                    yield conn
+
+    def verify_all(
+        self,
+        *,
+        key: AuditKey | None = None,
+        every_tenant: bool = False,
+        tally: AuditTally | None = None,
+    ) -> Iterator[StreamProblem]:
+        """Check every stream of this store's tenant (or of every tenant) against its
+        head and, with a key (this store's when none is given), its signatures; yield
+        one :class:`~loancollect.domain.events.StreamProblem` per bad stream.
+
+        Reads one snapshot in pages of streams (memory stays flat); appends may go on
+        meanwhile.
+        """
+        key = key if key is not None else self.audit_key
+        tally = tally if tally is not None else AuditTally()
+        with self._snapshot() as conn:
+            yield from audit.verify_streams(
+                conn, tenant=None if every_tenant else self.tenant, key=key, tally=tally
+            )
+
+    def sign_unsigned(self, *, key: AuditKey | None = None, every_tenant: bool = False) -> int:
+        """Sign the unsigned events and heads of every stream that otherwise verifies
+        (in pages, each its own transaction, locking its streams as appends do);
+        return how many streams were signed.
+
+        :raises ConfigurationError: without a key.
+        """
+        key = key if key is not None else self.audit_key
+        if key is None:
+            raise ConfigurationError("signing the event streams needs the audit key")
+        with self.engine.connect() as conn:
+            return audit.sign_streams(
+                conn,
+                tenant=None if every_tenant else self.tenant,
+                key=key,
+                commit_each_page=True,
+            )
 
     def __repr__(self) -> str:
         url = self.engine.url.render_as_string(hide_password=True)
-        return f"SqlStore({url!r}, tenant={self.tenant!r})"
+        signed = "yes" if self.audit_key is not None else "no"
+        return f"SqlStore({url!r}, tenant={self.tenant!r}, signed={signed})"
 
 
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
@@ -309,6 +450,18 @@ class SqlUnitOfWork:
         self._recent_since: dt.date | None = None
         self._outbox_keys: dict[str, set[str]] = {}
         self._claim_cursor: tuple[dt.date, str] | None = None
+        # cases claimed in this transaction (claim_due), and the cases saved in it
+        self._claimed: list[str] = []
+        self._saved: dict[str, Case] = {}
+        # loan id -> the version of its case as read in this unit of work (0: none)
+        self._case_versions: dict[str, int] = {}
+        # loan id -> the head this transaction read or wrote: (seq, hash)
+        self._heads: dict[str, tuple[int, str]] = {}
+        # nothing has run in the current transaction yet (SQLite: it may still begin
+        # with the write lock); the lock is held
+        self._fresh = True
+        self._write_locked = False
+        self._lock_timeout_set = False
         self.loans = SqlLoanRepository(self)
         self.cases: SqlCaseRepository = (
             PgCaseRepository(self) if store.claims else SqlCaseRepository(self)
@@ -322,9 +475,16 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._entered:
             raise RuntimeError("this unit of work is already in use; make a new one")
+        conn = self.store.engine.connect()
+        try:
+            with self._db_errors():
+                conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
         self._entered = True
-        self._conn = self.store.engine.connect()
-        self._conn.begin()
+        self._new_transaction()
         return self
 
     def __exit__(
@@ -346,7 +506,52 @@ class SqlUnitOfWork:
         """The connection of the open transaction."""
         if self._conn is None:
             raise RuntimeError("use the unit of work in a 'with' block")
+        self._fresh = False
         return self._conn
+
+    def _new_transaction(self) -> None:
+        self._fresh = True
+        self._write_locked = False
+        self._lock_timeout_set = False
+        self._heads.clear()
+        self._claimed.clear()
+        self._saved.clear()
+
+    @contextlib.contextmanager
+    def _db_errors(self) -> Iterator[None]:
+        """Turn "the database is locked" into :class:`StorageBusyError` (never a
+        driver's exception; the transaction must be rolled back)."""
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            busy = _busy(exc, self.store)
+            if busy is None:
+                raise
+            raise busy from exc
+
+    def write_lock(self) -> None:
+        """SQLite: hold the database's write lock from now to the end of the transaction.
+
+        Taken before the transaction's first read, it waits (up to the busy timeout)
+        for another writer and then reads what that one committed. Taken later, a
+        writer that committed since this transaction's first read makes it a
+        :class:`StorageBusyError`. No-op on PostgreSQL (rows are locked instead).
+        """
+        if self.dialect != "sqlite" or self._write_locked or self._conn is None:
+            return
+        conn = self._conn
+        with self._db_errors():
+            if self._fresh:
+                conn.rollback()  # nothing was read: begin again, with the lock
+                conn.execution_options(**{BEGIN_MODE: "IMMEDIATE"})
+                try:
+                    conn.begin()
+                finally:
+                    conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+            else:
+                conn.execute(sa.update(t.cases).where(sa.false()).values(version=t.cases.c.version))
+        self._fresh = False
+        self._write_locked = True
 
     @property
     def dialect(self) -> str:
@@ -355,14 +560,26 @@ class SqlUnitOfWork:
 
     # -- transaction -----------------------------------------------------------------
     def commit(self) -> None:
-        """Write buffered changes and commit the transaction."""
+        """Write buffered changes and commit the transaction.
+
+        :raises ConcurrentUpdateError: if a case read here was saved meanwhile by
+            another unit of work (roll back: nothing is committed).
+        :raises StorageBusyError: if the database stayed locked past the wait.
+        """
         self.flush()
-        self.conn.commit()
-        self._forget()
+        with self._db_errors():
+            self.conn.commit()
         if self._claim_cursor is not None:
             as_of, last = self._claim_cursor
-            self.store._advance_cursor(as_of, last)
+            settled = [
+                loan_id
+                for loan_id in self._claimed
+                if loan_id not in self._saved or _still_due(self._saved[loan_id], as_of)
+            ]
+            self.store._advance_cursor(as_of, last, settled)
             self._claim_cursor = None
+        self._forget()
+        self._new_transaction()
 
     def rollback(self) -> None:
         """Discard every change since the last commit."""
@@ -370,8 +587,10 @@ class SqlUnitOfWork:
         self._outbox_writes.clear()
         self._forget()
         self._claim_cursor = None
+        self._case_versions.clear()
         if self._conn is not None:
             self._conn.rollback()
+        self._new_transaction()
 
     def _forget(self) -> None:
         self._loan_rows.clear()
@@ -384,29 +603,87 @@ class SqlUnitOfWork:
         self._outbox_keys.clear()
 
     def flush(self) -> None:
-        """Write the buffered case saves and outbox entries now (one statement each)."""
-        if self._case_writes:
-            tenant = self.tenant
-            rows = [m.case_to_row(c) for c in self._case_writes.values()]
-            for row in rows:
-                row["tenant_id"] = tenant
-            self._case_writes.clear()
-            self.conn.execute(self._upsert(t.cases, ["tenant_id", "loan_id"]), rows)
-        if self._outbox_writes:
-            rows = list(self._outbox_writes.values())
-            self._outbox_writes.clear()
-            self.conn.execute(self._insert_ignore(t.outbox, ["tenant_id", "key"]), rows)
+        """Write the buffered case saves and outbox entries now (one statement each).
+
+        A case read in this unit of work is written only if its version is still the
+        one read; one saved without being read replaces what is there.
+
+        :raises ConcurrentUpdateError: naming the first case saved meanwhile by
+            another unit of work.
+        """
+        with self._db_errors():
+            if self._case_writes:
+                self._flush_cases()
+            if self._outbox_writes:
+                rows = list(self._outbox_writes.values())
+                self._outbox_writes.clear()
+                self.conn.execute(self._insert_ignore(t.outbox, ["tenant_id", "key"]), rows)
+
+    def _flush_cases(self) -> None:
+        tenant = self.tenant
+        versions = self._case_versions
+        checked: list[dict[str, Any]] = []
+        blind: list[dict[str, Any]] = []
+        for case in self._case_writes.values():
+            row = m.case_to_row(case)
+            row["tenant_id"] = tenant
+            read = versions.get(case.loan_id)
+            if read is None:
+                row["version"] = 1
+                blind.append(row)
+            else:
+                row["version"] = read + 1
+                checked.append(row)
+        self._case_writes.clear()
+        conn = self.conn
+        if checked:
+            written = {r[0] for r in conn.execute(self._save_checked(), checked)}
+            for row in checked:
+                loan_id = row["loan_id"]
+                if loan_id not in written:
+                    raise ConcurrentUpdateError(loan_id)
+                versions[loan_id] = row["version"]
+        if blind:
+            for loan_id, version in conn.execute(self._save_blind(), blind):
+                versions[loan_id] = version
 
     def execute(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
         """Run ``statement`` after writing what is buffered (reads see own writes)."""
         self.flush()
-        return self.conn.execute(statement, params)
+        with self._db_errors():
+            return self.conn.execute(statement, params)
 
     # -- dialect helpers -------------------------------------------------------------
     def _upsert(self, table: sa.Table, keys: list[str]) -> Any:
         ins: Any = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
         changes = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys}
         return ins.on_conflict_do_update(index_elements=keys, set_=changes)
+
+    def _save_checked(self) -> Any:
+        """Insert a case, or update it if its stored version is the one read (the
+        row's ``version`` minus one); returns the loan ids written."""
+        ins: Any = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(t.cases)
+        keys = ("tenant_id", "loan_id")
+        changes = {c.name: ins.excluded[c.name] for c in t.cases.columns if c.name not in keys}
+        return ins.on_conflict_do_update(
+            index_elements=list(keys),
+            set_=changes,
+            where=t.cases.c.version == ins.excluded.version - 1,
+        ).returning(t.cases.c.loan_id)
+
+    def _save_blind(self) -> Any:
+        """Insert or replace a case, counting its version up; returns (loan id, version)."""
+        ins: Any = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(t.cases)
+        keys = ("tenant_id", "loan_id")
+        changes: dict[str, Any] = {
+            c.name: ins.excluded[c.name]
+            for c in t.cases.columns
+            if c.name not in keys and c.name != "version"
+        }
+        changes["version"] = t.cases.c.version + 1
+        return ins.on_conflict_do_update(index_elements=list(keys), set_=changes).returning(
+            t.cases.c.loan_id, t.cases.c.version
+        )
 
     def _insert_ignore(self, table: sa.Table, keys: list[str]) -> Any:
         ins: Any = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
@@ -425,6 +702,10 @@ class SqlUnitOfWork:
         ids = [i for i in dict.fromkeys(loan_ids) if i not in self._loan_rows]
         if not ids:
             return
+        with self._db_errors():
+            self._prefetch(ids)
+
+    def _prefetch(self, ids: Sequence[str]) -> None:
         self.flush()
         conn = self.conn
         tenant = self.tenant
@@ -588,20 +869,70 @@ class SqlCaseRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    def get(self, loan_id: str) -> Case | None:
-        """The case of ``loan_id``, or ``None``."""
-        staged = self._uow._case_writes.get(loan_id)
+    def _read(self, loan_id: str, statement: Any) -> Case | None:
+        uow = self._uow
+        staged = uow._case_writes.get(loan_id)
         if staged is not None:
             return staged
-        params = {"k": loan_id, "t": self._uow.tenant}
-        row = self._uow.execute(_GET_CASE, params).mappings().first()
+        row = uow.execute(statement, {"k": loan_id, "t": uow.tenant}).mappings().first()
+        uow._case_versions[loan_id] = 0 if row is None else row["version"]
         return None if row is None else m.row_to_case(row)
 
+    def get(self, loan_id: str) -> Case | None:
+        """The case of ``loan_id``, or ``None`` (its version is remembered: saving it
+        later in this unit of work is refused if another one saved it meanwhile)."""
+        return self._read(loan_id, _GET_CASE)
+
+    def get_for_update(self, loan_id: str) -> Case | None:
+        """The case of ``loan_id`` (or ``None``), locked until this unit of work ends.
+
+        PostgreSQL: ``SELECT ... FOR UPDATE``, waiting up to the store's
+        ``lock_timeout`` for a unit of work holding the row (a cycle's claimed batch).
+        SQLite: the database's write lock, taken before the transaction's first read
+        when possible (then the wait is the busy timeout).
+
+        :raises ConcurrentUpdateError: if the row stayed locked past the wait.
+        :raises StorageBusyError: SQLite, if the database stayed locked, or another
+            writer committed after this transaction's first read.
+        """
+        uow = self._uow
+        if uow.dialect != "postgresql":
+            uow.write_lock()
+            return self._read(loan_id, _GET_CASE)
+        timeout = uow.store.lock_timeout
+        try:
+            if not uow._lock_timeout_set:
+                ms = max(1, int(timeout.total_seconds() * 1000))
+                uow.execute(sa.text(f"SET LOCAL lock_timeout = '{ms}ms'"))
+                uow._lock_timeout_set = True
+            return self._read(loan_id, _GET_CASE_FOR_UPDATE)
+        except StorageBusyError:
+            raise ConcurrentUpdateError(
+                loan_id,
+                f"locked by another unit of work for more than {timeout.total_seconds():g} s",
+            ) from None
+
     def save(self, case: Case) -> None:
-        """Insert or replace the case of ``case.loan_id`` (written at the next flush)."""
+        """Insert or replace the case of ``case.loan_id`` (written at the next flush).
+
+        A case read in this unit of work is written only if no other unit of work
+        saved it since (:class:`~loancollect.ports.ConcurrentUpdateError` at the
+        flush or commit otherwise).
+        """
         if not isinstance(case, Case):
             raise ValidationError("case", type(case).__name__, "expected a Case")
         self._uow._case_writes[case.loan_id] = case
+        self._uow._saved[case.loan_id] = case
+
+    def _found(self, rows: Iterable[Any]) -> list[Case]:
+        versions = self._uow._case_versions
+        staged = self._uow._case_writes
+        found = []
+        for row in rows:
+            if row["loan_id"] not in staged:
+                versions[row["loan_id"]] = row["version"]
+            found.append(m.row_to_case(row))
+        return found
 
     def _due(self, as_of: dt.date) -> Any:
         c = t.cases.c
@@ -621,13 +952,18 @@ class SqlCaseRepository:
         """Open cases with ``next_review_date <= as_of``, by loan id, after ``after_loan_id``.
 
         Uses the partial index on ``(tenant_id, next_review_date, loan_id)``; the batch's loans,
-        payments, event streams and outbox keys are prefetched.
+        payments, event streams and outbox keys are prefetched. On SQLite, called first
+        in its transaction (as the review does), it takes the database's write lock
+        before it reads: the batch is reviewed from fresh rows and written without a
+        conflict, and an intake waits for it (a bounded time).
         """
         _check_limit(limit)
+        if self._uow._fresh:
+            self._uow.write_lock()
         q = self._due(as_of).limit(limit)
         if after_loan_id is not None:
             q = q.where(t.cases.c.loan_id > after_loan_id)
-        found = [m.row_to_case(r) for r in self._uow.execute(q).mappings()]
+        found = self._found(self._uow.execute(q).mappings())
         if found:
             self._uow.prefetch([c.loan_id for c in found])
         return found
@@ -655,23 +991,37 @@ class PgCaseRepository(SqlCaseRepository):
 
         The locks last until this unit of work commits or rolls back. Within one
         storage object (one worker) each call continues after the last loan id this
-        worker committed for ``as_of``, so a case whose review failed (and that is
-        therefore still due) is not handed out again in the same run; a batch that
-        was rolled back is offered again. When nothing is left the position is
-        reset, so running the day again starts from the beginning.
+        worker committed for ``as_of``; a batch that was rolled back is offered again.
+        When nothing is left after that position, the worker goes through the due
+        cases once more from the start, for the ones it skipped because another
+        transaction held them for a moment (an intake writing to the case) and the
+        ones made due again since; a case this worker claimed that stayed due (its
+        review failed) is not handed to it again in the run. When a pass from the
+        start finds nothing, the run is over and the position is reset, so running
+        the day again starts from the beginning.
         """
         _check_limit(limit)
-        store = self._uow.store
-        after = store._cursor(as_of)
-        q = self._due(as_of).limit(limit).with_for_update(skip_locked=True)
-        if after is not None:
-            q = q.where(t.cases.c.loan_id > after)
-        found = [m.row_to_case(r) for r in self._uow.execute(q).mappings()]
-        if not found:
-            store._reset_cursor(as_of)
-            return []
-        self._uow._claim_cursor = (as_of, found[-1].loan_id)
-        self._uow.prefetch([c.loan_id for c in found])
+        uow = self._uow
+        store = uow.store
+        c = t.cases.c
+        while True:
+            after, settled = store._cursor(as_of)
+            q = self._due(as_of).limit(limit).with_for_update(skip_locked=True)
+            if after is not None:
+                q = q.where(c.loan_id > after)
+            if settled:
+                q = q.where(c.loan_id.not_in(settled))
+            rows = uow.execute(q).mappings().all()
+            if rows:
+                break
+            if after is None:
+                store._reset_cursor(as_of)
+                return []
+            store._new_pass(as_of)
+        found = self._found(rows)
+        uow._claim_cursor = (as_of, found[-1].loan_id)
+        uow._claimed.extend(case.loan_id for case in found)
+        uow.prefetch([case.loan_id for case in found])
         return found
 
 
@@ -888,59 +1238,58 @@ class SqlEventRepository:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
 
-    def _tails(self, loan_ids: Sequence[str], *, fresh: bool) -> dict[str, tuple[int, str]]:
+    def _heads_for(self, loan_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Where each stream of ``loan_ids`` ends, as its checked head says.
+
+        :raises TamperedStreamError: a stream with events but no head, or (with the
+            key) a head unsigned or not signed by it.
+        :raises ConfigurationError: a signed head, and this store has no key.
+        """
         uow = self._uow
         tails: dict[str, tuple[int, str]] = {}
-        missing: list[str] = []
+        missing = []
         for loan_id in loan_ids:
-            if not fresh and loan_id in uow._streams:
-                s = uow._streams[loan_id]
-                if s:
-                    tails[loan_id] = (s[-1].seq, s[-1].hash)
-            elif not fresh and loan_id in uow._stream_rows:
-                rows = uow._stream_rows[loan_id]
-                if rows:
-                    tails[loan_id] = (rows[-1]["seq"], rows[-1]["hash"])
+            known = uow._heads.get(loan_id)
+            if known is not None:
+                tails[loan_id] = known
             else:
                 missing.append(loan_id)
-        e = t.events.c
-        tenant = uow.tenant
-        if uow.dialect == "sqlite":
-            # SQLite fills a bare column of a max() aggregate from the row holding the
-            # maximum: one pass over the primary-key index instead of a self-join.
-            for part in _chunks(missing):
-                q = (
-                    sa.select(e.loan_id, sa.func.max(e.seq), e.hash)
-                    .where(e.tenant_id == tenant, e.loan_id.in_(part))
-                    .group_by(e.loan_id)
-                )
-                for row in uow.execute(q):
-                    loan_id, seq, digest = tuple(row)
-                    tails[loan_id] = (seq, digest)
+        if not missing:
             return tails
+        tenant, key = uow.tenant, uow.store.audit_key
         for part in _chunks(missing):
-            last = (
-                sa.select(e.loan_id, sa.func.max(e.seq).label("seq"))
-                .where(e.tenant_id == tenant, e.loan_id.in_(part))
-                .group_by(e.loan_id)
-                .subquery()
-            )
-            q = (
-                sa.select(e.loan_id, e.seq, e.hash)
-                .join(last, sa.and_(e.loan_id == last.c.loan_id, e.seq == last.c.seq))
-                .where(e.tenant_id == tenant)
-            )
-            for row in uow.execute(q):
-                loan_id, seq, digest = tuple(row)
+            found: Iterable[Any] = uow.execute(_HEADS, {"t": tenant, "ks": list(part)})
+            for loan_id, seq, digest, mac in found:
+                head = StreamHead(loan_id=loan_id, seq=seq, hash=digest, mac=mac)
+                check_stream_head(head, tenant=tenant, key=key)
                 tails[loan_id] = (seq, digest)
+        headless = [loan_id for loan_id in missing if loan_id not in tails]
+        for part in _chunks(headless):
+            for (loan_id,) in uow.execute(_WITH_EVENTS, {"t": tenant, "ks": list(part)}):
+                raise TamperedStreamError(
+                    StreamProblem(
+                        tenant=tenant,
+                        loan_id=loan_id,
+                        seq=0,
+                        fault=StreamFault.UNANCHORED,
+                        detail="events are stored but the stream has no head",
+                    )
+                )
         return tails
 
     def append(self, events: Iterable[Event]) -> tuple[Event, ...]:
         """Chain ``events`` onto their loans' streams; return them as stored.
 
-        On PostgreSQL each stream is locked (a transaction-scoped advisory lock on
-        the tenant and loan id, in loan-id order) before its tail is read, so
-        concurrent writers chain one after the other instead of forking the stream.
+        Each stream continues after its *head* (``lc_stream_heads``), which is written
+        in the same statement batch, so events deleted from the end of a stream stay
+        missing (a gap ``verify`` names) instead of being written over. With an audit
+        key the events and the new head are signed. On PostgreSQL each stream is
+        locked (a transaction-scoped advisory lock on the tenant and loan id, in
+        loan-id order) before its head is read, so concurrent writers chain one after
+        the other instead of forking the stream.
+
+        :raises TamperedStreamError: if a stream's head fails its check (nothing of
+            this call is written).
         """
         items = list(events)
         for i, ev in enumerate(items):
@@ -952,19 +1301,19 @@ class SqlEventRepository:
         by_loan: dict[str, list[int]] = {}
         for index, ev in enumerate(items):
             by_loan.setdefault(ev.loan_id, []).append(index)
-        fresh = uow.dialect == "postgresql"
-        if fresh:
-            uow.execute(
-                sa.text(
-                    "SELECT count(pg_advisory_xact_lock(hashtext(:t || '/' || k))) FROM "
-                    "(SELECT k FROM unnest(CAST(:ids AS text[])) AS k ORDER BY k) AS s"
-                ),
-                {"ids": sorted(by_loan), "t": uow.tenant},
-            )
-        tails = self._tails(list(by_loan), fresh=fresh)
+        if uow.dialect == "postgresql":
+            unlocked = sorted(i for i in by_loan if i not in uow._heads)
+            if unlocked:
+                uow.flush()
+                with uow._db_errors():
+                    audit.lock_streams(uow.conn, [(uow.tenant, i) for i in unlocked])
+        tails = self._heads_for(list(by_loan))
+        tenant = uow.tenant
+        key = uow.store.audit_key
+        secret = key.secret if key is not None else None
         stored: list[Event | None] = [None] * len(items)
         rows: list[dict[str, Any]] = []
-        tenant = uow.tenant
+        heads: list[dict[str, Any]] = []
         for loan_id, indexes in by_loan.items():
             tail = tails.get(loan_id)
             prev, start = (tail[1], tail[0] + 1) if tail else (GENESIS, 0)
@@ -973,7 +1322,23 @@ class SqlEventRepository:
                 stored[index] = ev
                 row = m.event_to_row(ev)
                 row["tenant_id"] = tenant
+                row["mac"] = (
+                    None if secret is None else event_mac(secret, tenant, loan_id, ev.seq, ev.hash)
+                )
                 rows.append(row)
+            last = chained[-1]
+            heads.append(
+                {
+                    "tenant_id": tenant,
+                    "loan_id": loan_id,
+                    "seq": last.seq,
+                    "hash": last.hash,
+                    "mac": None
+                    if secret is None
+                    else head_mac(secret, tenant, loan_id, last.seq, last.hash),
+                }
+            )
+            uow._heads[loan_id] = (last.seq, last.hash)
             cached = uow._streams.get(loan_id)
             if cached is not None:
                 uow._streams[loan_id] = cached + chained
@@ -983,6 +1348,7 @@ class SqlEventRepository:
             if since is not None and loan_id in uow._recent:
                 uow._recent[loan_id] += tuple(ev for ev in chained if ev.on >= since)
         uow.execute(sa.insert(t.events), rows)
+        uow.execute(uow._upsert(t.stream_heads, ["tenant_id", "loan_id"]), heads)
         return tuple(ev for ev in stored if ev is not None)
 
     def _decode(self, loan_id: str) -> tuple[Event, ...]:
@@ -1049,8 +1415,57 @@ class SqlEventRepository:
         return None if row is None else m.row_to_event(row)
 
     def verify(self, loan_id: str) -> int | None:
-        """Index of the first broken event of the stream, or ``None``."""
-        return verify_chain(self.stream(loan_id))
+        """Index of the first broken event of the stream, or ``None``: checked against
+        its head, its stored UTC instants and, with the store's key, its signatures."""
+        uow = self._uow
+        uow.flush()
+        with uow._db_errors():
+            loaded = audit.load_streams(uow.conn, [(uow.tenant, loan_id)])
+        found = loaded.get((uow.tenant, loan_id))
+        if found is None:
+            return None
+        problem = found.audit(uow.store.audit_key)
+        return None if problem is None else problem.seq
+
+
+def _still_due(case: Case, as_of: dt.date) -> bool:
+    return (
+        case.closed_on is None
+        and case.next_review_date is not None
+        and case.next_review_date <= as_of
+    )
+
+
+def _busy(exc: sa.exc.OperationalError, store: SqlStore) -> StorageBusyError | None:
+    """The :class:`StorageBusyError` a driver's "locked" error stands for, if it is one."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        if getattr(orig, "sqlite_errorname", "") == "SQLITE_BUSY_SNAPSHOT":
+            return StorageBusyError(
+                "another process wrote to the database after this unit of work first "
+                "read it; nothing was written: try again"
+            )
+        text = str(orig)
+        if "locked" in text or "busy" in text:
+            waited = store.busy_timeout.total_seconds()
+            return StorageBusyError(
+                f"the database stayed locked by another writer for more than {waited:g} s; "
+                "nothing was written: try again"
+            )
+        return None
+    state = getattr(orig, "sqlstate", None)
+    if state == "55P03":
+        waited = store.lock_timeout.total_seconds()
+        return StorageBusyError(
+            f"a row stayed locked by another transaction for more than {waited:g} s; "
+            "nothing was written: try again"
+        )
+    if state in ("40P01", "40001"):
+        return StorageBusyError(
+            "the database gave up this transaction to another (deadlock or serialisation "
+            "failure); nothing was written: try again"
+        )
+    return None
 
 
 def _is_unit_of_work(uow: SqlUnitOfWork) -> UnitOfWork:
@@ -1059,3 +1474,11 @@ def _is_unit_of_work(uow: SqlUnitOfWork) -> UnitOfWork:
 
 def _is_factory(store: SqlStore) -> Callable[[], UnitOfWork]:
     return store
+
+
+def _is_audited(store: SqlStore) -> AuditedEvents:
+    return store  # static check: the store verifies its streams
+
+
+def _is_locking(cases: SqlCaseRepository) -> LockingCases:
+    return cases  # static check: cases are read for update

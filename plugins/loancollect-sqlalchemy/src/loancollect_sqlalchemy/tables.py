@@ -9,6 +9,11 @@ translates rows to values and back. Conventions:
   an event keeps its instant as ISO text too, because its hash covers the offset;
 - nested values that are never queried (installments, contact points,
   arrangements, holds, contacts, the planned action) are JSON documents;
+- a case has a ``version``, counted up by every save; a save of a case read in the
+  same unit of work is refused if the version moved (revision 0004);
+- every event stream has a *head* (``lc_stream_heads``): its last ``seq`` and
+  ``hash``, written in the transaction of every append, and with an audit key a
+  ``mac`` on the head and on every event (revision 0004);
 - every table has a ``tenant_id`` (the last column, since revision 0002). It leads
   every primary key, foreign key, unique key and index, so each tenant's records
   form their own key space (one loan id may exist in two tenants) and every query
@@ -38,6 +43,7 @@ __all__ = [
     "metadata",
     "outbox",
     "payments",
+    "stream_heads",
 ]
 
 NAMING = {
@@ -167,6 +173,9 @@ cases = sa.Table(
     sa.Column("closed_on", sa.Date, nullable=True),
     # assignment, placement, legal matter, charge-off, sale (NULL when none: most cases)
     sa.Column("work", JSON, nullable=True),
+    # counted up by every save: a save of a case read before another unit of work saved
+    # it is refused (ConcurrentUpdateError)
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
     _tenant(),
     sa.PrimaryKeyConstraint("tenant_id", "loan_id"),
     # The daily selection: open cases by review date (partial: closed cases drop out).
@@ -220,6 +229,21 @@ events = sa.Table(
     sa.Column("data", JSON, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # HMAC-SHA-256 of (tenant, loan, seq, hash) under the audit key; NULL: unsigned
+    sa.Column("mac", sa.String(64), nullable=True),
     _tenant(),
     sa.PrimaryKeyConstraint("tenant_id", "loan_id", "seq"),
 )
+
+stream_heads = sa.Table(
+    "lc_stream_heads",
+    metadata,
+    _id("loan_id", nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(64), nullable=True),
+    _tenant(),
+    sa.PrimaryKeyConstraint("tenant_id", "loan_id"),
+)
+"""Where each event stream ends, written with every append (see
+:mod:`loancollect_sqlalchemy.audit`)."""
