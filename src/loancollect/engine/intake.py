@@ -39,7 +39,7 @@ from loancollect.domain.events import (
 )
 from loancollect.domain.intake import Outcome, apply_outcome, record_contact
 from loancollect.domain.loans import Loan, Payment
-from loancollect.ports import DeliveryStatus, UnitOfWork, UnitOfWorkFactory
+from loancollect.ports import DeliveryStatus, LockingCases, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["Inbound", "InboundKind", "Intake", "accept_payment"]
 
@@ -270,7 +270,7 @@ class Intake:
                         "inbound.key", message.key, "no action was planned under this key"
                     )
                 loan_id = entry.action.loan_id
-            loan, _ = _loan_and_case(uow, loan_id)
+            loan, _ = _loan_and_case(uow, loan_id, lock=False)
         if on is not None:
             day = on
         elif message.at is not None:
@@ -348,7 +348,7 @@ class Intake:
 
     def _change(self, loan_id: str, change: Callable[[Case], Case], event: Event) -> None:
         with self._storage() as uow:
-            case = uow.cases.get(loan_id)
+            case = _case_for_update(uow, loan_id)
             if case is None:
                 raise ValidationError("loan_id", loan_id, "no case for this loan")
             uow.cases.save(change(case))
@@ -357,11 +357,22 @@ class Intake:
         self._notify(stored)
 
 
-def _loan_and_case(uow: UnitOfWork, loan_id: str) -> tuple[Loan, Case]:
+def _case_for_update(uow: UnitOfWork, loan_id: str) -> Case | None:
+    """The case of ``loan_id``, locked until ``uow`` ends where storage can
+    (:class:`~loancollect.ports.LockingCases`): a review holding it is waited for, so
+    the change made from it never overwrites the review's (nor is refused as stale)."""
+    cases = uow.cases
+    if isinstance(cases, LockingCases):
+        return cases.get_for_update(loan_id)
+    return cases.get(loan_id)
+
+
+def _loan_and_case(uow: UnitOfWork, loan_id: str, *, lock: bool = True) -> tuple[Loan, Case]:
+    # the case first: a lock must come before the transaction's first read (SQLite)
+    case = _case_for_update(uow, loan_id) if lock else uow.cases.get(loan_id)
     loan = uow.loans.get(loan_id)
     if loan is None:
         raise ValidationError("loan_id", loan_id, "no such loan")
-    case = uow.cases.get(loan_id)
     if case is None:
         raise ValidationError("loan_id", loan_id, "no case for this loan")
     return loan, case
