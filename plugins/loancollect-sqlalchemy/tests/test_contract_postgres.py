@@ -1,5 +1,6 @@
 """The PostgreSQL backend passes every storage contract, directly and by URL: the
-required ports, claiming cases and outbox entries, batch marking and tenant isolation."""
+required ports, claiming cases and outbox entries, batch marking, tenant isolation,
+refused stale case saves and cases read for update."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from loancollect.testing import (
     StorageContract,
     TenantIsolationContract,
 )
-from loancollect.testing.contracts import OpenTenant
+from loancollect.testing.contracts import (
+    CaseVersionContract,
+    LockingCasesContract,
+    OpenTenant,
+)
 
 
 class TestPostgresStorage(
@@ -27,6 +32,8 @@ class TestPostgresStorage(
     ClaimingOutboxContract,
     BatchMarkingOutboxContract,
     TenantIsolationContract,
+    CaseVersionContract,
+    LockingCasesContract,
 ):
     @pytest.fixture
     def uow_factory(self, pg_store: SqlStore) -> UnitOfWorkFactory:

@@ -1,6 +1,7 @@
 """The SQLite backend passes every storage contract that applies to it, directly and by
-URL: the required ports, batch marking and tenant isolation. SQLite has one writer, so it
-does not claim: the engine pages through the due cases instead."""
+URL: the required ports, batch marking, tenant isolation, refused stale case saves and
+cases read for update. SQLite has one writer, so it does not claim: the engine pages
+through the due cases instead."""
 
 from __future__ import annotations
 
@@ -18,10 +19,20 @@ from loancollect.testing import (
     StorageContract,
     TenantIsolationContract,
 )
-from loancollect.testing.contracts import OpenTenant
+from loancollect.testing.contracts import (
+    CaseVersionContract,
+    LockingCasesContract,
+    OpenTenant,
+)
 
 
-class TestSqliteStorage(StorageContract, BatchMarkingOutboxContract, TenantIsolationContract):
+class TestSqliteStorage(
+    StorageContract,
+    BatchMarkingOutboxContract,
+    TenantIsolationContract,
+    CaseVersionContract,
+    LockingCasesContract,
+):
     @pytest.fixture
     def uow_factory(self, tmp_path: Path) -> UnitOfWorkFactory:
         return SqlStore(f"sqlite:///{tmp_path}/contract.db")

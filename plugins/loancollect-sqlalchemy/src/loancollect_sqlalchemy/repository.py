@@ -438,6 +438,8 @@ class SqlUnitOfWork:
         # write-behind buffers
         self._case_writes: dict[str, Case] = {}
         self._outbox_writes: dict[str, dict[str, Any]] = {}
+        self._event_writes: list[dict[str, Any]] = []
+        self._head_writes: dict[str, dict[str, Any]] = {}
         # prefetched state (valid within the current transaction)
         self._loan_rows: dict[str, Any] = {}
         self._loans: dict[str, Loan] = {}
@@ -585,6 +587,8 @@ class SqlUnitOfWork:
         """Discard every change since the last commit."""
         self._case_writes.clear()
         self._outbox_writes.clear()
+        self._event_writes.clear()
+        self._head_writes.clear()
         self._forget()
         self._claim_cursor = None
         self._case_versions.clear()
@@ -603,7 +607,8 @@ class SqlUnitOfWork:
         self._outbox_keys.clear()
 
     def flush(self) -> None:
-        """Write the buffered case saves and outbox entries now (one statement each).
+        """Write the buffered case saves, outbox entries, events and stream heads now
+        (one statement each).
 
         A case read in this unit of work is written only if its version is still the
         one read; one saved without being read replaces what is there.
@@ -618,6 +623,11 @@ class SqlUnitOfWork:
                 rows = list(self._outbox_writes.values())
                 self._outbox_writes.clear()
                 self.conn.execute(self._insert_ignore(t.outbox, ["tenant_id", "key"]), rows)
+            if self._event_writes:
+                rows, heads = self._event_writes, list(self._head_writes.values())
+                self._event_writes, self._head_writes = [], {}
+                self.conn.execute(sa.insert(t.events), rows)
+                self.conn.execute(self._upsert(t.stream_heads, ["tenant_id", "loan_id"]), heads)
 
     def _flush_cases(self) -> None:
         tenant = self.tenant
@@ -1256,16 +1266,21 @@ class SqlEventRepository:
                 missing.append(loan_id)
         if not missing:
             return tails
+        # Not through uow.execute: these reads do not depend on the buffered writes,
+        # which are left for the commit (where a failing write fails the whole unit).
         tenant, key = uow.tenant, uow.store.audit_key
         for part in _chunks(missing):
-            found: Iterable[Any] = uow.execute(_HEADS, {"t": tenant, "ks": list(part)})
+            with uow._db_errors():
+                found: Iterable[Any] = uow.conn.execute(_HEADS, {"t": tenant, "ks": list(part)})
             for loan_id, seq, digest, mac in found:
                 head = StreamHead(loan_id=loan_id, seq=seq, hash=digest, mac=mac)
                 check_stream_head(head, tenant=tenant, key=key)
                 tails[loan_id] = (seq, digest)
         headless = [loan_id for loan_id in missing if loan_id not in tails]
         for part in _chunks(headless):
-            for (loan_id,) in uow.execute(_WITH_EVENTS, {"t": tenant, "ks": list(part)}):
+            with uow._db_errors():
+                rows = uow.conn.execute(_WITH_EVENTS, {"t": tenant, "ks": list(part)}).all()
+            for (loan_id,) in rows:
                 raise TamperedStreamError(
                     StreamProblem(
                         tenant=tenant,
@@ -1280,8 +1295,9 @@ class SqlEventRepository:
     def append(self, events: Iterable[Event]) -> tuple[Event, ...]:
         """Chain ``events`` onto their loans' streams; return them as stored.
 
-        Each stream continues after its *head* (``lc_stream_heads``), which is written
-        in the same statement batch, so events deleted from the end of a stream stay
+        Each stream continues after its *head* (``lc_stream_heads``), written with the
+        events (both at the next flush: before a read that could see them, and at
+        commit), so events deleted from the end of a stream stay
         missing (a gap ``verify`` names) instead of being written over. With an audit
         key the events and the new head are signed. On PostgreSQL each stream is
         locked (a transaction-scoped advisory lock on the tenant and loan id, in
@@ -1304,7 +1320,6 @@ class SqlEventRepository:
         if uow.dialect == "postgresql":
             unlocked = sorted(i for i in by_loan if i not in uow._heads)
             if unlocked:
-                uow.flush()
                 with uow._db_errors():
                     audit.lock_streams(uow.conn, [(uow.tenant, i) for i in unlocked])
         tails = self._heads_for(list(by_loan))
@@ -1347,8 +1362,8 @@ class SqlEventRepository:
             since = uow._recent_since
             if since is not None and loan_id in uow._recent:
                 uow._recent[loan_id] += tuple(ev for ev in chained if ev.on >= since)
-        uow.execute(sa.insert(t.events), rows)
-        uow.execute(uow._upsert(t.stream_heads, ["tenant_id", "loan_id"]), heads)
+        uow._event_writes.extend(rows)
+        uow._head_writes.update((h["loan_id"], h) for h in heads)
         return tuple(ev for ev in stored if ev is not None)
 
     def _decode(self, loan_id: str) -> tuple[Event, ...]:

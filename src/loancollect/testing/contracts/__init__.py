@@ -33,7 +33,15 @@ Storage, one contract per port (each needs a ``uow_factory`` fixture)::
   (:class:`~loancollect.ports.ClaimingOutbox`);
 - :class:`BatchMarkingOutboxContract`: optional ``mark_sent_many``
   (:class:`~loancollect.ports.BatchMarkingOutbox`);
-- :class:`TenantIsolationContract`: tenants kept apart (needs ``open_tenant``).
+- :class:`TenantIsolationContract`: tenants kept apart (needs ``open_tenant``);
+- :class:`CaseVersionContract`: a stale case save is refused
+  (:class:`~loancollect.ports.ConcurrentUpdateError`);
+- :class:`LockingCasesContract`: optional ``get_for_update``
+  (:class:`~loancollect.ports.LockingCases`);
+- :class:`AuditedEventsContract`: optional anchored, signed streams
+  (:class:`~loancollect.ports.AuditedEvents`; needs ``open_audited`` and a ``tamper``
+  implementing :class:`Tamperer`, which changes stored records behind the
+  repositories' back).
 
 Channels::
 
@@ -56,8 +64,10 @@ kind of contact point (an e-mail address, a postal address) overrides the
 """
 
 from loancollect.testing.contracts._base import DAY, T0, StorageFixtures
+from loancollect.testing.contracts.audit import AuditedEventsContract, OpenAudited, Tamperer
 from loancollect.testing.contracts.cases import CaseRepositoryContract, ClaimingCasesContract
 from loancollect.testing.contracts.channels import ChannelContract
+from loancollect.testing.contracts.concurrency import CaseVersionContract, LockingCasesContract
 from loancollect.testing.contracts.events import EventRepositoryContract
 from loancollect.testing.contracts.loans import LoanRepositoryContract
 from loancollect.testing.contracts.outbox import (
@@ -72,17 +82,22 @@ from loancollect.testing.contracts.unit_of_work import UnitOfWorkContract
 __all__ = [
     "DAY",
     "T0",
+    "AuditedEventsContract",
     "BatchMarkingOutboxContract",
     "CaseRepositoryContract",
+    "CaseVersionContract",
     "ChannelContract",
     "ClaimingCasesContract",
     "ClaimingOutboxContract",
     "EventRepositoryContract",
     "LoanRepositoryContract",
+    "LockingCasesContract",
+    "OpenAudited",
     "OpenTenant",
     "OutboxRepositoryContract",
     "StorageContract",
     "StorageFixtures",
+    "Tamperer",
     "TenantIsolationContract",
     "UnitOfWorkContract",
 ]
