@@ -1,6 +1,8 @@
 """Migrations: an empty database upgraded gives exactly the table definitions; downgrade
 and upgrade round-trip; a database filled at revision 0001 keeps its records (as the
-default tenant) through 0002; the API and the command line agree."""
+default tenant) through 0002; one filled at 0003 gets its streams anchored by 0004, and
+signed when the key is given (else a note says they are not); the API and the command
+line agree."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 import sqlalchemy as sa
@@ -19,8 +22,8 @@ from loancollect_sqlalchemy import tables as t
 from loancollect_sqlalchemy.repository import make_engine
 from loancollect_sqlalchemy.tables import metadata
 
-from loancollect.domain.events import EventKind
-from loancollect.ports import DeliveryResult, OutboxEntry, OutboxStatus
+from loancollect.domain.events import Event, EventKind, chain
+from loancollect.ports import AuditKey, DeliveryResult, OutboxEntry, OutboxStatus
 from loancollect.testing import (
     MemoryStore,
     make_action,
@@ -297,3 +300,168 @@ def test_case_work_survives_the_store_and_blocks_a_downgrade_that_would_lose_it(
         uow.commit()
     migrate.downgrade(url, "0002")
     assert migrate.current(url) == "0002"
+
+
+# -- 0004: stream heads, signatures, case versions ----------------------------------------
+
+AUDIT_KEY = AuditKey(b"migration-test-audit-key-0123456789")
+
+
+def _as_of_0003(table: sa.Table) -> sa.Table:
+    """``table`` as revision 0003 had it (no signatures, no case versions)."""
+    return sa.Table(
+        table.name,
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type) for c in table.columns if c.name not in {"version", "mac"}),
+    )
+
+
+def _fill_at_0003(url: str) -> dict[tuple[str, str], tuple[Event, ...]]:
+    """A loan with its case, and event streams of two tenants written at revision 0003,
+    one of them (L-4) already broken; return the streams by (tenant, loan id)."""
+    migrate.upgrade(url, "0003")
+    at = pendulum.datetime(2025, 3, 1, 9, tz="Asia/Shanghai")
+    streams: dict[tuple[str, str], tuple[Event, ...]] = {}
+    for tenant, loan_id, n in [
+        ("default", "L-1", 3),
+        ("default", "L-2", 1),
+        ("default", "L-4", 2),
+        ("brand-b", "L-1", 2),
+    ]:
+        events = [make_event(EventKind.ACTION_SENT, loan_id, at=at.add(hours=i)) for i in range(n)]
+        streams[(tenant, loan_id)] = chain(events)
+    rows = []
+    for (tenant, loan_id), stream in streams.items():
+        for ev in stream:
+            row = m.event_to_row(ev)
+            row["tenant_id"] = tenant
+            if loan_id == "L-4" and ev.seq == 1:
+                row["data"] = [["forged", "yes"]]  # broken before the migration
+            rows.append(row)
+    loan = make_loan()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        borrower = m.borrower_to_row(loan.borrower) | {"tenant_id": "default"}
+        conn.execute(sa.insert(_as_of_0003(t.borrowers)), borrower)
+        conn.execute(
+            sa.insert(_as_of_0003(t.loans)), m.loan_to_row(loan) | {"tenant_id": "default"}
+        )
+        case = m.case_to_row(make_rich_case()) | {"tenant_id": "default"}
+        conn.execute(sa.insert(_as_of_0003(t.cases)), case)
+        conn.execute(sa.insert(_as_of_0003(t.events)), rows)
+    engine.dispose()
+    return streams
+
+
+def _faults(store: SqlStore, key: AuditKey | None) -> list[tuple[str, str, int, str]]:
+    """The bad streams of every tenant, checked with ``key`` (``None``: without a key)."""
+    plain = SqlStore(store.url, migrate=False, engine=store.engine)
+    return [
+        (p.tenant, p.loan_id, p.seq, p.fault.value)
+        for p in plain.verify_all(key=key, every_tenant=True)
+    ]
+
+
+def _upgrade_a_filled_0003_database(url: str, key: AuditKey | None) -> None:
+    streams = _fill_at_0003(url)
+    notes = migrate.upgrade(url, audit_key=key)
+    assert migrate.current(url) == "0004"
+    assert _diff(url) == []
+    store = SqlStore(url, migrate=False, audit_key=key)
+    engine = store.engine
+    with engine.connect() as conn:
+        heads = conn.execute(
+            sa.text("SELECT tenant_id, loan_id, seq, hash, mac FROM lc_stream_heads")
+        ).all()
+        versions = conn.execute(sa.text("SELECT version FROM lc_cases")).scalars().all()
+    assert versions == [1]
+    assert {(h[0], h[1]): (h[2], h[3]) for h in heads} == {
+        k: (s[-1].seq, s[-1].hash) for k, s in streams.items()
+    }
+    broken = ("default", "L-4", 1, "edited")
+    if key is None:
+        assert len(notes) == 1
+        assert "4 event stream head(s) created unsigned" in notes[0]
+        assert all(h[4] is None for h in heads)
+        assert _faults(store, None) == [broken]
+        with_key = SqlStore(url, migrate=False, audit_key=AUDIT_KEY)
+        unsigned = [(p[0], p[1], p[3]) for p in _faults(with_key, AUDIT_KEY)]
+        assert unsigned == [
+            ("brand-b", "L-1", "unsigned"),
+            ("default", "L-1", "unsigned"),
+            ("default", "L-2", "unsigned"),
+            ("default", "L-4", "unsigned"),
+        ]
+        assert with_key.sign_unsigned(every_tenant=True) == 3
+        store.dispose()
+        store = with_key
+    else:
+        assert notes == [
+            "0004: 3 event stream(s) anchored and signed; 1 do not verify and were left "
+            "unsigned (default/L-4): see loancollect verify"
+        ]
+        assert {(h[0], h[1]) for h in heads if h[4] is not None} == {
+            ("default", "L-1"),
+            ("default", "L-2"),
+            ("brand-b", "L-1"),
+        }
+    assert _faults(store, AUDIT_KEY) == [("default", "L-4", 0, "unsigned")]
+    assert _faults(store, None) == [broken]
+    # the streams go on where they stopped, signed, and the case saves with its version
+    with store() as uow:
+        (more,) = uow.events.append([make_event(EventKind.STAGE_CHANGED, "L-1")])
+        assert (more.seq, more.prev_hash) == (3, streams[("default", "L-1")][-1].hash)
+        case = uow.cases.get("L-1")
+        assert case == make_rich_case()
+        uow.cases.save(attrs.evolve(case, stage="late"))
+        uow.commit()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version FROM lc_cases")).scalar_one() == 2
+    assert _faults(store, AUDIT_KEY) == [("default", "L-4", 0, "unsigned")]
+    store.dispose()
+    # downgrading would drop the signatures: refused, and nothing changes
+    with pytest.raises(RuntimeError, match="are signed; revision 0003 has no place"):
+        migrate.downgrade(url, "0003")
+    assert migrate.current(url) == "0004"
+
+
+@pytest.mark.parametrize("key", [None, AUDIT_KEY], ids=["without-key", "with-key"])
+def test_sqlite_0004_anchors_and_signs_the_streams_of_a_filled_database(
+    tmp_path: Path, key: AuditKey | None
+) -> None:
+    _upgrade_a_filled_0003_database(f"sqlite:///{tmp_path}/old.db", key)
+
+
+@pytest.mark.parametrize("key", [None, AUDIT_KEY], ids=["without-key", "with-key"])
+def test_postgres_0004_anchors_and_signs_the_streams_of_a_filled_database(
+    pg_empty_database: str, key: AuditKey | None
+) -> None:
+    _upgrade_a_filled_0003_database(pg_empty_database, key)
+
+
+def test_a_store_opened_with_a_key_migrates_with_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/keyed.db"
+    _fill_at_0003(url)
+    store = SqlStore(url, audit_key=AUDIT_KEY)
+    assert store.notes == [
+        "0004: 3 event stream(s) anchored and signed; 1 do not verify and were left "
+        "unsigned (default/L-4): see loancollect verify"
+    ]
+    assert _faults(store, None) == [("default", "L-4", 1, "edited")]
+    store.dispose()
+
+
+def test_the_plugin_command_line_migrates_with_the_key_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/cli-key.db"
+    _fill_at_0003(url)
+    monkeypatch.setenv("LOANCOLLECT_AUDIT_KEY", AUDIT_KEY.secret.decode())
+    assert cli.main(["migrate", url]) == 0
+    out = capsys.readouterr().out
+    assert "0003 -> 0004" in out
+    assert "1 do not verify" in out
+    assert AUDIT_KEY.secret.decode() not in out
+    store = SqlStore(url, migrate=False)
+    assert _faults(store, AUDIT_KEY) == [("default", "L-4", 0, "unsigned")]
+    store.dispose()

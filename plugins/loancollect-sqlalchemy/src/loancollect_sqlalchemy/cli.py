@@ -4,6 +4,10 @@ loancollect-sqlalchemy migrate sqlite:///collect.db            # to the newest r
 loancollect-sqlalchemy migrate sqlite:///collect.db --to base  # downgrade to empty
 loancollect-sqlalchemy current sqlite:///collect.db
 loancollect-sqlalchemy heads
+
+``migrate`` signs the existing event streams when it anchors them (revision 0004) with
+the audit key in ``$LOANCOLLECT_AUDIT_KEY`` (or the file named by
+``$LOANCOLLECT_AUDIT_KEY_FILE``), and prints what the migrations had to say.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from loancollect.domain.errors import LoanCollectError
+from loancollect.ports import AuditKey
 from loancollect_sqlalchemy import migrate
 
 __all__ = ["main"]
@@ -37,11 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             before = migrate.current(args.url)
             target = migrate.head() if args.to == "head" else args.to
+            notes: list[str] = []
             if target == "base" or (before is not None and target < before):
                 migrate.downgrade(args.url, target)
             else:
-                migrate.upgrade(args.url, target)
+                notes = migrate.upgrade(args.url, target, audit_key=AuditKey.from_env())
             print(f"{before or 'base'} -> {migrate.current(args.url) or 'base'}")
+            for note in notes:
+                print(note)
     except LoanCollectError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
