@@ -16,11 +16,12 @@ Every row is validated by the domain's own constructors, and contact details and
 jurisdictions by :mod:`loancollect.contacts`; a problem names the file, the line,
 the field and the value (personal values masked). Files are UTF-8 (a byte-order
 mark is allowed); numbers have one plain form (see
-:func:`loancollect.domain.money.parse_number`); ids are unique within an import. Nothing is written when any row
-is bad, unless ``skip_bad`` (then the bad rows, and the rows that depend on them,
-are returned as rejected). Everything good is written in one unit of work, and
-only what was written is counted: a borrower without a loan in the import and a
-payment already stored are reported in :attr:`ImportResult.not_written`.
+:func:`loancollect.domain.money.parse_number`); ids are unique within an import.
+Nothing is written when any row is bad, unless ``skip_bad`` (then the bad rows,
+and the rows that depend on them, are returned as rejected). Everything good is
+written in one unit of work, and only what was written is counted: a borrower
+without a loan in the import and a payment already stored are reported in
+:attr:`ImportResult.not_written`.
 """
 
 from __future__ import annotations
