@@ -142,6 +142,7 @@ from loancollect.errors import (
     CurrencyMismatchError,
     FloatNotAllowedError,
     LoanCollectError,
+    NotMoneyError,
     UnknownCurrencyError,
     ValidationError,
 )
@@ -245,6 +246,7 @@ __all__ = [
     "LoanCollectError",
     "LprTable",
     "Money",
+    "NotMoneyError",
     "Offer",
     "OfferRule",
     "OpenLegalMatter",
