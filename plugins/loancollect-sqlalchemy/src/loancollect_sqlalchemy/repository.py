@@ -157,6 +157,15 @@ _GET_CASE = sa.select(t.cases).where(
     t.cases.c.tenant_id == _TENANT, t.cases.c.loan_id == sa.bindparam("k")
 )
 _GET_CASE_FOR_UPDATE = _GET_CASE.with_for_update()
+_LOCK_CASES = (
+    sa.select(t.cases.c.loan_id)
+    .where(
+        t.cases.c.tenant_id == _TENANT,
+        t.cases.c.loan_id.in_(sa.bindparam("ks", expanding=True)),
+    )
+    .order_by(t.cases.c.loan_id)
+    .with_for_update()
+)
 _EV, _HD = t.events.c, t.stream_heads.c
 _HEADS = sa.select(_HD.loan_id, _HD.seq, _HD.hash, _HD.mac).where(
     _HD.tenant_id == _TENANT, _HD.loan_id.in_(sa.bindparam("ks", expanding=True))
@@ -452,8 +461,10 @@ class SqlUnitOfWork:
         self._recent_since: dt.date | None = None
         self._outbox_keys: dict[str, set[str]] = {}
         self._claim_cursor: tuple[dt.date, str] | None = None
-        # cases claimed in this transaction (claim_due), and the cases saved in it
+        # cases claimed in this transaction (claim_due), the ones whose rows it locked
+        # (claimed or read for update, PostgreSQL), and the cases saved in it
         self._claimed: list[str] = []
+        self._row_locked: set[str] = set()
         self._saved: dict[str, Case] = {}
         # loan id -> the version of its case as read in this unit of work (0: none)
         self._case_versions: dict[str, int] = {}
@@ -517,6 +528,7 @@ class SqlUnitOfWork:
         self._lock_timeout_set = False
         self._heads.clear()
         self._claimed.clear()
+        self._row_locked.clear()
         self._saved.clear()
 
     @contextlib.contextmanager
@@ -915,7 +927,9 @@ class SqlCaseRepository:
                 ms = max(1, int(timeout.total_seconds() * 1000))
                 uow.execute(sa.text(f"SET LOCAL lock_timeout = '{ms}ms'"))
                 uow._lock_timeout_set = True
-            return self._read(loan_id, _GET_CASE_FOR_UPDATE)
+            found = self._read(loan_id, _GET_CASE_FOR_UPDATE)
+            uow._row_locked.add(loan_id)
+            return found
         except StorageBusyError:
             raise ConcurrentUpdateError(
                 loan_id,
@@ -1031,6 +1045,7 @@ class PgCaseRepository(SqlCaseRepository):
         found = self._found(rows)
         uow._claim_cursor = (as_of, found[-1].loan_id)
         uow._claimed.extend(case.loan_id for case in found)
+        uow._row_locked.update(case.loan_id for case in found)
         uow.prefetch([case.loan_id for case in found])
         return found
 
@@ -1318,6 +1333,14 @@ class SqlEventRepository:
         for index, ev in enumerate(items):
             by_loan.setdefault(ev.loan_id, []).append(index)
         if uow.dialect == "postgresql":
+            # Locks in one order everywhere, so writers never wait for each other in a
+            # circle: a case's row (claimed, read for update, or locked here for a case
+            # saved in this unit of work) before its stream.
+            saved = sorted(i for i in uow._case_writes if i not in uow._row_locked)
+            if saved:
+                with uow._db_errors():
+                    uow.conn.execute(_LOCK_CASES, {"t": uow.tenant, "ks": saved})
+                uow._row_locked.update(saved)
             unlocked = sorted(i for i in by_loan if i not in uow._heads)
             if unlocked:
                 with uow._db_errors():

@@ -8,26 +8,45 @@
   up as two rows) and answers a repeated key in the same process like an
   idempotent channel would;
 - :func:`channels_from_env` / :func:`clock_from_env`: worker factories reading
-  ``LOANCOLLECT_SENDS_URL`` and ``LOANCOLLECT_NOW`` (ISO instant).
+  ``LOANCOLLECT_SENDS_URL`` and ``LOANCOLLECT_NOW`` (ISO instant);
+- :func:`ingest` / :func:`ingest_process`: what a host's ingestion does while the
+  workers run (contact outcomes and payments through the engine's intake), in a
+  process of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing.connection
 import os
 import threading
-from collections.abc import Mapping
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from types import MappingProxyType
 
 import sqlalchemy as sa
 
+from loancollect.domain.case import ContactOutcome, OutcomeKind
 from loancollect.domain.compliance import Channel as Medium
+from loancollect.domain.loans import Payment
+from loancollect.domain.money import Money
 from loancollect.domain.strategy import PlannedAction
-from loancollect.ports import CAP_IDEMPOTENT, DeliveryResult, RenderedMessage
+from loancollect.ports import CAP_IDEMPOTENT, AuditKey, DeliveryResult, RenderedMessage
 from loancollect.testing.clock import FixedClock
-from loancollect_sqlalchemy.repository import make_engine
+from loancollect_sqlalchemy.repository import SqlStore, make_engine
 
-__all__ = ["CHANNELS", "Gateway", "SendLog", "channels_from_env", "clock_from_env", "sends_table"]
+__all__ = [
+    "CHANNELS",
+    "Gateway",
+    "SendLog",
+    "channels_from_env",
+    "clock_from_env",
+    "ingest",
+    "ingest_process",
+    "sends_table",
+]
 
 CHANNELS: Mapping[str, Medium] = MappingProxyType(
     {
@@ -135,3 +154,67 @@ def clock_from_env() -> FixedClock:
     """A clock fixed at ``$LOANCOLLECT_NOW`` (default 2025-10-31T10:00+08:00)."""
     now = os.environ.get("LOANCOLLECT_NOW", "2025-10-31T10:00:00+08:00")
     return FixedClock(dt.datetime.fromisoformat(now))
+
+
+def ingest(
+    url: str, loan_ids: Sequence[str], as_of: dt.date, *, payment_every: int = 3
+) -> dict[str, float]:
+    """Record a contact outcome (note ``"ingest <n>"``) on each loan of ``loan_ids``, and
+    a payment of CNY 100.00 (id ``"IP<n>"``) on every ``payment_every``-th, each through
+    the engine's intake in its own unit of work, as a host's ingestion would while the
+    cycle runs. The audit key comes from the environment, like the workers'.
+
+    :return: ``outcomes``, ``payments`` and ``seconds``.
+    """
+    from loancollect.engine import CollectionEngine
+    from loancollect.plugins import make_plugin_manager
+
+    store = SqlStore(url, migrate=False, audit_key=AuditKey.from_env())
+    clock = clock_from_env()
+    engine = CollectionEngine(
+        pm=make_plugin_manager(load_entrypoints=False),
+        storage=store,
+        clock=clock,
+        channels={name: Gateway(name) for name in CHANNELS},
+        validate_templates=False,
+    )
+    started = time.perf_counter()
+    payments = 0
+    try:
+        for n, loan_id in enumerate(loan_ids):
+            outcome = ContactOutcome(as_of, "phone", OutcomeKind.NO_ANSWER, f"ingest {n}")
+            engine.record_outcome(loan_id, outcome)
+            if n % payment_every == 0:
+                engine.record_payment(
+                    Payment(
+                        id=f"IP{n:07d}",
+                        loan_id=loan_id,
+                        amount=Money(Decimal("100.00"), "CNY"),
+                        value_date=as_of,
+                        received_at=clock.now(),
+                        reference="ingest",
+                    )
+                )
+                payments += 1
+    finally:
+        store.dispose()
+    return {
+        "outcomes": len(loan_ids),
+        "payments": payments,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def ingest_process(
+    url: str,
+    loan_ids: Sequence[str],
+    as_of: dt.date,
+    conn: multiprocessing.connection.Connection,
+) -> None:
+    """:func:`ingest` in a spawned process: sends its result, or the error's text."""
+    try:
+        conn.send(ingest(url, loan_ids, as_of))
+    except BaseException as exc:  # reported to the parent, never lost
+        conn.send(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
+    finally:
+        conn.close()
