@@ -251,7 +251,11 @@ def _write_floor(path: Path) -> dict[str, float]:
             f"INSERT INTO lc_cases VALUES ({','.join('?' * len(cases[0]))})",
             cases[start : start + 500],
         )
-        dst.executemany("INSERT INTO lc_events VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        dst.executemany(
+            'INSERT INTO lc_events (loan_id, seq, kind, "on", at, at_utc, data, prev_hash, '
+            "hash, tenant_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
         if new:
             dst.executemany(f"INSERT INTO lc_outbox VALUES ({','.join('?' * len(new[0]))})", new)
         dst.execute("COMMIT")
