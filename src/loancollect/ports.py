@@ -960,7 +960,7 @@ class AuditedEvents(Protocol):
         tally: AuditTally | None = None,
     ) -> Iterator[StreamProblem]:
         """Check every stream of the storage's tenant (``every_tenant``: of all tenants);
-        yield one :class:`StreamProblem` per bad stream, by tenant and loan id.
+        yield one :class:`StreamProblem` per bad stream (its first bad seq and why).
 
         :param key: the key to check signatures with (``None``: the storage's own; with
             none at all, signatures are not checked).
