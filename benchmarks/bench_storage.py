@@ -127,7 +127,9 @@ def _cycle_child(url: str, queue: Any) -> None:
 
     store = SqlStore(url, migrate=False)
     engine = CollectionEngine(
-        pm=make_plugin_manager(),
+        # The installed rule packs judge every contact, as in production (with none
+        # registered, nobody would be contacted: compliance fails closed).
+        pm=make_plugin_manager(load_entrypoints=True),
         storage=store,
         clock=FixedClock(pendulum.datetime(2025, 10, 31, 10, tz="Asia/Shanghai")),
         # Channels that keep nothing, like a provider's gateway: the recording test

@@ -19,9 +19,12 @@ from loancollect import (
     make_plugin_manager,
 )
 from loancollect.registry import open_storage
-from loancollect.testing import FixedClock, RecordingChannel
+from loancollect.testing import UNCHECKED_CONTACT, FixedClock, RecordingChannel
 
-pm = make_plugin_manager()  # built-ins only; pass load_entrypoints=True for installed plug-ins
+# Built-ins only: no rule pack, so the made-up borrower below may be contacted only
+# because the configuration says so explicitly. A real deployment installs the pack of
+# its borrowers' jurisdiction (loancollect-rules-cn here) and drops UNCHECKED_CONTACT.
+pm = make_plugin_manager(config=UNCHECKED_CONTACT)
 storage = open_storage(pm, "memory:")  # "sqlite:///collect.db" with loancollect-sqlalchemy
 clock = FixedClock(pendulum.datetime(2025, 3, 20, 10, tz="Asia/Shanghai"))
 channels = {name: RecordingChannel(name) for name in ("sms", "email", "letter", "phone", "visit")}

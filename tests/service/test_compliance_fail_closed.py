@@ -36,7 +36,6 @@ from loancollect import (
     EventKind,
     Loan,
     hookimpl,
-    make_plugin_manager,
 )
 from loancollect.builtin.compliance import (
     CONFIG_UNCHECKED,
@@ -57,9 +56,8 @@ from loancollect.domain.compliance import (
     RulePack,
 )
 from loancollect.domain.strategy import PlannedAction, Tone, idempotency_key
-from loancollect.engine import CollectionEngine
 from loancollect.errors import ConfigurationError
-from loancollect.testing import FixedClock, MemoryStore
+from loancollect.testing import UNCHECKED_CONTACT
 
 LOG = "loancollect.compliance"
 ALL_RULES = ["rules-cn", "rules-us", "rules-uk", "rules-eu"]
@@ -223,18 +221,28 @@ def test_a_bad_unchecked_jurisdictions_configuration_is_refused_at_start_up(valu
         World(at=new_york(DPD1, 10), rules=["rules-cn"], config={CONFIG_UNCHECKED: value})
 
 
-def test_with_no_pack_registered_at_all_start_up_says_nothing_is_checked(
+def test_with_no_pack_registered_at_all_nobody_is_contacted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger=LOG):
-        CollectionEngine(
-            pm=make_plugin_manager(), storage=MemoryStore(), clock=FixedClock(beijing(DPD1, 10))
-        )
-    assert any(
-        "no rule pack is registered" in r.getMessage()
-        and "checked against no law" in r.getMessage()
-        for r in caplog.records
-    )
+        world = World(at=beijing(DPD1, 10), rules=[])
+    assert any("no rule pack is registered" in r.getMessage() for r in caplog.records)
+    loan = make_loan(cn_borrower(), "L-CN")
+    world.add(loan, DPD1)
+    report = world.engine.run_cycle(DPD1)
+    assert report.summary.sent == 0
+    assert report.summary.blocked > 0
+    assert all(r.startswith(NO_PACK) for r in blocked_reasons(world, loan))
+
+
+def test_with_no_pack_the_explicit_wildcard_lets_made_up_borrowers_be_contacted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger=LOG):
+        world = World(at=beijing(DPD1, 10), rules=[], config=dict(UNCHECKED_CONTACT))
+    assert any("WITHOUT any compliance check" in r.getMessage() for r in caplog.records)
+    world.add(make_loan(cn_borrower(), "L-CN"), DPD1)
+    assert world.engine.run_cycle(DPD1).summary.sent > 0
 
 
 # -- unknown zones ----------------------------------------------------------------------

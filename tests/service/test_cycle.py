@@ -37,7 +37,13 @@ from loancollect import (
 from loancollect.domain.events import ActionPlanned, StageChanged, verify_chain
 from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.ports import OutboxStatus, UnitOfWork
-from loancollect.testing import FailureMode, FixedClock, MemoryStore, RecordingChannel
+from loancollect.testing import (
+    UNCHECKED_CONTACT,
+    FailureMode,
+    FixedClock,
+    MemoryStore,
+    RecordingChannel,
+)
 
 START = dt.date(2025, 1, 1)
 CHANNELS = ("sms", "email", "letter", "phone", "visit")
@@ -123,7 +129,7 @@ def make_engine(
 ) -> CollectionEngine:
     chans = {name: channels.get(name) or RecordingChannel(name) for name in CHANNELS}
     return CollectionEngine(
-        pm=make_plugin_manager(plugins=plugins),
+        pm=make_plugin_manager(plugins=plugins, config=UNCHECKED_CONTACT),
         storage=store,
         clock=clock,
         channels=chans,

@@ -16,7 +16,13 @@ from loancollect.domain.scoring import ScoreContribution
 from loancollect.engine import CollectionEngine
 from loancollect.engine import dispatch as dispatch_module
 from loancollect.engine import review as review_module
-from loancollect.testing import FixedClock, MemoryStore, RecordingChannel, make_borrower
+from loancollect.testing import (
+    UNCHECKED_CONTACT,
+    FixedClock,
+    MemoryStore,
+    RecordingChannel,
+    make_borrower,
+)
 
 DAY = dt.date(2025, 4, 20)
 CHANNELS = ("sms", "email", "letter", "phone", "visit")
@@ -53,7 +59,7 @@ def test_each_due_case_is_decided_once_and_assessed_once(monkeypatch: pytest.Mon
     store = MemoryStore()
     clock = FixedClock(pendulum.datetime(2025, 4, 20, 2, tz="UTC"))  # 10:00 in Beijing
     engine = CollectionEngine(
-        pm=make_plugin_manager(plugins=(Advisors(),)),
+        pm=make_plugin_manager(plugins=(Advisors(),), config=UNCHECKED_CONTACT),
         storage=store,
         clock=clock,
         channels={name: RecordingChannel(name) for name in CHANNELS},

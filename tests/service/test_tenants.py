@@ -20,7 +20,7 @@ from loancollect import (
     make_plugin_manager,
 )
 from loancollect.builtin.memory import MemoryStore
-from loancollect.testing import FixedClock, MemoryDatabase, RecordingChannel
+from loancollect.testing import UNCHECKED_CONTACT, FixedClock, MemoryDatabase, RecordingChannel
 
 CHANNELS = ("sms", "email", "letter", "phone", "visit")
 DAY = dt.date(2025, 3, 20)
@@ -51,7 +51,7 @@ def _loans(n: int) -> list[Loan]:
 def _engine(store: MemoryStore) -> tuple[CollectionEngine, dict[str, RecordingChannel]]:
     channels = {name: RecordingChannel(name) for name in CHANNELS}
     engine = CollectionEngine(
-        pm=make_plugin_manager(),
+        pm=make_plugin_manager(config=UNCHECKED_CONTACT),
         storage=store,
         clock=FixedClock(pendulum.datetime(2025, 3, 20, 10, tz="Asia/Shanghai")),
         channels=channels,

@@ -13,13 +13,19 @@ from loancollect_letters import LetterChannel
 from loancollect import EventKind, make_plugin_manager
 from loancollect.domain.overdue import assess
 from loancollect.engine import CollectionEngine, CycleConfig
-from loancollect.testing import FixedClock, MemoryStore, RecordingChannel, make_loan
+from loancollect.testing import (
+    UNCHECKED_CONTACT,
+    FixedClock,
+    MemoryStore,
+    RecordingChannel,
+    make_loan,
+)
 
 
 def test_a_cycle_writes_letters_with_the_statement_and_records_the_evidence(
     tmp_path: Path,
 ) -> None:
-    pm = make_plugin_manager(load_entrypoints=["letter"])
+    pm = make_plugin_manager(load_entrypoints=["letter"], config=UNCHECKED_CONTACT)
     store = MemoryStore()
     clock = FixedClock(pendulum.datetime(2025, 2, 16, 2, tz="UTC"))
     others = {n: RecordingChannel(n) for n in ("sms", "email", "phone", "visit")}

@@ -43,7 +43,7 @@ from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.engine.intake import Intake
 from loancollect.plugins import make_plugin_manager
 from loancollect.ports import ConcurrentUpdateError, LockingCases, StorageBusyError
-from loancollect.testing import make_case, make_loan
+from loancollect.testing import UNCHECKED_CONTACT, make_case, make_loan
 from loancollect.testing.clock import FixedClock
 
 AS_OF = dt.date(2025, 10, 31)
@@ -60,7 +60,7 @@ def _intake(store: SqlStore) -> Intake:
 
 def _engine(store: SqlStore, batch_size: int = 10) -> CollectionEngine:
     return CollectionEngine(
-        pm=make_plugin_manager(load_entrypoints=False),
+        pm=make_plugin_manager(load_entrypoints=False, config=UNCHECKED_CONTACT),
         storage=store,
         clock=FixedClock(NOW),
         channels={c: RecordingChannel(name=c) for c in CHANNELS},

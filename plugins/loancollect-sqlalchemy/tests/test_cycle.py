@@ -19,6 +19,7 @@ from loancollect.builtin.recording import RecordingChannel
 from loancollect.domain.events import ActionPlanned, EventKind
 from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.plugins import make_plugin_manager
+from loancollect.testing import UNCHECKED_CONTACT
 from loancollect.testing.clock import FixedClock
 
 AS_OF = dt.date(2025, 10, 31)
@@ -52,7 +53,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def _engine(store: SqlStore, batch_size: int = 10) -> CollectionEngine:
     return CollectionEngine(
-        pm=make_plugin_manager(load_entrypoints=False),
+        pm=make_plugin_manager(load_entrypoints=False, config=UNCHECKED_CONTACT),
         storage=store,
         clock=FixedClock(pendulum.datetime(2025, 10, 31, 10, tz="Asia/Shanghai")),
         channels={c: RecordingChannel(name=c) for c in CHANNELS},
@@ -145,7 +146,7 @@ def test_the_gateway_channel_accepts_everything_keeps_only_counts_and_is_idempot
     store = SqlStore(loaded)
     gateways = {c: Gateway(c) for c in CHANNELS}
     engine = CollectionEngine(
-        pm=make_plugin_manager(load_entrypoints=False),
+        pm=make_plugin_manager(load_entrypoints=False, config=UNCHECKED_CONTACT),
         storage=store,
         clock=FixedClock(pendulum.datetime(2025, 10, 31, 10, tz="Asia/Shanghai")),
         channels=gateways,

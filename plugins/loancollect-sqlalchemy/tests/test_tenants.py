@@ -21,6 +21,7 @@ from loancollect import CollectionEngine, CycleConfig
 from loancollect.builtin.recording import RecordingChannel
 from loancollect.plugins import make_plugin_manager
 from loancollect.ports import OutboxStatus
+from loancollect.testing import UNCHECKED_CONTACT
 from loancollect.testing.clock import FixedClock
 
 AS_OF = dt.date(2025, 10, 31)
@@ -55,7 +56,7 @@ def _snapshot(store: SqlStore, tenant: str) -> list[list[str]]:
 def _engine(store: SqlStore) -> tuple[CollectionEngine, dict[str, RecordingChannel]]:
     channels = {c: RecordingChannel(name=c) for c in CHANNELS}
     engine = CollectionEngine(
-        pm=make_plugin_manager(load_entrypoints=False),
+        pm=make_plugin_manager(load_entrypoints=False, config=UNCHECKED_CONTACT),
         storage=store,
         clock=FixedClock(pendulum.datetime(2025, 10, 31, 10, tz="Asia/Shanghai")),
         channels=channels,

@@ -121,6 +121,7 @@ from loancollect.registry import ContactViolation, TemplateSpec
 from loancollect.templates import TemplateCatalog
 
 __all__ = [
+    "ANY_JURISDICTION",
     "BORROWER_FLAGS",
     "CEASE_FLAG",
     "CONFIG_CHANNELS",
@@ -183,6 +184,9 @@ CONFIG_UNCHECKED = "compliance.unchecked_jurisdictions"
 """Configuration key: jurisdictions whose borrowers may be contacted although no
 registered pack covers them (``["XX", "CA-QC"]``); a country code covers its
 subdivisions. Nobody else is contacted without a pack. Logged with a warning."""
+ANY_JURISDICTION = "*"
+"""In :data:`CONFIG_UNCHECKED`: every jurisdiction no registered pack covers (tests and
+demos of made-up borrowers; never a real deployment)."""
 
 NO_PACK = "compliance-no-pack"
 """The rule id of the violation given when no registered pack covers the jurisdiction."""
@@ -742,9 +746,14 @@ class ComplianceGuard:
     # -- which packs -------------------------------------------------------------------
 
     def is_unchecked(self, jurisdiction: str) -> bool:
-        """True if the operator listed ``jurisdiction`` (or its country) in
-        :data:`CONFIG_UNCHECKED`."""
-        return jurisdiction in self.unchecked or jurisdiction.split("-", 1)[0] in self.unchecked
+        """True if the operator listed ``jurisdiction``, its country or
+        :data:`ANY_JURISDICTION` in :data:`CONFIG_UNCHECKED`."""
+        unchecked = self.unchecked
+        return (
+            ANY_JURISDICTION in unchecked
+            or jurisdiction in unchecked
+            or jurisdiction.split("-", 1)[0] in unchecked
+        )
 
     def _registered(self) -> str:
         return ", ".join(f"{p.name} ({' '.join(p.jurisdictions)})" for p in self.packs) or "none"
@@ -773,13 +782,13 @@ class ComplianceGuard:
         """The registered packs covering ``jurisdiction`` (national pack and overlays).
 
         ``None`` when nothing is to be checked: the operator listed the jurisdiction
-        in :data:`CONFIG_UNCHECKED`, or no pack is registered at all.
+        (or :data:`ANY_JURISDICTION`) in :data:`CONFIG_UNCHECKED`. With no pack
+        registered at all, every jurisdiction is uncovered: nobody is contacted unless
+        the operator says so that way.
 
         :raises ConfigurationError: when packs are registered but none covers it (see
             :meth:`no_pack`; the hook answers with that violation instead).
         """
-        if not self.packs:
-            return None
         chosen = tuple(p for p in self.packs if p.covers(jurisdiction))
         if chosen:
             return chosen
@@ -835,10 +844,21 @@ class ComplianceGuard:
                 f"configuration {CONFIG_UNCHECKED!r}: expected a list of ISO 3166 codes "
                 f"like ['XX', 'CA-QC'], got {value!r}"
             )
-        codes = _jurisdictions(value, CONFIG_UNCHECKED)
+        listed = list(value)
+        everywhere = ANY_JURISDICTION in listed
+        codes = _jurisdictions([v for v in listed if v != ANY_JURISDICTION], CONFIG_UNCHECKED)
+        if everywhere:
+            _LOG.warning(
+                "configuration %r lists %r: borrowers in every jurisdiction no registered "
+                "rule pack covers are contacted WITHOUT any compliance check",
+                CONFIG_UNCHECKED,
+                ANY_JURISDICTION,
+            )
+            codes = codes | {ANY_JURISDICTION}
         self.unchecked = self.unchecked | codes
-        covered = sorted(c for c in codes if any(p.covers(c) for p in self.packs))
-        loose = sorted(codes - set(covered))
+        named = codes - {ANY_JURISDICTION}
+        covered = sorted(c for c in named if any(p.covers(c) for p in self.packs))
+        loose = sorted(named - set(covered))
         if loose:
             _LOG.warning(
                 "configuration %r: borrowers in %s are contacted WITHOUT any compliance "
@@ -1106,9 +1126,10 @@ def install(
     )
     if not guard.packs:
         _LOG.warning(
-            "no rule pack is registered (loancollect_register_rules): contacts are checked "
-            "against no law, only for their channel's medium; install the packs your "
-            "portfolio needs (e.g. make_plugin_manager(load_entrypoints=True))"
+            "no rule pack is registered (loancollect_register_rules): nobody is contacted "
+            "unless the configuration %r lists the jurisdiction (or '*'); install the "
+            "packs your portfolio needs (e.g. make_plugin_manager(load_entrypoints=True))",
+            CONFIG_UNCHECKED,
         )
     previous = pm.get_plugin(GUARD_NAME)
     if previous is not None:

@@ -24,8 +24,10 @@ loaded from :mod:`loancollect.testing.contracts` when first asked for
 from __future__ import annotations
 
 import importlib
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from loancollect.builtin.compliance import ANY_JURISDICTION, CONFIG_UNCHECKED
 from loancollect.builtin.memory import MemoryDatabase, MemoryStore
 from loancollect.builtin.recording import Delivery, FailureMode, RecordingChannel
 from loancollect.testing.builders import (
@@ -42,6 +44,12 @@ from loancollect.testing.builders import (
 )
 from loancollect.testing.clock import FixedClock
 from loancollect.testing.hooks import HookCall, HookRecorder
+
+UNCHECKED_CONTACT = MappingProxyType({CONFIG_UNCHECKED: (ANY_JURISDICTION,)})
+"""Configuration for tests of made-up borrowers with no rule pack registered:
+``make_plugin_manager(config=UNCHECKED_CONTACT)``. Without it (or a pack covering the
+borrower's jurisdiction) the engine contacts nobody; it says so explicitly, never a
+real deployment."""
 
 if TYPE_CHECKING:
     from loancollect.testing.contracts import (
@@ -75,6 +83,7 @@ _CONTRACTS = frozenset(
 )
 
 __all__ = [
+    "UNCHECKED_CONTACT",
     "BatchMarkingOutboxContract",
     "CaseRepositoryContract",
     "ChannelContract",
