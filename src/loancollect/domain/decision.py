@@ -27,7 +27,7 @@ from loancollect.domain.arrangements import (
     ArrangementStatus,
     Settlement,
 )
-from loancollect.domain.case import Case
+from loancollect.domain.case import Case, Hold, HoldKind
 from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.events import (
     ActionPlanned,
@@ -44,7 +44,7 @@ from loancollect.domain.events import (
     VariantAssigned,
     new_event,
 )
-from loancollect.domain.loans import ContactKind, Loan, Payment
+from loancollect.domain.loans import ContactKind, DateRange, Loan, Payment
 from loancollect.domain.money import Rounding
 from loancollect.domain.overdue import (
     DEFAULT_CONFIG,
@@ -192,6 +192,8 @@ def _assess(
     arrangements: Sequence[Arrangement],
     config: AssessmentConfig,
     extra: tuple[Adjustment, ...] = (),
+    *,
+    holds: Sequence[Hold] = (),
 ) -> Assessment:
     eff = arr.effects(arrangements, as_of)
     return assess(
@@ -201,8 +203,20 @@ def _assess(
         config=config,
         adjustments=eff.adjustments + extra,
         pauses=eff.pauses,
-        penalty_holds=eff.penalty_holds,
+        penalty_holds=eff.penalty_holds + _moratoria(holds, as_of),
     )
+
+
+def _moratoria(holds: Sequence[Hold], as_of: dt.date) -> tuple[DateRange, ...]:
+    """The days of breathing-space holds up to ``as_of``: no penalty or compound interest
+    accrues in them (the Debt Respite Scheme regulations 2020, reg. 7: interest, fees
+    and charges on a moratorium debt are not to be added while it lasts)."""
+    out = []
+    for hold in holds:
+        if hold.kind is HoldKind.BREATHING_SPACE and hold.start <= as_of:
+            end = as_of if hold.end is None else min(hold.end, as_of)
+            out.append(DateRange(hold.start, end))
+    return tuple(out)
 
 
 def decide(
@@ -238,7 +252,7 @@ def decide(
         events.append(new_event(payload, loan_id=loan.id, on=as_of))
 
     # 1. Arrangements up to date (their status depends on DPD, which depends on them).
-    assessment = _assess(loan, payments, as_of, case.arrangements, config)
+    assessment = _assess(loan, payments, as_of, case.arrangements, config, holds=case.holds)
     updated: list[Arrangement] = []
     for a in case.arrangements:
         new = arr.evaluate(a, loan, payments, as_of, dpd=assessment.dpd)
@@ -262,7 +276,7 @@ def decide(
             )
         updated.append(new)
     if updated != list(case.arrangements):
-        assessment = _assess(loan, payments, as_of, updated, config)
+        assessment = _assess(loan, payments, as_of, updated, config, holds=case.holds)
     settled = next(
         (
             a
@@ -279,6 +293,7 @@ def decide(
             updated,
             config,
             settlement_adjustments(loan, settled, assessment),
+            holds=case.holds,
         )
     if updated != list(case.arrangements):
         case = attrs.evolve(case, arrangements=tuple(updated))
