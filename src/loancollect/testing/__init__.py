@@ -13,7 +13,9 @@
   :class:`EventRepositoryContract`, :class:`UnitOfWorkContract`, their sum
   :class:`StorageContract`, :class:`ClaimingCasesContract`,
   :class:`ClaimingOutboxContract`, :class:`BatchMarkingOutboxContract`,
-  :class:`TenantIsolationContract` and :class:`ChannelContract`.
+  :class:`TenantIsolationContract`, :class:`CaseVersionContract`,
+  :class:`LockingCasesContract`, :class:`AuditedEventsContract` and
+  :class:`ChannelContract`.
 
 Importing this package does not import pytest: the fakes, builders, clock and
 hook recorder work in any program. The conformance suites need pytest; they are
@@ -53,13 +55,16 @@ real deployment."""
 
 if TYPE_CHECKING:
     from loancollect.testing.contracts import (
+        AuditedEventsContract,
         BatchMarkingOutboxContract,
         CaseRepositoryContract,
+        CaseVersionContract,
         ChannelContract,
         ClaimingCasesContract,
         ClaimingOutboxContract,
         EventRepositoryContract,
         LoanRepositoryContract,
+        LockingCasesContract,
         OutboxRepositoryContract,
         StorageContract,
         TenantIsolationContract,
@@ -68,13 +73,16 @@ if TYPE_CHECKING:
 
 _CONTRACTS = frozenset(
     {
+        "AuditedEventsContract",
         "BatchMarkingOutboxContract",
         "CaseRepositoryContract",
+        "CaseVersionContract",
         "ChannelContract",
         "ClaimingCasesContract",
         "ClaimingOutboxContract",
         "EventRepositoryContract",
         "LoanRepositoryContract",
+        "LockingCasesContract",
         "OutboxRepositoryContract",
         "StorageContract",
         "TenantIsolationContract",
@@ -84,8 +92,10 @@ _CONTRACTS = frozenset(
 
 __all__ = [
     "UNCHECKED_CONTACT",
+    "AuditedEventsContract",
     "BatchMarkingOutboxContract",
     "CaseRepositoryContract",
+    "CaseVersionContract",
     "ChannelContract",
     "ClaimingCasesContract",
     "ClaimingOutboxContract",
@@ -96,6 +106,7 @@ __all__ = [
     "HookCall",
     "HookRecorder",
     "LoanRepositoryContract",
+    "LockingCasesContract",
     "MemoryDatabase",
     "MemoryStore",
     "OutboxRepositoryContract",
