@@ -280,6 +280,9 @@ class SqlStore:
         follow in its transaction) wait on PostgreSQL.
     :param busy_timeout: how long a SQLite writer waits for another's write lock.
     :raises ValidationError: if ``tenant`` is not a valid tenant id.
+
+    ``notes`` holds what the migrations run on open had to say (for instance that the
+    existing event streams were anchored unsigned, for want of a key).
     """
 
     def __init__(
