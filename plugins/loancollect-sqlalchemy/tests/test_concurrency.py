@@ -208,9 +208,8 @@ def test_a_read_made_stale_by_another_writer_fails_with_a_typed_error(sqlite_pat
         case = slow.cases.get("L-1")
         assert case is not None
         _intake(store).record_outcome("L-1", _outcome("meanwhile"))
-        slow.cases.save(attrs.evolve(case, stage="stale"))
         with pytest.raises(StorageBusyError, match="after this unit of work first read it"):
-            slow.commit()
+            slow.cases.save(attrs.evolve(case, stage="stale"))  # refused at the first write
     with store() as uow:
         stored = uow.cases.get("L-1")
     assert stored is not None

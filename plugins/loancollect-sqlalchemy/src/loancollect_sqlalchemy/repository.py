@@ -785,6 +785,7 @@ class SqlLoanRepository:
         The borrower is one record shared by that borrower's loans: the newest
         details written win.
         """
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         if not isinstance(loan, Loan):
             raise ValidationError("loan", type(loan).__name__, "expected a Loan")
         uow = self._uow
@@ -831,6 +832,7 @@ class SqlLoanRepository:
 
     def add_payment(self, payment: Payment) -> None:
         """Record ``payment`` (an identical repeat is a no-op)."""
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         if not isinstance(payment, Payment):
             raise ValidationError("payment", type(payment).__name__, "expected a Payment")
         if not self._exists(payment.loan_id):
@@ -946,6 +948,7 @@ class SqlCaseRepository:
         saved it since (:class:`~loancollect.ports.ConcurrentUpdateError` at the
         flush or commit otherwise).
         """
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         if not isinstance(case, Case):
             raise ValidationError("case", type(case).__name__, "expected a Case")
         self._uow._case_writes[case.loan_id] = case
@@ -1079,6 +1082,7 @@ class SqlOutboxRepository:
         not_before: dt.datetime | None = None,
     ) -> bool:
         """Add ``action`` under its idempotency key; ``False`` if the key is known."""
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         if not isinstance(action, PlannedAction):
             raise ValidationError("action", type(action).__name__, "expected a PlannedAction")
         require_aware_or_none("outbox.not_before", not_before)
@@ -1138,6 +1142,7 @@ class SqlOutboxRepository:
 
     def mark_sent(self, key: str, result: DeliveryResult, *, at: dt.datetime) -> OutboxEntry:
         """Record a successful send; an already sent entry is returned unchanged."""
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         require_aware_or_none("outbox.sent_at", at)
         params = {"k": key, "t": self._uow.tenant, "at": at, "res": m.result_to_json(result)}
         row = self._uow.execute(_MARK_SENT, params).mappings().first()
@@ -1158,6 +1163,7 @@ class SqlOutboxRepository:
         :raises ValidationError: naming the first key that is unknown or neither open
             nor sent (roll the unit of work back).
         """
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         require_aware_or_none("outbox.sent_at", at)
         if not sent:
             return
@@ -1189,6 +1195,7 @@ class SqlOutboxRepository:
         result: DeliveryResult | None = None,
     ) -> OutboxEntry:
         """Record a failed send: ``RETRY`` at ``retry_at``, or ``FAILED`` without one."""
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         updated = self._entry(key).failed(
             error, retry_at=retry_at, attempts=attempts, result=result
         )
@@ -1208,6 +1215,7 @@ class SqlOutboxRepository:
 
     def cancel(self, key: str, reason: str) -> OutboxEntry:
         """Withdraw an open entry; a cancelled one is returned unchanged."""
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         entry = self._entry(key)
         updated = entry.cancelled(reason)
         if updated is not entry:
@@ -1325,6 +1333,7 @@ class SqlEventRepository:
         :raises TamperedStreamError: if a stream's head fails its check (nothing of
             this call is written).
         """
+        self._uow.write_lock()  # SQLite: a writer takes the write lock first
         items = list(events)
         for i, ev in enumerate(items):
             if not isinstance(ev, Event):

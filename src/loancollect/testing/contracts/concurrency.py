@@ -44,6 +44,13 @@ def _save(uow_factory: UnitOfWorkFactory, case: Case) -> None:
         uow.commit()
 
 
+def _save_in(uow: UnitOfWork, case: Case) -> None:
+    """Save ``case`` in ``uow`` and commit (a stale save is refused at the save, or at
+    the latest at the commit)."""
+    uow.cases.save(case)
+    uow.commit()
+
+
 def locking(uow: UnitOfWork) -> LockingCases:
     """``uow.cases`` as :class:`LockingCases` (the test fails if it is not one)."""
     cases = uow.cases
@@ -61,9 +68,8 @@ class CaseVersionContract(StorageFixtures):
             read = slow.cases.get("L-1")
             assert read is not None
             _save(seeded, make_case(stage="late"))  # another unit of work wins
-            slow.cases.save(make_case(stage="stale"))
             with pytest.raises(STALE) as raised:
-                slow.commit()
+                _save_in(slow, make_case(stage="stale"))
         if isinstance(raised.value, ConcurrentUpdateError):
             assert raised.value.loan_id == "L-1"
             assert "L-1" in str(raised.value)
@@ -77,9 +83,8 @@ class CaseVersionContract(StorageFixtures):
         with seeded() as slow:
             assert slow.cases.get("L-1") is None
             _save(seeded, make_case(stage="first"))
-            slow.cases.save(make_case(stage="second"))
             with pytest.raises(STALE):
-                slow.commit()
+                _save_in(slow, make_case(stage="second"))
         stored = _stage(seeded)
         assert stored is not None
         assert stored.stage == "first"
