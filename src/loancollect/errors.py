@@ -1,4 +1,10 @@
-"""The loancollect exception hierarchy (defined in the pure core, re-exported here)."""
+"""The loancollect exception hierarchy, in one place.
+
+The domain's errors are defined in the pure core; the storage errors
+(:class:`ConcurrentUpdateError`, :class:`StorageBusyError`,
+:class:`TamperedStreamError`) with the ports they belong to. All derive from
+:class:`LoanCollectError`.
+"""
 
 from loancollect.domain.errors import (
     ConfigurationError,
@@ -9,13 +15,17 @@ from loancollect.domain.errors import (
     UnknownCurrencyError,
     ValidationError,
 )
+from loancollect.ports import ConcurrentUpdateError, StorageBusyError, TamperedStreamError
 
 __all__ = [
+    "ConcurrentUpdateError",
     "ConfigurationError",
     "CurrencyMismatchError",
     "FloatNotAllowedError",
     "LoanCollectError",
     "NotMoneyError",
+    "StorageBusyError",
+    "TamperedStreamError",
     "UnknownCurrencyError",
     "ValidationError",
 ]
