@@ -69,6 +69,7 @@ from loancollect.engine.guard import Guard, Verdict, VerdictKind
 from loancollect.engine.intake import Inbound, InboundKind, Intake
 from loancollect.engine.review import Reviewer
 from loancollect.ports import Channel, Clock, DeliveryStatus, UnitOfWorkFactory
+from loancollect.registry import CycleSummary
 from loancollect.templates import TemplateCatalog, required_keys
 
 __all__ = [
@@ -171,7 +172,7 @@ class CollectionEngine:
         return CycleReport(run_id, as_of, report.summary, report.problems)
 
     def review(
-        self, as_of: dt.date, *, on_batch: Callable[[Any], None] | None = None
+        self, as_of: dt.date, *, on_batch: Callable[[CycleSummary], None] | None = None
     ) -> CycleReport:
         """Decide every case due on ``as_of``, batch by batch; write outbox and events."""
         return self._reviewer.run(as_of, on_batch=on_batch)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pluggy
 
@@ -23,7 +24,7 @@ from loancollect.domain.case import Case
 from loancollect.domain.decision import Advice, Decision, decide
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import Event
-from loancollect.domain.loans import ContactKind, Loan
+from loancollect.domain.loans import ContactKind, Loan, Payment
 from loancollect.domain.overdue import Assessment
 from loancollect.domain.scoring import ScoreContribution, Scores
 from loancollect.engine.clock import aware_now
@@ -181,14 +182,14 @@ class Reviewer:
         return CycleReport("", as_of, summary, tuple(problems)), stored
 
     def _decide(
-        self, loan: Loan, payments: Sequence[object], case: Case, as_of: dt.date
+        self, loan: Loan, payments: Sequence[Payment], case: Case, as_of: dt.date
     ) -> Decision:
         """One decision for the case, with the decision hooks as its advisors."""
         hook = self._hook
         cfg = self._config
         decision = decide(
             loan=loan,
-            payments=payments,  # type: ignore[arg-type]
+            payments=payments,
             case=case,
             as_of=as_of,
             policy=cfg.policy,
@@ -252,7 +253,7 @@ class Reviewer:
         return Advice(scores=scores, segment=segment, stage=stage)
 
 
-def _collected(caller: pluggy.HookCaller, **kwargs: object) -> list:  # type: ignore[type-arg]
+def _collected(caller: pluggy.HookCaller, **kwargs: object) -> list[Any]:
     """Every implementation's items, flattened; no call when nobody implements it."""
     if not caller.get_hookimpls():
         return []
