@@ -30,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from loancollect import registry
 from loancollect.builtin.files import FileChannel
+from loancollect.demo_parts import DemoPart, DemoRun, DemoSetup
 from loancollect.domain.errors import LoanCollectError
 from loancollect.domain.loans import Loan
 from loancollect.domain.money import Money
@@ -227,9 +228,15 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
         if uow.loans.list_ids(limit=1):
             _fail(f"{hide_password(url)} already holds loans; the demo needs an empty database")
     clock = SimulatedClock(dt.datetime(first.year, first.month, first.day, 2, tzinfo=dt.UTC))
+    parts = registry.demo_parts(pm)
+    setup = DemoSetup(out=out, now=clock.now, pm=pm, seed=seed, first=first, days=days)
     channels = _demo_channels(pm, out, clock.now)
+    for part in parts:
+        channels.update(part.channels(setup))
     portfolio = generate_portfolio(n_loans, seed=seed, start=first)
     world = World(portfolio, seed=seed)
+    for part in parts:
+        world.skip_answers(part.answers)
     pm.register(world, name="demo-world")
     lender = LenderInfo(
         name="Demo Lending Co.",
@@ -240,12 +247,15 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
         ),
         address="1 Demo Road, Shanghai",
     )
+    # One sender: local files gain nothing from threads, and their order stays reproducible.
+    config = CycleConfig(strategy=demo_strategy(), lender=lender, dispatch_workers=1)
+    for part in parts:
+        config = part.configure(config, setup)
     engine = CollectionEngine(
         pm=pm,
         storage=storage,
         clock=clock,
-        # One sender: local files gain nothing from threads, and their order stays reproducible.
-        config=CycleConfig(strategy=demo_strategy(), lender=lender, dispatch_workers=1),
+        config=config,
         channels=channels,
         templates=TemplateCatalog.from_plugins(pm, fallback_locale="en_US"),
         locales=("zh_CN", "en_US"),
@@ -254,7 +264,17 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
         f"[bold]loancollect demo[/]: {n_loans:,} loans, {days} days from {first}, seed {seed}"
     )
     console.print(f"storage: {hide_password(url)}\noutput:  {out}/")
+    if parts:
+        console.print("demo parts: " + ", ".join(part.name for part in parts))
     engine.add_loans((d.loan for d in portfolio), review_on=first)
+    run = DemoRun(
+        setup=setup,
+        engine=engine,
+        storage=storage,
+        clock=clock,
+        world=world,
+        portfolio=tuple(portfolio),
+    )
 
     def due_today(loan: Loan, day: dt.date) -> Money:
         with storage() as uow:
@@ -269,27 +289,43 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
     total = CycleSummary()
     problems = 0
     started = time.perf_counter()
-    with _progress() as progress:
-        task = progress.add_task("simulating days", total=days)
-        for offset in range(days):
-            day = first + dt.timedelta(days=offset)
-            # The borrowers' day: payments arrive, yesterday's calls are answered.
-            clock.set(dt.datetime(day.year, day.month, day.day, 1, tzinfo=dt.UTC))
-            for payment in world.payments_on(day, due_today):
-                engine.record_payment(payment)
-            world.answer_calls(engine, day)
-            # The morning run (Asia), then a second dispatch for Europe and the Americas.
-            clock.set(dt.datetime(day.year, day.month, day.day, 2, tzinfo=dt.UTC))
-            report = engine.run_cycle(day)
-            clock.set(dt.datetime(day.year, day.month, day.day, 15, tzinfo=dt.UTC))
-            later = engine.dispatch(day)
-            total = total + report.summary + later.summary
-            problems += len(report.problems) + len(later.problems)
-            progress.advance(task)
+    started_parts: list[DemoPart] = []
+    try:
+        for part in parts:
+            part.start(run)
+            started_parts.append(part)
+        with _progress() as progress:
+            task = progress.add_task("simulating days", total=days)
+            for offset in range(days):
+                day = first + dt.timedelta(days=offset)
+                # The borrowers' day: payments arrive, yesterday's calls are answered.
+                clock.set(dt.datetime(day.year, day.month, day.day, 1, tzinfo=dt.UTC))
+                for payment in world.payments_on(day, due_today):
+                    engine.record_payment(payment)
+                world.answer_calls(engine, day)
+                for part in parts:
+                    part.before_cycle(run, day)
+                # The morning run (Asia), then a second dispatch for Europe and the Americas.
+                clock.set(dt.datetime(day.year, day.month, day.day, 2, tzinfo=dt.UTC))
+                report = engine.run_cycle(day)
+                clock.set(dt.datetime(day.year, day.month, day.day, 15, tzinfo=dt.UTC))
+                later = engine.dispatch(day)
+                total = total + report.summary + later.summary
+                problems += len(report.problems) + len(later.problems)
+                for part in parts:
+                    part.after_cycle(run, day)
+                progress.advance(task)
+    finally:
+        for part in reversed(started_parts):
+            part.finish(run)
     _print_summary(total, time.perf_counter() - started)
     last = first + dt.timedelta(days=days - 1)
-    _report(storage, first, last, out / "report")
+    _report(storage, first, last, out / "report", pm=pm)
     console.print(f"\nSent messages: {out}/messages, e-mails: {out}/email, letters: {out}/letters")
+    for part in parts:
+        line = part.summary(run)
+        if line:
+            console.print(f"{part.name}: {line}")
     if problems:
         console.print(f"[yellow]{problems} problems were reported during the run[/]")
 
@@ -534,7 +570,7 @@ def report(db: str, date_from: str | None, date_to: str | None, out_dir: str | N
     start = _date(date_from, "--from") if date_from else _earliest(storage)
     if start > end:
         _fail(f"--from {start} is after --to {end}")
-    _report(storage, start, end, Path(out_dir) if out_dir else None)
+    _report(storage, start, end, Path(out_dir) if out_dir else None, pm=pm)
 
 
 def _earliest(storage: UnitOfWorkFactory) -> dt.date:
@@ -546,7 +582,9 @@ def _earliest(storage: UnitOfWorkFactory) -> dt.date:
     return min(dates)
 
 
-def _report(storage: UnitOfWorkFactory, start: dt.date, end: dt.date, out: Path | None) -> None:
+def _report(
+    storage: UnitOfWorkFactory, start: dt.date, end: dt.date, out: Path | None, *, pm: Any
+) -> None:
     with storage() as uow:
         total = len(uow.loans.list_ids(limit=None))
     with _progress() as progress:
@@ -555,6 +593,7 @@ def _report(storage: UnitOfWorkFactory, start: dt.date, end: dt.date, out: Path 
             storage, start=start, end=end, progress=lambda n: progress.advance(task, n)
         )
     tables = build_report(data)
+    tables += registry.report_tables(pm, data, storage, (t.name for t in tables))
     _print_tables(tables)
     if out is not None:
         paths = write_csv(tables, out)

@@ -205,13 +205,14 @@ class World:
         self._promises: dict[str, tuple[dt.date, Money, bool]] = {}
         self._paid_numbers: dict[str, set[int]] = {lid: set() for lid in self.portfolio}
         self._calls: dict[dt.date, list[str]] = {}
+        self._answered = frozenset({"phone", "visit"})
 
     @hookimpl
     def loancollect_on_event(self, event: Event) -> None:
         """Note the calls and visits that went out (answered the next day)."""
         if event.kind is not EventKind.ACTION_SENT:
             return
-        if ActionSent.parse(event).channel in ("phone", "visit"):
+        if ActionSent.parse(event).channel in self._answered:
             self._calls.setdefault(event.on, []).append(event.loan_id)
 
     def payments_on(
@@ -262,34 +263,71 @@ class World:
         )
 
     def answer_calls(self, engine: CollectionEngine, day: dt.date) -> None:
-        """Outcomes of yesterday's calls and visits: promises, refusals, plans."""
+        """Outcomes of yesterday's calls and visits: promises, refusals, plans.
+
+        Sends on a channel a demo part answers itself (:meth:`skip_answers`) are
+        left to that part.
+        """
         yesterday = day - dt.timedelta(days=1)
         for lid in sorted(set(self._calls.pop(yesterday, ()))):
-            demo = self.portfolio.get(lid)
-            if demo is None:
-                continue
-            b = demo.behaviour
-            roll = self._rng.random()
-            if roll < 0.25:
-                engine.record_outcome(lid, ContactOutcome(day, "phone", OutcomeKind.NO_ANSWER))
-                continue
-            if b is Behaviour.WONT_PAY:
-                if roll < 0.6 and lid not in self._promises:
-                    self._promise(engine, demo, day, keep=False)
-                else:
-                    engine.record_outcome(lid, ContactOutcome(day, "phone", OutcomeKind.REFUSED))
-            elif b is Behaviour.PROMISER:
-                if not self._promise_open(lid, day):
-                    self._promise(engine, demo, day, keep=self._rng.random() < 0.6)
-            elif b is Behaviour.HARDSHIP and lid not in self._plans:
-                engine.record_outcome(
-                    lid, ContactOutcome(day, "phone", OutcomeKind.HARDSHIP_STATED, "income dropped")
+            if lid in self.portfolio:
+                self.react(engine, lid, day)
+
+    def skip_answers(self, channels: frozenset[str]) -> None:
+        """Stop answering sends on ``channels`` (a demo part answers them)."""
+        self._answered = self._answered - channels
+
+    def behaviour(self, loan_id: str) -> Behaviour | None:
+        """How the borrower of ``loan_id`` pays (``None`` for a loan not in the demo)."""
+        demo = self.portfolio.get(loan_id)
+        return None if demo is None else demo.behaviour
+
+    def react(
+        self, engine: CollectionEngine, loan_id: str, day: dt.date, *, channel: str = "phone"
+    ) -> OutcomeKind:
+        """The borrower of ``loan_id`` reacts to a contact on ``channel`` on ``day``.
+
+        The reaction is recorded through the engine's intake (an outcome, and a
+        promise or a plan with its down payment when the borrower makes one) and
+        the world keeps the promises and plans it makes. Returns the outcome's kind.
+        """
+        demo = self.portfolio[loan_id]
+        b = demo.behaviour
+        roll = self._rng.random()
+        if roll < 0.25:
+            return self._outcome(engine, loan_id, day, channel, OutcomeKind.NO_ANSWER)
+        if b is Behaviour.WONT_PAY:
+            if roll < 0.6 and loan_id not in self._promises:
+                return self._promise(engine, demo, day, keep=False, channel=channel)
+            return self._outcome(engine, loan_id, day, channel, OutcomeKind.REFUSED)
+        if b is Behaviour.PROMISER:
+            if not self._promise_open(loan_id, day):
+                return self._promise(
+                    engine, demo, day, keep=self._rng.random() < 0.6, channel=channel
                 )
-                self._offer_plan(engine, demo, day)
-            else:
-                engine.record_outcome(
-                    lid, ContactOutcome(day, "phone", OutcomeKind.RIGHT_PARTY_CONTACT)
-                )
+            return OutcomeKind.RIGHT_PARTY_CONTACT  # reminded of the open promise
+        if b is Behaviour.HARDSHIP and loan_id not in self._plans:
+            self._outcome(
+                engine, loan_id, day, channel, OutcomeKind.HARDSHIP_STATED, "income dropped"
+            )
+            self._offer_plan(engine, demo, day)
+            return OutcomeKind.HARDSHIP_STATED
+        return self._outcome(engine, loan_id, day, channel, OutcomeKind.RIGHT_PARTY_CONTACT)
+
+    @staticmethod
+    def _outcome(
+        engine: CollectionEngine,
+        loan_id: str,
+        day: dt.date,
+        channel: str,
+        kind: OutcomeKind,
+        note: str | None = None,
+    ) -> OutcomeKind:
+        if note is None:
+            engine.record_outcome(loan_id, ContactOutcome(day, channel, kind))
+        else:
+            engine.record_outcome(loan_id, ContactOutcome(day, channel, kind, note))
+        return kind
 
     def _promise_open(self, lid: str, day: dt.date) -> bool:
         promise = self._promises.get(lid)
@@ -301,19 +339,26 @@ class World:
         return assess(loan, payments, day).amount_due
 
     def _promise(
-        self, engine: CollectionEngine, demo: DemoLoan, day: dt.date, *, keep: bool
-    ) -> None:
+        self,
+        engine: CollectionEngine,
+        demo: DemoLoan,
+        day: dt.date,
+        *,
+        keep: bool,
+        channel: str = "phone",
+    ) -> OutcomeKind:
         loan = demo.loan
         due = self._amount_due(engine, loan, day)
         if not due.is_positive():
-            return
+            return OutcomeKind.RIGHT_PARTY_CONTACT  # nothing is due: nothing to promise
         when = day + dt.timedelta(days=self._rng.randrange(2, 7))
         self._promises[loan.id] = (when, due, keep)
-        engine.record_outcome(loan.id, ContactOutcome(day, "phone", OutcomeKind.PROMISE))
+        engine.record_outcome(loan.id, ContactOutcome(day, channel, OutcomeKind.PROMISE))
         engine.record_arrangement(
             loan.id,
             PromiseToPay(id=f"{loan.id}-PTP-{day:%Y%m%d}", made_on=day, amount=due, due=when),
         )
+        return OutcomeKind.PROMISE
 
     def _offer_plan(self, engine: CollectionEngine, demo: DemoLoan, day: dt.date) -> None:
         loan = demo.loan

@@ -16,7 +16,9 @@ Four kinds of hook:
   :func:`loancollect_override_stage`, :func:`loancollect_plan_actions`,
   :func:`loancollect_offer_arrangements`, :func:`loancollect_check_contact`;
 - **observers**, which return nothing: :func:`loancollect_on_event`,
-  :func:`loancollect_cycle_started`, :func:`loancollect_cycle_finished`.
+  :func:`loancollect_cycle_started`, :func:`loancollect_cycle_finished`;
+- **showing**: :func:`loancollect_report_tables` (tables the report gains) and
+  :func:`loancollect_register_demo_parts` (a plug-in's part in the demo).
 
 The order in which the collection cycle fires them, for one run:
 
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from loancollect.demo_parts import DemoPart
     from loancollect.domain.case import Case
     from loancollect.domain.compliance import RulePack
     from loancollect.domain.decision import Decision
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from loancollect.domain.overdue import Assessment
     from loancollect.domain.scoring import ScoreContribution, Scores
     from loancollect.domain.strategy import Offer, PlannedAction
+    from loancollect.ports import UnitOfWorkFactory
     from loancollect.registry import (
         ChannelSpec,
         ContactViolation,
@@ -54,6 +58,7 @@ if TYPE_CHECKING:
         StorageBackendSpec,
         TemplateSpec,
     )
+    from loancollect.reporting import ReportData, Table
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]
 
@@ -582,3 +587,78 @@ def loancollect_cycle_finished(as_of: dt.date, run_id: str, summary: CycleSummar
         def loancollect_cycle_finished(run_id, summary):
             TOTALS[run_id] = (summary.reviewed, summary.sent, summary.errors)
     """
+
+
+# -- showing ----------------------------------------------------------------------
+
+
+@hookspec
+def loancollect_report_tables(data: ReportData, storage: UnitOfWorkFactory) -> Iterable[Table]:
+    """Add tables to the collection report.
+
+    Called once per report (``loancollect report`` and the demo's), after the
+    core's tables are built. Return :class:`~loancollect.reporting.Table` values;
+    they are printed, written as CSV and kept in the order the plug-ins return
+    them. A table name already used by the core or another plug-in is a
+    :class:`~loancollect.errors.ConfigurationError`.
+
+    :param data: what the core's report read: its periods, month-end snapshots
+        and the period's events (:class:`~loancollect.reporting.ReportData`).
+    :param storage: the unit-of-work factory, to read what the plug-in stored.
+    :return: tables (an empty iterable or ``None`` for none).
+
+    .. versionadded:: 0.2
+
+    **Example**::
+
+        from loancollect import hookimpl
+        from loancollect.domain.events import ActionSent, EventKind
+        from loancollect.reporting import Table
+
+
+        @hookimpl
+        def loancollect_report_tables(data):
+            calls = [
+                e
+                for e in data.events
+                if e.kind is EventKind.ACTION_SENT and ActionSent.parse(e).channel == "phone"
+            ]
+            yield Table("acme_calls", "Calls placed", ("calls",), ((str(len(calls)),),))
+    """
+    raise NotImplementedError  # a specification; pluggy never calls it
+
+
+@hookspec
+def loancollect_register_demo_parts() -> Iterable[DemoPart]:
+    """Take part in ``loancollect demo``.
+
+    Called once when the demo starts. Return :class:`~loancollect.demo_parts.DemoPart`
+    objects: each provides channels for the demo, adjusts the cycle's
+    configuration and acts at fixed points of each simulated day (see
+    :mod:`loancollect.demo_parts`). Two parts with the same name are a
+    :class:`~loancollect.errors.ConfigurationError` naming both providers.
+
+    :return: demo parts (an empty iterable or ``None`` for none).
+
+    .. versionadded:: 0.2
+
+    **Example**::
+
+        from loancollect import hookimpl
+        from loancollect.demo_parts import DemoPart
+
+
+        class Desk(DemoPart):
+            name = "desk"
+            answers = frozenset({"phone"})  # the desk answers calls, not the world
+
+            def before_cycle(self, run, day):
+                for demo in run.portfolio[:3]:
+                    run.world.react(run.engine, demo.loan.id, day, channel="phone")
+
+
+        @hookimpl
+        def loancollect_register_demo_parts():
+            return [Desk()]
+    """
+    raise NotImplementedError  # a specification; pluggy never calls it

@@ -21,6 +21,7 @@ from typing import Any, Protocol, cast
 import attrs
 import pluggy
 
+from loancollect.demo_parts import DemoPart
 from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.compliance import RulePack
 from loancollect.domain.errors import ConfigurationError, ValidationError
@@ -33,6 +34,7 @@ from loancollect.ports import (
     UnitOfWorkFactory,
     validate_tenant,
 )
+from loancollect.reporting import ReportData, Table
 
 __all__ = [
     "ChannelSpec",
@@ -45,10 +47,12 @@ __all__ = [
     "channel_media",
     "channel_specs",
     "collect",
+    "demo_parts",
     "make_channel",
     "normalise_name",
     "open_storage",
     "plugin_distribution",
+    "report_tables",
     "rule_packs",
     "storage_specs",
     "template_specs",
@@ -299,6 +303,7 @@ _RECORDS: dict[str, type] = {
     "loancollect_register_storage": StorageBackendSpec,
     "loancollect_register_rules": RulePack,
     "loancollect_register_templates": TemplateSpec,
+    "loancollect_register_demo_parts": DemoPart,
 }
 
 _WHAT = {
@@ -306,6 +311,7 @@ _WHAT = {
     "loancollect_register_storage": "storage backend",
     "loancollect_register_rules": "rule pack",
     "loancollect_register_templates": "template",
+    "loancollect_register_demo_parts": "demo part",
 }
 
 
@@ -350,6 +356,9 @@ def _normalised(item: Any, hook_name: str) -> Any:
             channel=normalise_name(item.channel, "template.channel"),
             stage=None if item.stage is None else normalise_name(item.stage, "template.stage"),
         )
+    if isinstance(item, DemoPart):
+        normalise_name(item.name, "demo_part.name")  # refuses an empty or odd name
+        return item
     return item  # RulePack validates its own lower-case name
 
 
@@ -431,6 +440,46 @@ def rule_packs(pm: pluggy.PluginManager) -> dict[str, RulePack]:
 def template_specs(pm: pluggy.PluginManager) -> tuple[TemplateSpec, ...]:
     """Every registered template."""
     return collect(pm, "loancollect_register_templates")
+
+
+def demo_parts(pm: pluggy.PluginManager) -> tuple[DemoPart, ...]:
+    """The registered demo parts, sorted by name (the order the demo calls them)."""
+    parts: tuple[DemoPart, ...] = collect(pm, "loancollect_register_demo_parts")
+    return tuple(sorted(parts, key=lambda part: part.name))
+
+
+def report_tables(
+    pm: pluggy.PluginManager, data: ReportData, storage: UnitOfWorkFactory, taken: Iterable[str]
+) -> tuple[Table, ...]:
+    """The tables plug-ins add to a report (``loancollect_report_tables``).
+
+    :param taken: the names of the tables already in the report.
+    :raises ConfigurationError: when a plug-in returns something other than tables,
+        or a table whose name is taken.
+    """
+    names = set(taken)
+    tables: list[Table] = []
+    for impl in reversed(pm.hook.loancollect_report_tables.get_hookimpls()):
+        result = cast(
+            "Iterable[object] | None",
+            impl.function(
+                **{a: v for a, v in (("data", data), ("storage", storage)) if a in impl.argnames}
+            ),
+        )
+        for table in result or ():
+            if not isinstance(table, Table):
+                raise ConfigurationError(
+                    f"loancollect_report_tables of plug-in {_provider(pm, impl.plugin)} "
+                    f"returned {type(table).__name__}; expected loancollect.reporting.Table"
+                )
+            if table.name in names:
+                raise ConfigurationError(
+                    f"report table {table.name!r} of plug-in {_provider(pm, impl.plugin)} "
+                    "is already in the report; give it a name of its own"
+                )
+            names.add(table.name)
+            tables.append(table)
+    return tuple(tables)
 
 
 def channel_contact_kinds(pm: pluggy.PluginManager) -> dict[str, ContactKind | None]:
