@@ -507,6 +507,7 @@ def decide(
             variant=variant.name,
             channels=dict(channels) if channels is not None else None,
         )
+        on_the_way: list[PlannedAction] = []
         for name in passed:
             entry_ids = {r.id for r in variant.strategy.actions if is_entry_rule(r)}
             replayed, _, skipped_here = plan_actions(
@@ -520,8 +521,9 @@ def decide(
                 variant=variant.name,
                 channels=dict(channels) if channels is not None else None,
             )
-            actions = (*[a for a in replayed if a.rule_id in entry_ids], *actions)
+            on_the_way.extend(a for a in replayed if a.rule_id in entry_ids)
             skipped = (*skipped, *skipped_here)
+        actions = (*on_the_way, *actions)
         if actions:
             fired = {a.rule_id for a in actions}
             case = attrs.evolve(

@@ -82,6 +82,18 @@ def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
     return tuple(value)
 
 
+def _ranges(value: Iterable[DelinquencyRange]) -> tuple[DelinquencyRange, ...]:
+    return tuple(value)
+
+
+def _dunning(value: Iterable[DunningType]) -> tuple[DunningType, ...]:
+    return tuple(value)
+
+
+def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
+    return tuple(value)
+
+
 def _thresholds(value: Mapping[str, Money] | Iterable[Money]) -> tuple[Money, ...]:
     if isinstance(value, Mapping):
         return tuple(value.values())
@@ -226,9 +238,9 @@ class StagePolicy:
     use_delinquent_days: bool = False
     small_balance: tuple[Money, ...] = attrs.field(default=(), converter=_thresholds)
     pre_delinquency_stage: str | None = None
-    delinquency_ranges: tuple[DelinquencyRange, ...] = attrs.field(default=(), converter=tuple)
-    dunning_types: tuple[DunningType, ...] = attrs.field(default=(), converter=tuple)
-    campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=tuple)
+    delinquency_ranges: tuple[DelinquencyRange, ...] = attrs.field(default=(), converter=_ranges)
+    dunning_types: tuple[DunningType, ...] = attrs.field(default=(), converter=_dunning)
+    campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=_campaigns)
     refuse_backdated_runs: bool = False
 
     def __attrs_post_init__(self) -> None:
