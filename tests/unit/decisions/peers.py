@@ -15,7 +15,6 @@ from loancollect.domain.dunning import RateSource
 from loancollect.domain.events import Event, EventKind
 from loancollect.domain.loans import Loan
 from loancollect.domain.policy import StagePolicy
-from loancollect.domain.scoring import Scores
 from loancollect.domain.strategy import Strategy
 from loancollect.testing import make_loan
 

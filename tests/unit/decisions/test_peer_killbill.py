@@ -84,7 +84,14 @@ def test_a_stage_on_the_last_failed_payments_response_until_a_payment_comes_in()
         ),
     )
     case = Case(loan_id="L-1")
-    assert run(policy, command(case, RecordFailedPayment(response="INSUFFICIENT_FUNDS"), day(0)), day(1)).stage == "OD1"
+    assert (
+        run(
+            policy,
+            command(case, RecordFailedPayment(response="INSUFFICIENT_FUNDS"), day(0)),
+            day(1),
+        ).stage
+        == "OD1"
+    )
     expired = command(case, RecordFailedPayment(response="CARD_EXPIRED"), day(0))
     assert run(policy, expired, day(1)).stage == "card_problem"
     # a payment after the failure makes the failure stale (partial: still overdue)
@@ -120,6 +127,11 @@ def test_replay_enters_every_skipped_stage_in_order_with_entry_actions_and_marke
         (EventKind.MARKER_SET, (("marker", "block_changes"), ("stage", "OD2"))),
         (EventKind.MARKER_SET, (("marker", "auto_invoicing_off"), ("stage", "OD3"))),
     ]
-    jump = run(StagePolicy(name="kb", stages=OVERDUE_XML.stages), Case(loan_id="L-1"), late, strategy=strategy)
+    jump = run(
+        StagePolicy(name="kb", stages=OVERDUE_XML.stages),
+        Case(loan_id="L-1"),
+        late,
+        strategy=strategy,
+    )
     assert [a.rule_id for a in jump.actions] == ["OD3.mail"]
     assert jump.passed == ()
