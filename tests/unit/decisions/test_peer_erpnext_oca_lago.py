@@ -172,7 +172,8 @@ def test_a_campaign_attempts_spaced_until_its_maximum_then_finishes() -> None:
     finished = [CampaignFinished.parse(e) for e in kinds(events, EventKind.CAMPAIGN_FINISHED)]
     assert finished == [CampaignFinished(campaign="standard", attempts=3)]
     assert kinds(events, EventKind.CAMPAIGN_FINISHED)[0].on == day(11)
-    assert case.policy_state.campaign is not None and case.policy_state.campaign.finished
+    assert case.policy_state.campaign is not None
+    assert case.policy_state.campaign.finished
 
 
 def test_a_campaign_does_not_start_below_its_threshold_or_without_one_in_the_currency() -> None:

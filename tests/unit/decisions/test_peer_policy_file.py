@@ -59,7 +59,8 @@ def test_every_peer_capability_loads_from_toml() -> None:
     assert policy.refuse_backdated_runs
     level1 = policy.stages[0]
     assert level1.markers == {"block_changes"}
-    assert level1.level is not None and level1.level.mode is ComputationMode.NET_DAYS
+    assert level1.level is not None
+    assert level1.level.mode is ComputationMode.NET_DAYS
     assert level1.entry.min_unpaid_installments == 1
     assert level1.entry.last_failed_payment == {"CARD_EXPIRED"}
     assert policy.delinquency_ranges[0].max_days == 30
