@@ -525,6 +525,20 @@ def loads_policy(text: str, source: str = "<policy>") -> PolicyBundle:
             if isinstance(exc, PolicyFileError):
                 raise
             raise r.fail(f"{p}.name", str(exc)) from None
+    stage_names = sorted(s.name for s in stages)
+    dunning_types = _dunning_types(r, data)
+    for i, d in enumerate(dunning_types):
+        if d.stage not in stage_names:
+            raise r.fail(
+                f"dunning_types[{i}].stage", f"unknown stage {d.stage!r} (allowed: {stage_names})"
+            )
+    campaigns = _campaigns(r, data)
+    for i, c in enumerate(campaigns):
+        unknown = sorted(c.stages - set(stage_names))
+        if unknown:
+            raise r.fail(
+                f"campaigns[{i}].stages", f"unknown stages {unknown} (allowed: {stage_names})"
+            )
     try:
         policy = StagePolicy(
             name=r.get(head, "name", "policy", str),
@@ -535,8 +549,8 @@ def loads_policy(text: str, source: str = "<policy>") -> PolicyBundle:
             small_balance=r.money_map(head.get("small_balance", {}), "policy.small_balance"),
             refuse_backdated_runs=r.get(head, "refuse_backdated_runs", "policy", bool, False),
             delinquency_ranges=_ranges(r, data),
-            dunning_types=_dunning_types(r, data),
-            campaigns=_campaigns(r, data),
+            dunning_types=dunning_types,
+            campaigns=campaigns,
         )
     except ConfigurationError as exc:
         if isinstance(exc, PolicyFileError):

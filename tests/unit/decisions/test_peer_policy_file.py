@@ -80,6 +80,12 @@ def test_every_peer_capability_loads_from_toml() -> None:
             "allowed: ['end_of_month', 'net_days', 'previous_date']",
         ),
         ("max_attempts = 3", "max_attempts = 0", 34, "max_attempts=0 must be >= 1"),
+        (
+            'stage = "level1"\nfee',
+            'stage = "level9"\nfee',
+            25,
+            "unknown stage 'level9' (allowed: ['level1', 'level2'])",
+        ),
         ("min_days = 1\n", "min_days = 'one'\n", 20, "expected an integer"),
         ('rate_of_interest = "12"', "rate_of_interest = 12.5", 27, "not floats"),
     ],
