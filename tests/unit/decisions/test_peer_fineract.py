@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.unit.decisions.peers import FIRST_DUE, SECOND_DUE, command, day, kinds, run
 
 from loancollect.domain.case import Case
@@ -116,3 +118,50 @@ def test_the_loan_status_the_host_sets_moves_the_case(status: LoanStatus, stage:
     assert run(POLICY, updated, day(6)).stage == stage
     with pytest.raises(ValidationError, match="has it already"):
         command(updated, SetLoanStatus(status=status), day(7))
+
+
+def _fineract_paused_days(start: dt.date, end: dt.date, on: dt.date) -> int:
+    """Fineract's getPausedDaysBeforeDate for one pause, as written there."""
+    if start < on and end < on:
+        return (end - start).days
+    if start < on <= end:
+        return (on - start).days
+    return 0
+
+
+@given(
+    start=st.integers(min_value=1, max_value=60),
+    length=st.integers(min_value=1, max_value=60),
+    on=st.integers(min_value=0, max_value=150),
+)
+def test_paused_days_match_fineracts_helper_for_a_pause_after_the_due_date(
+    start: int, length: int, on: int
+) -> None:
+    since = dt.date(2025, 2, 15)
+    first = since + dt.timedelta(days=start)
+    last = first + dt.timedelta(days=length)
+    day_ = since + dt.timedelta(days=on)
+    pause = DelinquencyPause(start=first, end=last)
+    assert paused_days([pause], since, day_) == _fineract_paused_days(first, last, day_)
+
+
+@given(
+    spans=st.lists(
+        st.tuples(st.integers(min_value=-20, max_value=80), st.integers(min_value=1, max_value=30)),
+        max_size=4,
+    ),
+)
+def test_delinquent_days_never_go_back_and_grow_at_most_one_a_day(
+    spans: list[tuple[int, int]],
+) -> None:
+    since = dt.date(2025, 2, 15)
+    pauses = [
+        DelinquencyPause(start=since + dt.timedelta(days=s), end=since + dt.timedelta(days=s + n))
+        for s, n in spans
+    ]
+    previous = 0
+    for offset in range(0, 130):
+        on = since + dt.timedelta(days=offset)
+        days = offset - paused_days(pauses, since, on)
+        assert previous <= days <= previous + 1
+        previous = days
