@@ -8,7 +8,7 @@ import datetime as dt
 from tests.unit.decisions.peers import FIRST_DUE, SECOND_DUE, command, day, kinds, pay, run, walk
 
 from loancollect.domain.case import Case, Hold, HoldKind
-from loancollect.domain.commands import RecordFailedPayment
+from loancollect.domain.commands import RecordFailedPayment, SetFlag
 from loancollect.domain.events import EventKind, MarkerRemoved, MarkerSet, StageChanged
 from loancollect.domain.policy import CatchUp, Condition, Stage, StagePolicy
 from loancollect.domain.strategy import ActionRule, Strategy
@@ -135,3 +135,24 @@ def test_replay_enters_every_skipped_stage_in_order_with_entry_actions_and_marke
     )
     assert [a.rule_id for a in jump.actions] == ["OD3.mail"]
     assert jump.passed == ()
+
+
+def test_control_tag_inclusion_and_exclusion_are_case_flags() -> None:
+    policy = StagePolicy(
+        name="kb",
+        stages=(
+            Stage(name="OD1", rank=1, entry=Condition(min_dpd=1)),
+            # controlTagInclusion TEST_TAG, controlTagExclusion AUTO_PAY_OFF
+            Stage(
+                name="OD2",
+                rank=2,
+                entry=Condition(min_dpd=1, flags_all={"TEST_TAG"}, flags_none={"AUTO_PAY_OFF"}),
+            ),
+        ),
+    )
+    case = Case(loan_id="L-1")
+    tagged = command(case, SetFlag(flag="TEST_TAG"), day(0))
+    assert run(policy, case, day(1)).stage == "OD1"
+    assert run(policy, tagged, day(1)).stage == "OD2"
+    excluded = command(tagged, SetFlag(flag="AUTO_PAY_OFF"), day(0))
+    assert run(policy, excluded, day(1)).stage == "OD1"
