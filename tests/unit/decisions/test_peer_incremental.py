@@ -6,6 +6,7 @@ import datetime as dt
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.unit.decisions.peers import FIRST_DUE, command, run
 
 from loancollect import Money
 from loancollect.domain.campaigns import Campaign
@@ -16,7 +17,6 @@ from loancollect.domain.dunning import DunningType
 from loancollect.domain.events import EventKind
 from loancollect.domain.policy import CatchUp, Condition, Stage, StagePolicy
 from loancollect.domain.strategy import ActionRule, Strategy
-from tests.unit.decisions.peers import FIRST_DUE, command, run
 
 POLICY = StagePolicy(
     name="all",
