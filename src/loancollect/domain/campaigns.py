@@ -1,8 +1,10 @@
 """Dunning campaigns (Lago's): a bounded series of attempts, spaced, above a threshold.
 
-A :class:`Campaign` runs while the case is in one of its stages (any delinquent
+A :class:`Campaign` starts while the case is in one of its stages (any delinquent
 stage if none are named) and the overdue amount is at least its threshold in the
-loan's currency (no threshold in that currency: the campaign does not apply).
+loan's currency (no threshold in that currency: the campaign does not apply); once
+started it runs on in later stages, each attempt waiting while the overdue amount
+is below the threshold.
 Each attempt is an action; attempts are at least ``days_between_attempts``
 apart; after ``max_attempts`` the campaign is finished (a ``campaign_finished``
 event, with the last attempt, as Lago's ``dunning_campaign.finished``). A case

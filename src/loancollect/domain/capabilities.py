@@ -195,7 +195,10 @@ def advance_campaign(
         nxt = _next_attempt(policy, current)
         if nxt is not None and as_of < nxt:
             return state, None, nxt, None
-        if not campaign.applies(stage, overdue):
+        threshold = campaign.threshold(overdue.currency)
+        if threshold is None or overdue < threshold:
+            # Below the threshold the attempt waits (Lago checks it on every run); a
+            # running campaign goes on in later stages: its stages only gate its start.
             return state, None, None, None
     else:
         for c in policy.campaigns:
@@ -239,7 +242,12 @@ def advance_campaign(
     )
     if finished:
         emit(CampaignFinished(campaign=campaign.code, attempts=attempt))
-    nxt = None if finished else as_of + dt.timedelta(days=campaign.days_between_attempts)
+    if not finished:
+        nxt = as_of + dt.timedelta(days=campaign.days_between_attempts)
+    elif len(policy.campaigns) > 1:
+        nxt = as_of + dt.timedelta(days=1)  # another campaign may start from tomorrow
+    else:
+        nxt = None
     return attrs.evolve(state, campaign=current), action, nxt, None
 
 

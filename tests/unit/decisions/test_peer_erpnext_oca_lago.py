@@ -221,3 +221,40 @@ def test_a_finished_campaign_restarts_only_after_the_balance_was_paid() -> None:
         LAGO, paid.case, FIRST_DUE + dt.timedelta(days=29), payments=[pay("9000.00", day(12))]
     )
     assert [a.rule_id for a in again.actions] == ["campaign.standard.1"]
+
+
+def test_a_later_stages_campaign_waits_for_the_running_one_to_finish() -> None:
+    early = Campaign(
+        code="early",
+        max_attempts=2,
+        days_between_attempts=10,
+        thresholds=(Money("100.00", "CNY"),),
+        stages={"d1"},
+    )
+    late = Campaign(
+        code="late",
+        max_attempts=1,
+        days_between_attempts=1,
+        thresholds=(Money("100.00", "CNY"),),
+        stages={"d5"},
+    )
+    policy = StagePolicy(
+        name="two",
+        stages=(
+            Stage(name="d1", rank=1, entry=Condition(min_dpd=1)),
+            Stage(name="d5", rank=2, entry=Condition(min_dpd=5)),
+        ),
+        campaigns=(early, late),
+    )
+    _, _, decisions = walk(policy, [day(n) for n in range(1, 16)])
+    fired = [
+        (d.assessment.as_of, d.stage, [a.rule_id for a in d.actions])
+        for d in decisions
+        if d.actions
+    ]
+    assert fired == [
+        (day(1), "d1", ["campaign.early.1"]),
+        (day(11), "d5", ["campaign.early.2"]),  # the running campaign goes on in d5
+        (day(12), "d5", ["campaign.late.1"]),  # the next one only after it finished
+    ]
+    assert decisions[10].next_review_date == day(12)  # the day after it finished
