@@ -77,6 +77,14 @@ class BoostedModel:
                 f"model file {path.name} holds types outside the allowed set: {sorted(untrusted)}"
             )
         model = sio.loads(data, trusted=list(TRUSTED_TYPES))
+        import lightgbm
+
+        # skops trusts scikit-learn's own types by default: insist on the learner we wrote
+        if not isinstance(model, lightgbm.LGBMClassifier):
+            raise ConfigurationError(
+                f"model file {path.name} holds a {type(model).__name__}, "
+                "expected a LightGBM classifier"
+            )
         return cls(target=target, model=model, vocabulary=vocabulary)
 
 
