@@ -1,0 +1,1 @@
+"""Trained collection scores and contact-time optimisation for loancollect."""
