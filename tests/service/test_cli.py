@@ -8,10 +8,12 @@ traceback.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import subprocess
 import sys
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -324,8 +326,17 @@ def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
 
 
 def test_run_sends_through_channels_configured_in_a_settings_file(
-    demo_runs: tuple[Path, Path, Result], tmp_path: Path
+    demo_runs: tuple[Path, Path, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The run sends at the clock's instant: pin it inside every demo borrower's
+    # calling hours (10:00 in Shanghai, 02:00 in London), not the test's wall time.
+    from loancollect.engine.clock import SystemClock
+
+    morning = dt.datetime(2025, 1, 21, 2, tzinfo=dt.UTC)
+    monkeypatch.setattr(SystemClock, "now", lambda self: morning)
+    monkeypatch.setattr(
+        SystemClock, "today", lambda self, tz: morning.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    )
     a, _, _ = demo_runs
     db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
     mail, letters = tmp_path / "mail", tmp_path / "letters"
