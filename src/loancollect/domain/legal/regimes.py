@@ -434,13 +434,13 @@ def regime_for(jurisdiction: str, debt_type: DebtType = DebtType.WRITTEN_CONTRAC
 def court_calendar(jurisdiction: str) -> BusinessCalendar | None:
     """The court business calendar for a jurisdiction (``holidays`` package): China's
     statutory holidays with its make-up working days, England's bank holidays, a US
-    state's legal holidays; None where none is known."""
+    state's legal holidays (the federal ones for ``US``); None where none is known."""
     code = jurisdiction.strip().upper()
     country, _, sub = code.partition("-")
     if country == "CN":
         return business_calendar("CN")
     if country in ("GB", "UK"):
         return business_calendar("GB", {"": "ENG", "WLS": "WLS", "ENG": "ENG"}.get(sub, sub))
-    if country == "US" and sub:
-        return business_calendar("US", sub)
+    if country == "US":
+        return business_calendar("US", sub or None)
     return None
