@@ -30,7 +30,8 @@ def _read_only(*args: object, **kwargs: object) -> Event:
 
 def legal_costs_table(events: Iterable[Event], storage: UnitOfWorkFactory) -> Table:
     """Legal costs against legal recoveries, per currency: the matters opened in
-    ``events``, their ledgers' costs (total and recoverable from the debtor) and the
+    ``events``, the court fees their dockets incurred (total and recoverable from the
+    debtor; lawyers' fees are a lender's tariff the report does not know) and the
     payments received on those loans since each matter was opened."""
     opened: dict[str, dt.date] = {}
     for event in events:
@@ -62,7 +63,7 @@ def legal_costs_table(events: Iterable[Event], storage: UnitOfWorkFactory) -> Ta
     return Table(
         "courts_costs",
         "Legal costs vs legal recoveries",
-        ("currency", "matters", "costs", "recoverable costs", "recovered since opening"),
+        ("currency", "matters", "court fees", "recoverable fees", "recovered since opening"),
         body,
     )
 
