@@ -7,12 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal
+from pathlib import Path
 
 from loancollect.demo_parts import DemoPart, DemoRun
 from loancollect.domain.loans import Payment
 from loancollect.domain.money import Money, Rounding
+from loancollect_courts.bundle import write_matter_bundle
 from loancollect_courts.desk import LegalDesk
 from loancollect_courts.docket import Docket
+from loancollect_courts.documents import (
+    Party,
+    demand_letter,
+    element_complaint,
+    matter_facts,
+    payment_order_application,
+)
 from loancollect_courts.ledger import LawyerTariff
 
 __all__ = ["CourtsDemo"]
@@ -21,6 +30,10 @@ ROUTE = "cn_litigation"
 MAX_MATTERS = 6
 SCAN_EVERY = 5  # days between looks for new legal-stage cases
 ENFORCED_SHARE = Decimal("0.5")  # what enforcement recovers in the demo
+CREDITOR = Party(
+    name="示例消费金融有限公司", address="上海市浦东新区示例路1号", representative="陈明"
+)
+COURT = "上海市浦东新区人民法院"
 
 
 def _objects(loan_id: str) -> bool:
@@ -38,6 +51,7 @@ class CourtsDemo(DemoPart):
         self.matters: dict[str, dt.date] = {}
         self.steps = 0
         self.enforced: set[str] = set()
+        self.bundles: list[Path] = []
 
     def start(self, run: DemoRun) -> None:
         """Build the desk over the demo's engine and storage."""
@@ -104,6 +118,22 @@ class CourtsDemo(DemoPart):
         if step is not None:
             self.desk.advance(loan_id, step, day)
             self.steps += 1
+            if step == "enforcement_applied":
+                self._bundle(run, loan_id, day)
+
+    def _bundle(self, run: DemoRun, loan_id: str, day: dt.date) -> None:
+        """The matter's filings and evidence bundle, under ``out/courts``."""
+        assert self.desk is not None
+        view = self.desk.view(loan_id)
+        facts = matter_facts(view.loan, view.payments, day, creditor=CREDITOR, court=COURT)
+        documents = {
+            "demand_letter.pdf": demand_letter(facts),
+            "payment_order_application.pdf": payment_order_application(facts),
+            "complaint.pdf": element_complaint(facts),
+        }
+        path = run.setup.out / self.name / f"{loan_id}.zip"
+        write_matter_bundle(path, view.loan, view.payments, view.history, day, documents=documents)
+        self.bundles.append(path)
 
     def _recover(self, run: DemoRun, loan_id: str, day: dt.date) -> None:
         """The court pays over what enforcement found: half the balance."""
@@ -135,5 +165,6 @@ class CourtsDemo(DemoPart):
         where = ", ".join(f"{k} {v}" for k, v in sorted(states.items())) or "none"
         return (
             f"{len(self.matters)} legal matters, {self.steps} docket steps, "
-            f"{len(self.enforced)} enforced ({where})"
+            f"{len(self.enforced)} enforced ({where}); evidence bundles in "
+            f"{run.setup.out / self.name}"
         )
