@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.legal import (
@@ -233,3 +235,35 @@ def test_uncovered_jurisdictions_have_no_regime() -> None:
     assert regime_for("FR") is None
     assert regime_for("GB") is ENGLAND_WALES
     assert regime_for("CN-44") is PRC
+
+
+# -- invariants ------------------------------------------------------------------------
+
+DAYS = st.dates(min_value=D(2015, 1, 1), max_value=D(2026, 12, 31))
+KINDS = st.sampled_from(list(LimitationEventKind))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    accrued=DAYS,
+    events=st.lists(
+        st.builds(
+            LimitationEvent,
+            kind=KINDS,
+            on=DAYS,
+            written=st.booleans(),
+            data_message=st.booleans(),
+        ),
+        max_size=4,
+    ),
+)
+def test_events_never_shorten_a_period_and_it_ends_on_a_working_day(
+    accrued: dt.date, events: list[LimitationEvent]
+) -> None:
+    for regime, calendar in ((PRC, CN), (ENGLAND_WALES, ENG)):
+        plain = assess(regime, accrued, calendar=calendar)
+        result = assess(regime, accrued, events, calendar=calendar)
+        assert result.expires_on >= plain.expires_on
+        assert calendar is not None
+        assert calendar.is_business_day(result.expires_on)
+        assert result.steps[0].citation == regime.period
