@@ -111,3 +111,14 @@ def test_ledger_and_report_set_the_payment_order_fee_against_recoveries() -> Non
     assert row[1] == "1"
     assert row[2] == f"{fee.amount.amount:.2f}"  # court fees only: no lawyers' tariff
     assert row[4] == "1000.00"
+
+
+def test_the_england_and_wales_route_is_not_for_scotland() -> None:
+    from loancollect_courts.desk import _covers
+
+    assert _covers("GB-ENG", "GB")
+    assert _covers("GB-ENG", "GB-WLS")
+    assert not _covers("GB-ENG", "GB-SCT")
+    assert _covers("US", "US-NY")
+    assert _covers("CN", "CN")
+    assert not _covers("CN", "CNX")

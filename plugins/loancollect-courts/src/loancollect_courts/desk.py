@@ -30,6 +30,17 @@ Applier = Callable[..., Event]
 """``engine.apply`` (``(loan_id, command, *, on) -> Event``)."""
 
 
+_ENGLAND_WALES = frozenset({"GB", "UK", "GB-ENG", "GB-WLS"})
+
+
+def _covers(route_jurisdiction: str, borrower: str) -> bool:
+    """True if a route of ``route_jurisdiction`` is for a borrower in ``borrower``
+    (the England and Wales route: not Scotland or Northern Ireland)."""
+    if route_jurisdiction == "GB-ENG":
+        return borrower in _ENGLAND_WALES
+    return borrower == route_jurisdiction or borrower.startswith(route_jurisdiction + "-")
+
+
 class MatterView:
     """A matter with what it needs: the loan, its history, the court calendar."""
 
@@ -100,10 +111,7 @@ class LegalDesk:
         chosen = route(route_name)
         view = self.view(loan_id)
         jurisdiction = view.loan.borrower.jurisdiction.upper()
-        if not (
-            jurisdiction == chosen.jurisdiction
-            or jurisdiction.startswith(chosen.jurisdiction.split("-")[0])
-        ):
+        if not _covers(chosen.jurisdiction, jurisdiction):
             raise ValidationError(
                 "matter.route", route_name, f"the borrower's jurisdiction is {jurisdiction}"
             )
