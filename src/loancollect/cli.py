@@ -31,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from loancollect import registry
 from loancollect.builtin.files import FileChannel
+from loancollect.bundles import verify_bundle
 from loancollect.demo_parts import DemoPart, DemoRun, DemoSetup
 from loancollect.domain.errors import LoanCollectError
 from loancollect.domain.loans import Loan
@@ -716,7 +717,7 @@ def migrate(db: str) -> None:
 
 # -- verify -----------------------------------------------------------------------
 @main.command()
-@click.option("--db", required=True, help="Storage URL.")
+@click.option("--db", default=None, help="Storage URL.")
 @click.option("--tenant", default=None, help="Check this tenant only (default: every tenant).")
 @click.option(
     "--key-file",
@@ -729,13 +730,30 @@ def migrate(db: str) -> None:
     is_flag=True,
     help="First sign the unsigned events and heads of the streams that verify (needs the key).",
 )
-def verify(db: str, tenant: str | None, key_file: str | None, sign: bool) -> None:
+@click.option(
+    "--bundle",
+    "bundles",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="Check an evidence bundle (zip) instead: its SHA-256 manifest and hash chain.",
+)
+def verify(
+    db: str | None, tenant: str | None, key_file: str | None, sign: bool, bundles: tuple[str, ...]
+) -> None:
     """Check every event stream against its head and the audit key.
 
     Names the first bad event of each bad stream and why; exits with 1 if any stream
     is bad, 0 if all are intact. Without the key, signatures cannot be checked: a
     stream edited and re-hashed together with its head goes unnoticed.
+
+    With ``--bundle``, checks evidence bundles instead (:mod:`loancollect.bundles`):
+    every file against the manifest's SHA-256, and the events' hash chain.
     """
+    if bundles:
+        _verify_bundles(bundles)
+        return
+    if db is None:
+        _fail("give --db (a storage URL) or --bundle (an evidence bundle)")
     try:
         key = AuditKey.from_file(key_file) if key_file else AuditKey.from_env()
     except LoanCollectError as exc:
@@ -783,6 +801,24 @@ def verify(db: str, tenant: str | None, key_file: str | None, sign: bool) -> Non
         console.print(f"[red]{tally.problems} stream(s) do not verify[/]")
         sys.exit(1)
     console.print("[green]every stream verifies[/]")
+
+
+def _verify_bundles(paths: tuple[str, ...]) -> None:
+    """``verify --bundle``: report each bundle; exit 1 if any does not verify."""
+    bad = 0
+    for path in paths:
+        check = verify_bundle(Path(path))
+        if check.ok:
+            console.print(
+                f"{path}: {check.files} file(s), {check.events} event(s): [green]verifies[/]"
+            )
+            continue
+        bad += 1
+        console.print(f"[red]{path}: does not verify[/]")
+        for problem in check.problems:
+            console.print(f"  {problem}", markup=False)
+    if bad:
+        sys.exit(1)
 
 
 # -- commands from plug-ins --------------------------------------------------------

@@ -111,6 +111,7 @@ from loancollect.domain.events import (
     EventKind,
     OptedOut,
 )
+from loancollect.domain.legal import loan_limitation
 from loancollect.domain.loans import Borrower, ContactKind, ContactPoint, Loan
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
 from loancollect.domain.strategy import PlannedAction, Tone
@@ -480,10 +481,24 @@ def borrower_flags(case: Case, zone: str, as_of: dt.date, at: dt.datetime) -> Fl
     return Flags(**values)
 
 
-def debt_facts(loan: Loan, case: Case, zone: str, lpr: LprTable = CN_ONE_YEAR_LPR) -> DebtFacts:
+def debt_facts(
+    loan: Loan,
+    case: Case,
+    zone: str,
+    lpr: LprTable = CN_ONE_YEAR_LPR,
+    *,
+    history: Sequence[Event] = (),
+    as_of: dt.date | None = None,
+) -> DebtFacts:
     """What the rules know about the debt: the loan's contract rate, private lending and
     the one-year LPR at the contract date (for the 4 × LPR cap), when the case entered
-    collection, and the :data:`DEBT_FLAGS` of the case."""
+    collection, and the :data:`DEBT_FLAGS` of the case.
+
+    ``time_barred`` is computed, not set by hand: with ``as_of``, it is true when the
+    limitation period of the borrower's jurisdiction (:mod:`loancollect.domain.legal`,
+    from the loan and its ``history``: part payments, acknowledgments, delivered
+    demands, filings) ran out before ``as_of``. A ``time_barred`` flag recorded on an
+    older case still counts."""
     lpr_at_contract = None
     if loan.private_lending:
         try:
@@ -499,11 +514,19 @@ def debt_facts(loan: Loan, case: Case, zone: str, lpr: LprTable = CN_ONE_YEAR_LP
         lpr_at_contract=lpr_at_contract,
         private_lending=loan.private_lending,
         in_collection_since=since,
-        time_barred="time_barred" in case.flags,
+        time_barred="time_barred" in case.flags or _time_barred(loan, history, as_of),
         forbearance_assessed="forbearance_assessed" in case.flags,
         financial_difficulty="financial_difficulty" in case.flags,
         debt_advice_referred="debt_advice_referred" in case.flags,
     )
+
+
+def _time_barred(loan: Loan, history: Sequence[Event], as_of: dt.date | None) -> bool:
+    """True if the loan's limitation period ran out before ``as_of``."""
+    if as_of is None:
+        return False
+    limitation = loan_limitation(loan, history, as_of=as_of)
+    return limitation is not None and limitation.barred_on(as_of)
 
 
 def contact_events(
@@ -711,7 +734,13 @@ class ComplianceGuard:
         self._lock = threading.Lock()
         self._last_history: tuple[Sequence[Event], str, tuple[ContactEvent, ...]] | None = None
         self._last_facts: (
-            tuple[tuple[Loan, Case, dt.date, dt.datetime], BorrowerFacts, DebtFacts, str] | None
+            tuple[
+                tuple[Loan, Case, dt.date, dt.datetime, Sequence[Event]],
+                BorrowerFacts,
+                DebtFacts,
+                str,
+            ]
+            | None
         ) = None
 
     def __repr__(self) -> str:
@@ -974,7 +1003,7 @@ class ComplianceGuard:
             raise _UndecidedError(self.no_pack(borrower.jurisdiction)) from None
         if packs is None:
             return None
-        facts, debt, zone = self._case_facts(loan, case, as_of, at)
+        facts, debt, zone = self._case_facts(loan, case, as_of, at, history)
         try:
             return check(
                 proposed_contact(action, at, channel, self._content(action)),
@@ -1004,7 +1033,12 @@ class ComplianceGuard:
             ) from exc
 
     def _case_facts(
-        self, loan: Loan, case: Case, as_of: dt.date, at: dt.datetime
+        self,
+        loan: Loan,
+        case: Case,
+        as_of: dt.date,
+        at: dt.datetime,
+        history: Sequence[Event] = (),
     ) -> tuple[BorrowerFacts, DebtFacts, str]:
         """Borrower and debt facts and the zone the case's dates are read in, remembered
         for the case last seen: they are the same for every action of a case in one
@@ -1012,7 +1046,7 @@ class ComplianceGuard:
 
         :raises _UndecidedError: when no candidate zone of the borrower is known.
         """
-        key = (loan, case, as_of, at)
+        key = (loan, case, as_of, at, history)
         with self._lock:
             last = self._last_facts
             if last is not None and all(a is b for a, b in zip(last[0], key, strict=True)):
@@ -1040,7 +1074,7 @@ class ComplianceGuard:
             location_candidates=candidates,
             flags=borrower_flags(case, zone, as_of, at),
         )
-        debt = debt_facts(loan, case, zone, self.lpr)
+        debt = debt_facts(loan, case, zone, self.lpr, history=history, as_of=as_of)
         with self._lock:
             self._last_facts = (key, facts, debt, zone)
         return facts, debt, zone

@@ -46,6 +46,7 @@ from loancollect.domain.money import Money
 from loancollect.domain.policy_state import FailedPayment, PolicyState
 
 __all__ = [
+    "DERIVED_FLAGS",
     "AdvanceLegalMatter",
     "Assign",
     "CaseCommand",
@@ -59,6 +60,11 @@ __all__ = [
     "SetFlag",
     "WriteOffDebt",
 ]
+
+
+DERIVED_FLAGS = frozenset({"time_barred"})
+"""Flags computed by loancollect, never set by a command: ``time_barred`` follows from
+the limitation period (:mod:`loancollect.domain.legal`)."""
 
 
 class CaseCommand(Protocol):
@@ -100,6 +106,10 @@ class SetFlag:
     def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
         """Add the flag; setting a flag the case has is refused."""
         _required("command.flag", self.flag)
+        if self.flag in DERIVED_FLAGS:
+            raise ValidationError(
+                "command.flag", self.flag, "derived from the limitation period; not set by hand"
+            )
         if self.flag in case.flags:
             raise ValidationError("command.flag", self.flag, "the case has this flag already")
         updated = attrs.evolve(case, flags=case.flags | {self.flag})
