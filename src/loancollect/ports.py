@@ -50,6 +50,7 @@ __all__ = [
     "AUDIT_KEY_FILE_ENV",
     "CAP_HTML",
     "CAP_IDEMPOTENT",
+    "CAP_INLINE",
     "CAP_POLL",
     "CAP_STATEMENT",
     "CAP_SUBJECT",
@@ -118,6 +119,10 @@ CAP_SUBJECT = "subject"
 CAP_STATEMENT = "statement"
 """Capability: the channel prints a statement of account; the engine attaches
 :attr:`RenderedMessage.statement` to the messages it sends through it."""
+CAP_INLINE = "inline"
+"""Capability: the channel's ``send`` does no I/O and returns at once (an in-memory
+recorder, a gateway stand-in); the engine calls it in the dispatching thread instead
+of a deadline thread. A channel whose send may block must not declare it."""
 
 
 class DeliveryStatus(enum.Enum):

@@ -33,7 +33,7 @@ from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.loans import Payment
 from loancollect.domain.money import Money
 from loancollect.domain.strategy import PlannedAction
-from loancollect.ports import CAP_IDEMPOTENT, AuditKey, DeliveryResult, RenderedMessage
+from loancollect.ports import CAP_IDEMPOTENT, CAP_INLINE, AuditKey, DeliveryResult, RenderedMessage
 from loancollect.testing.clock import FixedClock
 from loancollect_sqlalchemy.repository import SqlStore, make_engine
 
@@ -92,8 +92,8 @@ class Gateway:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """Idempotent."""
-        return frozenset({CAP_IDEMPOTENT})
+        """Idempotent; sent inline (it does no I/O)."""
+        return frozenset({CAP_IDEMPOTENT, CAP_INLINE})
 
     def send(
         self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
