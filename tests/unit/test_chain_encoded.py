@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from loancollect.domain.events import GENESIS, Event, EventKind, chain, chain_encoded
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
-_ZONES = st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=8)), dt.timezone(-dt.timedelta(hours=5, minutes=30))])
+_ZONES = st.sampled_from(
+    [dt.UTC, dt.timezone(dt.timedelta(hours=8)), dt.timezone(-dt.timedelta(hours=5, minutes=30))]
+)
 
 
 @st.composite

@@ -1087,6 +1087,16 @@ class SqlOutboxRepository:
         not_before: dt.datetime | None = None,
     ) -> bool:
         """Add ``action`` under its idempotency key; ``False`` if the key is known."""
+        return self._add(action, created_on=created_on, not_before=not_before)
+
+    def _add(
+        self,
+        action: PlannedAction,
+        *,
+        created_on: dt.date,
+        not_before: dt.datetime | None = None,
+        lease_until: dt.datetime | None = None,
+    ) -> bool:
         self._uow.write_lock()  # SQLite: a writer takes the write lock first
         if not isinstance(action, PlannedAction):
             raise ValidationError("action", type(action).__name__, "expected a PlannedAction")
@@ -1106,7 +1116,7 @@ class SqlOutboxRepository:
             writer.date(created_on),
             None,
             None,
-            None,
+            writer.instant("outbox.lease_until", lease_until),
             self._uow.tenant,
         )
         keys = self._uow._outbox_keys.get(action.loan_id)
@@ -1230,7 +1240,15 @@ class SqlOutboxRepository:
 
 
 class PgOutboxRepository(SqlOutboxRepository):
-    """PostgreSQL outbox: adds ``claim_pending`` for several dispatching workers."""
+    """PostgreSQL outbox: adds ``claim_pending`` for several dispatching workers, and
+    ``add_leased`` for the worker that will send an entry it has just planned."""
+
+    def add_leased(self, action: PlannedAction, *, created_on: dt.date, now: dt.datetime) -> bool:
+        """Add ``action`` leased until ``now + lease`` (``False`` if the key is known):
+        no other worker claims it while this one sends it after the commit."""
+        require_aware_or_none("now", now)
+        lease_until = now + self._uow.store.lease
+        return self._add(action, created_on=created_on, lease_until=lease_until)
 
     def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
         """Lease and return up to ``limit`` sendable entries no other worker holds.
@@ -1403,7 +1421,9 @@ class SqlEventRepository:
                     loan_id,
                     last.seq,
                     last.hash,
-                    None if secret is None else head_mac(secret, tenant, loan_id, last.seq, last.hash),
+                    None
+                    if secret is None
+                    else head_mac(secret, tenant, loan_id, last.seq, last.hash),
                     tenant,
                 )
             )
