@@ -27,6 +27,7 @@ from loancollect.domain.events import Event
 from loancollect.domain.loans import ContactKind, Loan, Payment
 from loancollect.domain.overdue import Assessment
 from loancollect.domain.scoring import ScoreContribution, Scores
+from loancollect.domain.strategy import Experiment, Strategy
 from loancollect.engine.clock import aware_now
 from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
 from loancollect.engine.dispatch import Loaded
@@ -68,6 +69,11 @@ class Reviewer:
         self._guard = guard
         self._contact_kinds = contact_kinds
         self._notify = notify
+        # Built once, not per case: decide would wrap a plain strategy the same way.
+        strategy = config.strategy
+        self._strategy: Strategy | Experiment = (
+            strategy if isinstance(strategy, Experiment) else Experiment.single(strategy)
+        )
 
     def run(
         self,
@@ -206,7 +212,7 @@ class Reviewer:
             case=case,
             as_of=as_of,
             policy=cfg.policy,
-            strategy=cfg.strategy,
+            strategy=self._strategy,
             config=cfg.assessment,
             advice=self._advice(loan, as_of),
             channels=self._contact_kinds,
