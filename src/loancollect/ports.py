@@ -50,6 +50,7 @@ __all__ = [
     "AUDIT_KEY_FILE_ENV",
     "CAP_HTML",
     "CAP_IDEMPOTENT",
+    "CAP_INLINE",
     "CAP_POLL",
     "CAP_STATEMENT",
     "CAP_SUBJECT",
@@ -67,6 +68,7 @@ __all__ = [
     "DeliveryResult",
     "DeliveryStatus",
     "EventRepository",
+    "LeasingOutbox",
     "LoanRepository",
     "LockingCases",
     "MigratingStorage",
@@ -118,6 +120,10 @@ CAP_SUBJECT = "subject"
 CAP_STATEMENT = "statement"
 """Capability: the channel prints a statement of account; the engine attaches
 :attr:`RenderedMessage.statement` to the messages it sends through it."""
+CAP_INLINE = "inline"
+"""Capability: the channel's ``send`` does no I/O and returns at once (an in-memory
+recorder, a gateway stand-in); the engine calls it in the dispatching thread instead
+of a deadline thread. A channel whose send may block must not declare it."""
 
 
 class DeliveryStatus(enum.Enum):
@@ -742,6 +748,23 @@ class ClaimingOutbox(Protocol):
 
     def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
         """Lease and return up to ``limit`` sendable entries no other worker holds."""
+        ...
+
+
+@runtime_checkable
+class LeasingOutbox(Protocol):
+    """Optional, beside :class:`ClaimingOutbox`: add an entry already leased to the caller.
+
+    The engine adds the actions a worker will send right after the review commits
+    this way, so no other worker claims them in between and the worker sends them
+    with the loans it has in hand instead of claiming and reloading them. The lease
+    is the one ``claim_pending`` takes (it ends when the entry is marked sent, failed
+    or cancelled); if the worker dies first, it runs out and another worker claims
+    the entry, as with any claimed entry.
+    """
+
+    def add_leased(self, action: PlannedAction, *, created_on: dt.date, now: dt.datetime) -> bool:
+        """Like ``add`` (``False`` if the key is known), leased from ``now``."""
         ...
 
 

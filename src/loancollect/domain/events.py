@@ -112,6 +112,7 @@ __all__ = [
     "WrittenOff",
     "audit_stream",
     "chain",
+    "chain_encoded",
     "event_mac",
     "head_mac",
     "new_event",
@@ -1455,6 +1456,35 @@ def chain(
     for seq, ev in enumerate(events, start_seq):
         digest = _digest(ev, seq, prev_hash)
         out.append(Event(ev.kind, ev.loan_id, ev.on, ev.data, ev.at, seq, prev_hash, digest))
+        prev_hash = digest
+    return tuple(out)
+
+
+_QUOTE = json.encoder.encode_basestring  # what _CANONICAL quotes strings with
+
+
+def chain_encoded(
+    events: Iterable[Event], prev_hash: str = GENESIS, start_seq: int = 0
+) -> tuple[tuple[Event, str], ...]:
+    """:func:`chain`, each event paired with its payload's canonical JSON text.
+
+    The text is the ``data`` part of the hashed body, byte for byte, so storage can
+    keep the very bytes that were hashed instead of encoding the payload again. The
+    body is assembled around that one encoding exactly as :func:`chain` encodes it
+    (keys in sorted order, no spaces, UTF-8 as is).
+    """
+    out = []
+    for seq, ev in enumerate(events, start_seq):
+        at = ev.at
+        data = _CANONICAL.encode(ev.data)
+        body = (
+            f'{{"at":{"null" if at is None else _QUOTE(at.isoformat())},"data":{data},'
+            f'"kind":{_QUOTE(ev.kind.value)},"loan_id":{_QUOTE(ev.loan_id)},'
+            f'"on":"{ev.on.isoformat()}","seq":{seq}}}'
+        )
+        digest = hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+        chained = Event(ev.kind, ev.loan_id, ev.on, ev.data, ev.at, seq, prev_hash, digest)
+        out.append((chained, data))
         prev_hash = digest
     return tuple(out)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -36,9 +36,6 @@ from loancollect.domain.privacy import (
     mask_text,
 )
 from loancollect.domain.zones import check_zone
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
 
 __all__ = [
     "Borrower",
@@ -481,10 +478,27 @@ class Loan:
     # common case (half-up, actual days, no cap, no private lending, accrual from the
     # due date); ``None`` otherwise. Lets ``assess`` take its lean path.
     simple_penalty: tuple[int, int, bool] | None = attrs.field(init=False, eq=False, repr=False)
+    # A loan rebuilt by ``stored_loan`` leaves ``installments`` unset and keeps its
+    # checked rows here instead; ``__getattr__`` builds the Installment objects on
+    # first use (the review's hot path reads only the integer plan).
+    _stored_rows: tuple[tuple[Any, ...], ...] | None = attrs.field(
+        init=False, default=None, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         self._check_terms()
         self._derive(self._check_schedule())
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only when normal lookup fails: for ``installments`` of a stored loan
+        # that nobody has asked for yet.
+        if name == "installments":
+            rows = object.__getattribute__(self, "_stored_rows")
+            if rows is not None:
+                built = _built_installments(rows, self.principal.currency)
+                object.__setattr__(self, "installments", built)
+                return built
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _check_terms(self) -> None:
         """Check everything but the installments."""
@@ -644,13 +658,13 @@ class Loan:
     @property
     def maturity_date(self) -> dt.date:
         """The last due date."""
-        return self.installments[-1].due_date
+        return dt.date.fromordinal(self.plan[-1][0])
 
     def __repr__(self) -> str:
         return (
             f"Loan(id={self.id!r}, borrower={self.borrower.id!r}, principal={self.principal!r}, "
             f"annual_rate={self.annual_rate}, method={self.method.value}, "
-            f"installments={len(self.installments)}, "
+            f"installments={len(self.plan)}, "
             f"disbursed={self.disbursement_date.isoformat()})"
         )
 
@@ -789,14 +803,14 @@ def stored_loan(
     installment; if they fail, the loan goes through the full constructor, which raises
     the usual :class:`ValidationError`.
     """
-    installments = stored_installments(schedule, currency)
+    if currency not in CURRENCIES:
+        raise UnknownCurrencyError("currency", currency)
     fields: dict[str, Any] = {
         "id": id,
         "borrower": borrower,
         "principal": Money.from_minor(principal_minor, currency),
         "annual_rate": to_decimal(annual_rate, "loan.annual_rate"),
         "disbursement_date": disbursement_date,
-        "installments": installments,
         "method": method,
         "frequency": frequency,
         "day_count": day_count,
@@ -809,26 +823,70 @@ def stored_loan(
         "contract_date": contract_date,
         "product": product,
     }
-    rows: list[tuple[int, int, int, int]] = []
-    previous = disbursement_date
-    total = 0
-    # stored_installments checked that the row amounts are non-negative ints (or raised)
-    for inst, row in zip(installments, schedule, strict=True):
-        due = inst.due_date
-        if not (type(previous) is dt.date and due > previous):
-            return Loan(**fields)
-        previous = due
-        total += row[2]
-        rows.append((due.toordinal(), row[2], row[3], row[4] or 0))
-    if not installments or total != principal_minor:
-        return Loan(**fields)
+    checked = _checked_rows(schedule, disbursement_date, principal_minor)
+    if checked is None:  # a row breaks a rule: the constructor says which
+        return Loan(**fields, installments=stored_installments(schedule, currency))
     loan: Loan = object.__new__(Loan)
     for name, value in fields.items():
         object.__setattr__(loan, name, value)
+    object.__setattr__(loan, "_stored_rows", checked)
     attrs.validate(loan)
     loan._check_terms()
-    loan._derive(rows)
+    loan._derive([(row[1].toordinal(), row[2], row[3], row[4] or 0) for row in checked])
     return loan
+
+
+def _checked_rows(
+    schedule: Sequence[Sequence[Any]], disbursement_date: dt.date, principal_minor: int
+) -> tuple[tuple[Any, ...], ...] | None:
+    """The stored schedule rows with their dates parsed, if they pass the checks the
+    Installment and Loan constructors make (the same as :func:`stored_installments`'
+    fast path, plus order and principal sum); ``None`` if any row fails one."""
+    out = []
+    previous = disbursement_date
+    total = 0
+    if type(previous) is not dt.date:
+        return None
+    for number, due, principal, interest, fees, start, days in schedule:
+        if isinstance(due, str):
+            due = dt.date.fromisoformat(due)
+        if isinstance(start, str):
+            start = dt.date.fromisoformat(start)
+        if not (
+            type(number) is int
+            and number >= 1
+            and type(principal) is int
+            and principal >= 0
+            and type(interest) is int
+            and interest >= 0
+            and (fees is None or (type(fees) is int and fees >= 0))
+            and type(due) is dt.date
+            and due > previous
+        ):
+            return None
+        previous = due
+        total += principal
+        out.append((number, due, principal, interest, fees, start, days))
+    if not out or total != principal_minor:
+        return None
+    return tuple(out)
+
+
+def _built_installments(rows: Iterable[tuple[Any, ...]], currency: str) -> tuple[Installment, ...]:
+    """Installment objects from rows :func:`_checked_rows` passed (no check repeated)."""
+    money, new, put = Money.from_minor, object.__new__, object.__setattr__
+    out: list[Installment] = []
+    for number, due, principal, interest, fees, start, days in rows:
+        inst = new(Installment)
+        put(inst, "number", number)
+        put(inst, "due_date", due)
+        put(inst, "principal", money(principal, currency))
+        put(inst, "interest", money(interest, currency))
+        put(inst, "fees", None if fees is None else money(fees, currency))
+        put(inst, "accrual_start", start)
+        put(inst, "accrual_days", days)
+        out.append(inst)
+    return tuple(out)
 
 
 __all__ += ["stored_installments", "stored_loan"]

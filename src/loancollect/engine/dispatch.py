@@ -33,6 +33,7 @@ from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, St
 from loancollect.engine.guard import Guard, Verdict, VerdictKind
 from loancollect.ports import (
     CAP_IDEMPOTENT,
+    CAP_INLINE,
     CAP_POLL,
     CAP_STATEMENT,
     BatchMarkingOutbox,
@@ -116,6 +117,8 @@ class _Prepared:
         result without sending; it fails this entry only.
     :param deduplicates: the channel answers a repeated key with its first result
         (across restarts); otherwise the send is recorded before the next starts.
+    :param inline: the channel does no I/O (:data:`~loancollect.ports.CAP_INLINE`):
+        sent in the dispatching thread, without a deadline thread.
     """
 
     entry: OutboxEntry
@@ -125,6 +128,7 @@ class _Prepared:
     cancel: str | None = None
     failure: DeliveryResult | None = None
     deduplicates: bool = True  # the channel answers a repeated key with its first result
+    inline: bool = False
 
 
 @attrs.frozen
@@ -329,8 +333,14 @@ class Dispatcher:
         def send() -> DeliveryResult:
             return channel.send(action, message, key)
 
-        dedup = CAP_IDEMPOTENT in channel.capabilities
-        return _Prepared(entry, send=send, judge=judge, deduplicates=dedup)
+        capabilities = channel.capabilities
+        return _Prepared(
+            entry,
+            send=send,
+            judge=judge,
+            deduplicates=CAP_IDEMPOTENT in capabilities,
+            inline=CAP_INLINE in capabilities,
+        )
 
     # -- send ---------------------------------------------------------------------------
     def _send_and_record(self, prepared: Sequence[_Prepared], as_of: dt.date) -> CycleReport:
@@ -394,6 +404,11 @@ class Dispatcher:
         up the cycle or the process's exit. Sends not started when the batch's deadline
         passes are left in the outbox, untouched, for the next run. A ``SystemExit`` or
         ``KeyboardInterrupt`` raised by a send stops the run as if the process had died.
+
+        Entries for channels that do no I/O (:data:`~loancollect.ports.CAP_INLINE`) are
+        sent first, in batch order, in this thread: a thread per send would cost more
+        than the send. They too are judged at the instant of sending, and are left in
+        the outbox once the batch's deadline has passed.
         """
         cfg = self._config
         now = time.monotonic  # deadlines are real time, whatever clock the limiter is given
@@ -422,6 +437,11 @@ class Dispatcher:
                 results[index] = _Outcome(p, p.failure)
             elif p.send is None:
                 results[index] = _Outcome(p)
+            elif p.inline:
+                if now() >= batch_deadline:
+                    results[index] = _Outcome(p, problem="not sent: the batch's deadline passed")
+                else:
+                    results[index] = self._send_one(p)
             else:
                 waiting.append(index)
         running: dict[int, float] = {}  # index -> its deadline

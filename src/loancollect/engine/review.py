@@ -27,6 +27,7 @@ from loancollect.domain.events import Event
 from loancollect.domain.loans import ContactKind, Loan, Payment
 from loancollect.domain.overdue import Assessment
 from loancollect.domain.scoring import ScoreContribution, Scores
+from loancollect.domain.strategy import Experiment, Strategy
 from loancollect.engine.clock import aware_now
 from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
 from loancollect.engine.dispatch import Loaded
@@ -35,6 +36,7 @@ from loancollect.ports import (
     ClaimingCases,
     ClaimingOutbox,
     Clock,
+    LeasingOutbox,
     OutboxEntry,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -67,6 +69,11 @@ class Reviewer:
         self._guard = guard
         self._contact_kinds = contact_kinds
         self._notify = notify
+        # Built once, not per case: decide would wrap a plain strategy the same way.
+        strategy = config.strategy
+        self._strategy: Strategy | Experiment = (
+            strategy if isinstance(strategy, Experiment) else Experiment.single(strategy)
+        )
 
     def run(
         self,
@@ -79,8 +86,10 @@ class Reviewer:
 
         :param on_batch: called with each committed batch's summary (progress bars).
         :param send: given each committed batch's new actions to send at once,
-            with the loans and assessments already in hand. Not used when the
-            outbox is claimed by several workers: they claim what they send.
+            with the loans and assessments already in hand. When the outbox is
+            claimed by several workers, only if it can add entries leased to this
+            worker (:class:`~loancollect.ports.LeasingOutbox`): no other worker
+            claims them meanwhile; otherwise the workers claim what they send.
         """
         total = CycleReport("", as_of, CycleSummary())
         after: str | None = None
@@ -97,8 +106,14 @@ class Reviewer:
                 if not batch:
                     break
                 after = batch[-1].loan_id
+                outbox = uow.outbox
                 fresh: list[Loaded] | None = (
-                    [] if send is not None and not isinstance(uow.outbox, ClaimingOutbox) else None
+                    []
+                    if send is not None
+                    and (
+                        not isinstance(outbox, ClaimingOutbox) or isinstance(outbox, LeasingOutbox)
+                    )
+                    else None
                 )
                 report, stored = self._review_batch(uow, batch, as_of, fresh)
                 try:
@@ -163,7 +178,11 @@ class Reviewer:
                     rescheduled += 1
                     events.append(verdict.event(action, as_of))
                 planned += 1
-                added = uow.outbox.add(action, created_on=as_of, not_before=verdict.not_before)
+                if fresh is not None and verdict.allowed and isinstance(uow.outbox, LeasingOutbox):
+                    # sent by this worker right after the commit: leased to it till then
+                    added = uow.outbox.add_leased(action, created_on=as_of, now=at)
+                else:
+                    added = uow.outbox.add(action, created_on=as_of, not_before=verdict.not_before)
                 if added and verdict.allowed and fresh is not None:
                     entry = OutboxEntry(key=action.idempotency_key, action=action, created_on=as_of)
                     fresh.append(Loaded(entry, loan, decision.assessment, decision.case, history))
@@ -193,7 +212,7 @@ class Reviewer:
             case=case,
             as_of=as_of,
             policy=cfg.policy,
-            strategy=cfg.strategy,
+            strategy=self._strategy,
             config=cfg.assessment,
             advice=self._advice(loan, as_of),
             channels=self._contact_kinds,

@@ -61,7 +61,7 @@ from loancollect.domain.events import (
     StreamFault,
     StreamHead,
     StreamProblem,
-    chain,
+    chain_encoded,
     event_mac,
     head_mac,
 )
@@ -88,6 +88,7 @@ from loancollect.ports import (
 from loancollect_sqlalchemy import audit
 from loancollect_sqlalchemy import mapping as m
 from loancollect_sqlalchemy import tables as t
+from loancollect_sqlalchemy.writes import RowWriter
 
 __all__ = [
     "PgCaseRepository",
@@ -308,6 +309,8 @@ class SqlStore:
             else make_engine(url, busy_timeout=busy_timeout.total_seconds())
         )
         self.dialect = self.engine.dialect.name
+        self.rows = RowWriter(self.dialect)
+        """Encodes and writes the rows of the hot tables (events, heads, outbox)."""
         self.lease = lease
         self.claims = self.dialect == "postgresql"
         # claim_due, per business day: the last loan id committed in this pass, and the
@@ -449,9 +452,10 @@ class SqlUnitOfWork:
         self._entered = False
         # write-behind buffers
         self._case_writes: dict[str, Case] = {}
-        self._outbox_writes: dict[str, dict[str, Any]] = {}
-        self._event_writes: list[dict[str, Any]] = []
-        self._head_writes: dict[str, dict[str, Any]] = {}
+        # rows as tuples in column order, already encoded (see loancollect_sqlalchemy.writes)
+        self._outbox_writes: dict[str, tuple[Any, ...]] = {}
+        self._event_writes: list[tuple[Any, ...]] = []
+        self._head_writes: dict[str, tuple[Any, ...]] = {}
         # prefetched state (valid within the current transaction)
         self._loan_rows: dict[str, Any] = {}
         self._loans: dict[str, Loan] = {}
@@ -634,15 +638,16 @@ class SqlUnitOfWork:
         with self._db_errors():
             if self._case_writes:
                 self._flush_cases()
+            writer = self.store.rows
             if self._outbox_writes:
                 rows = list(self._outbox_writes.values())
                 self._outbox_writes.clear()
-                self.conn.execute(self._insert_ignore(t.outbox, ["tenant_id", "key"]), rows)
+                self.conn.exec_driver_sql(writer.insert_outbox, rows)
             if self._event_writes:
                 rows, heads = self._event_writes, list(self._head_writes.values())
                 self._event_writes, self._head_writes = [], {}
-                self.conn.execute(sa.insert(t.events), rows)
-                self.conn.execute(self._upsert(t.stream_heads, ["tenant_id", "loan_id"]), heads)
+                self.conn.exec_driver_sql(writer.insert_events, rows)
+                self.conn.exec_driver_sql(writer.upsert_heads, heads)
 
     def _flush_cases(self) -> None:
         tenant = self.tenant
@@ -1082,6 +1087,16 @@ class SqlOutboxRepository:
         not_before: dt.datetime | None = None,
     ) -> bool:
         """Add ``action`` under its idempotency key; ``False`` if the key is known."""
+        return self._add(action, created_on=created_on, not_before=not_before)
+
+    def _add(
+        self,
+        action: PlannedAction,
+        *,
+        created_on: dt.date,
+        not_before: dt.datetime | None = None,
+        lease_until: dt.datetime | None = None,
+    ) -> bool:
         self._uow.write_lock()  # SQLite: a writer takes the write lock first
         if not isinstance(action, PlannedAction):
             raise ValidationError("action", type(action).__name__, "expected a PlannedAction")
@@ -1089,20 +1104,21 @@ class SqlOutboxRepository:
         key = action.idempotency_key
         if self._known(key, action.loan_id):
             return False
-        self._uow._outbox_writes[key] = {
-            "key": key,
-            "loan_id": action.loan_id,
-            "action": m.action_to_json(action),
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "last_error": None,
-            "next_attempt_at": not_before,
-            "created_on": created_on,
-            "sent_at": None,
-            "result": None,
-            "lease_until": None,
-            "tenant_id": self._uow.tenant,
-        }
+        writer = self._uow.store.rows
+        self._uow._outbox_writes[key] = (
+            key,
+            action.loan_id,
+            writer.document(m.action_to_json(action)),
+            OutboxStatus.PENDING.value,
+            0,
+            None,
+            writer.instant("outbox.not_before", not_before),
+            writer.date(created_on),
+            None,
+            None,
+            writer.instant("outbox.lease_until", lease_until),
+            self._uow.tenant,
+        )
         keys = self._uow._outbox_keys.get(action.loan_id)
         if keys is not None:
             keys.add(key)
@@ -1224,7 +1240,15 @@ class SqlOutboxRepository:
 
 
 class PgOutboxRepository(SqlOutboxRepository):
-    """PostgreSQL outbox: adds ``claim_pending`` for several dispatching workers."""
+    """PostgreSQL outbox: adds ``claim_pending`` for several dispatching workers, and
+    ``add_leased`` for the worker that will send an entry it has just planned."""
+
+    def add_leased(self, action: PlannedAction, *, created_on: dt.date, now: dt.datetime) -> bool:
+        """Add ``action`` leased until ``now + lease`` (``False`` if the key is known):
+        no other worker claims it while this one sends it after the commit."""
+        require_aware_or_none("now", now)
+        lease_until = now + self._uow.store.lease
+        return self._add(action, created_on=created_on, lease_until=lease_until)
 
     def claim_pending(self, *, limit: int, now: dt.datetime) -> list[OutboxEntry]:
         """Lease and return up to ``limit`` sendable entries no other worker holds.
@@ -1361,32 +1385,47 @@ class SqlEventRepository:
         tenant = uow.tenant
         key = uow.store.audit_key
         secret = key.secret if key is not None else None
+        writer = uow.store.rows
         stored: list[Event | None] = [None] * len(items)
-        rows: list[dict[str, Any]] = []
-        heads: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        heads: list[tuple[Any, ...]] = []
         for loan_id, indexes in by_loan.items():
             tail = tails.get(loan_id)
             prev, start = (tail[1], tail[0] + 1) if tail else (GENESIS, 0)
-            chained = chain((items[i] for i in indexes), prev_hash=prev, start_seq=start)
-            for index, ev in zip(indexes, chained, strict=True):
+            # the payload's JSON text is the one hashed: encoded once, stored as is
+            encoded = chain_encoded((items[i] for i in indexes), prev_hash=prev, start_seq=start)
+            for index, (ev, data) in zip(indexes, encoded, strict=True):
                 stored[index] = ev
-                row = m.event_to_row(ev)
-                row["tenant_id"] = tenant
-                row["mac"] = (
-                    None if secret is None else event_mac(secret, tenant, loan_id, ev.seq, ev.hash)
+                at = ev.at
+                rows.append(
+                    (
+                        loan_id,
+                        ev.seq,
+                        ev.kind.value,
+                        writer.date(ev.on),
+                        None if at is None else at.isoformat(),
+                        writer.instant("event.at", at),
+                        data,
+                        ev.prev_hash,
+                        ev.hash,
+                        None
+                        if secret is None
+                        else event_mac(secret, tenant, loan_id, ev.seq, ev.hash),
+                        tenant,
+                    )
                 )
-                rows.append(row)
+            chained = tuple(ev for ev, _ in encoded)
             last = chained[-1]
             heads.append(
-                {
-                    "tenant_id": tenant,
-                    "loan_id": loan_id,
-                    "seq": last.seq,
-                    "hash": last.hash,
-                    "mac": None
+                (
+                    loan_id,
+                    last.seq,
+                    last.hash,
+                    None
                     if secret is None
                     else head_mac(secret, tenant, loan_id, last.seq, last.hash),
-                }
+                    tenant,
+                )
             )
             uow._heads[loan_id] = (last.seq, last.hash)
             cached = uow._streams.get(loan_id)
@@ -1398,7 +1437,7 @@ class SqlEventRepository:
             if since is not None and loan_id in uow._recent:
                 uow._recent[loan_id] += tuple(ev for ev in chained if ev.on >= since)
         uow._event_writes.extend(rows)
-        uow._head_writes.update((h["loan_id"], h) for h in heads)
+        uow._head_writes.update((h[0], h) for h in heads)
         return tuple(ev for ev in stored if ev is not None)
 
     def _decode(self, loan_id: str) -> tuple[Event, ...]:

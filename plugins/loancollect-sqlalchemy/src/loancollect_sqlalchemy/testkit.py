@@ -8,7 +8,8 @@
   up as two rows) and answers a repeated key in the same process like an
   idempotent channel would;
 - :func:`channels_from_env` / :func:`clock_from_env`: worker factories reading
-  ``LOANCOLLECT_SENDS_URL`` and ``LOANCOLLECT_NOW`` (ISO instant);
+  ``LOANCOLLECT_SENDS_URL`` and ``LOANCOLLECT_NOW`` (ISO instant); :func:`gateways`:
+  one :class:`Gateway` per channel name, for benchmarks;
 - :func:`ingest` / :func:`ingest_process`: what a host's ingestion does while the
   workers run (contact outcomes and payments through the engine's intake), in a
   process of its own.
@@ -33,7 +34,7 @@ from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.loans import Payment
 from loancollect.domain.money import Money
 from loancollect.domain.strategy import PlannedAction
-from loancollect.ports import CAP_IDEMPOTENT, AuditKey, DeliveryResult, RenderedMessage
+from loancollect.ports import CAP_IDEMPOTENT, CAP_INLINE, AuditKey, DeliveryResult, RenderedMessage
 from loancollect.testing.clock import FixedClock
 from loancollect_sqlalchemy.repository import SqlStore, make_engine
 
@@ -43,6 +44,7 @@ __all__ = [
     "SendLog",
     "channels_from_env",
     "clock_from_env",
+    "gateways",
     "ingest",
     "ingest_process",
     "sends_table",
@@ -92,8 +94,8 @@ class Gateway:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """Idempotent."""
-        return frozenset({CAP_IDEMPOTENT})
+        """Idempotent; sent inline (it does no I/O)."""
+        return frozenset({CAP_IDEMPOTENT, CAP_INLINE})
 
     def send(
         self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
@@ -148,6 +150,11 @@ def channels_from_env() -> dict[str, SendLog]:
     """One :class:`SendLog` per name in :data:`CHANNELS`, on ``$LOANCOLLECT_SENDS_URL``."""
     engine = make_engine(os.environ["LOANCOLLECT_SENDS_URL"], pool_size=8)
     return {name: SendLog(name, engine) for name in CHANNELS}
+
+
+def gateways() -> dict[str, Gateway]:
+    """One :class:`Gateway` per name in :data:`CHANNELS` (a worker factory for benchmarks)."""
+    return {name: Gateway(name) for name in CHANNELS}
 
 
 def clock_from_env() -> FixedClock:
