@@ -728,6 +728,7 @@ EARLIER_KINDS = frozenset(EventKind) - {
     EventKind.RECOVERY_RECORDED,
     EventKind.CASE_SOLD,
     EventKind.INBOUND_MESSAGE,
+    EventKind.CASE_BOUGHT_BACK,
 }
 
 # The last hash of the chain of the old shapes of those kinds, computed with the event

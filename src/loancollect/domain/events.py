@@ -76,6 +76,7 @@ __all__ = [
     "ArrangementCompleted",
     "ArrangementMade",
     "CaseAssigned",
+    "CaseBoughtBack",
     "CaseClosed",
     "CaseOpened",
     "CasePlaced",
@@ -162,6 +163,7 @@ class EventKind(enum.Enum):
     RECOVERY_RECORDED = "recovery_recorded"
     CASE_SOLD = "case_sold"
     INBOUND_MESSAGE = "inbound_message"
+    CASE_BOUGHT_BACK = "case_bought_back"
 
 
 @attrs.frozen
@@ -1178,6 +1180,21 @@ class InboundMessage(Payload):
 
     def _check(self) -> None:
         self._required("channel", "message_kind")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CaseBoughtBack(Payload):
+    """The lender bought the debt back from ``buyer`` (sale ``sale``): it was not
+    eligible for the sale (disputed, bankrupt, deceased, outside the criteria)."""
+
+    kind: ClassVar[EventKind] = EventKind.CASE_BOUGHT_BACK
+    buyer: str
+    sale: str
+    reason: str
+
+    def _check(self) -> None:
+        self._required("buyer", "sale", "reason")
 
 
 _MISSING = sorted(k.value for k in EventKind if k not in PAYLOADS)
