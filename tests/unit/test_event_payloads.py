@@ -38,6 +38,7 @@ from loancollect.domain.events import (
     ArrangementCompleted,
     ArrangementMade,
     CaseAssigned,
+    CaseBoughtBack,
     CaseClosed,
     CaseOpened,
     CasePlaced,
@@ -933,6 +934,7 @@ _NON_EMPTY: dict[type[Payload], set[str]] = {
     WrittenOff: {"reason"},
     RecoveryRecorded: {"payment"},
     CaseSold: {"buyer", "sale"},
+    CaseBoughtBack: {"buyer", "sale", "reason"},
     InboundMessage: {"channel", "kind"},
 }
 
