@@ -139,6 +139,7 @@ class CommissionSchedule:
 
     def commissions(self, terms: PlacementTerms, amounts: Sequence[Money]) -> list[Money]:
         """The commission on each of ``amounts``, collected in this order on one placement."""
+        self.rate_for(terms)  # no rate for the placement: refused even before any collection
         out = []
         before = Money.zero(terms.balance.currency)
         for amount in amounts:
