@@ -7,13 +7,13 @@ import threading
 import time
 
 import uvicorn
+from loancollect_agencies.api import Tenant, agency_app, credential
+from loancollect_agencies.audit import MemoryAuditTrail
 
 from loancollect.builtin.memory import MemoryDatabase, MemoryStore
 from loancollect.domain.commands import PlaceWithAgency, RecallFromAgency
 from loancollect.engine import Intake
 from loancollect.testing import make_borrower, make_loan
-from loancollect_agencies.api import Tenant, agency_app, credential
-from loancollect_agencies.audit import MemoryAuditTrail
 
 TODAY = dt.date(2025, 6, 2)
 NOW = dt.datetime(2025, 6, 2, 2, 0, tzinfo=dt.UTC)
