@@ -99,6 +99,9 @@ class Tenant:
     storage: UnitOfWorkFactory
     intake: Intake
     assessment: AssessmentConfig = DEFAULT_CONFIG
+    placed: Callable[[str], Iterable[str]] | None = None
+    """The loan ids the host's index says are placed with an agency (each is checked
+    against its case before anything is shown); ``None``: every case is looked at."""
 
 
 class _RefusedError(Exception):
@@ -139,9 +142,10 @@ def _placed_with(case: Case, agency: str, on: dt.date) -> bool:
 def _placements(tenant: Tenant, agency: str, on: dt.date) -> list[PlacementRecord]:
     out: list[PlacementRecord] = []
     after: str | None = None
+    indexed = sorted(set(tenant.placed(agency))) if tenant.placed is not None else None
     while True:
         with tenant.storage() as uow:
-            ids = uow.loans.list_ids(after=after, limit=500)
+            ids = indexed if indexed is not None else uow.loans.list_ids(after=after, limit=500)
             mine: list[tuple[Loan, Case]] = []
             for loan_id in ids:
                 case = uow.cases.get(loan_id)
@@ -154,7 +158,7 @@ def _placements(tenant: Tenant, agency: str, on: dt.date) -> list[PlacementRecor
             out.append(
                 placement_record(loan, case, assess(loan, payments, on, config=tenant.assessment))
             )
-        if len(ids) < 500:
+        if indexed is not None or len(ids) < 500:
             return out
         after = ids[-1]
 

@@ -14,13 +14,14 @@ file, and the debts that changed after the cut-off are bought back.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from starlette.testclient import TestClient
+import httpx
 
 from loancollect.demo_parts import DemoPart, DemoRun
 from loancollect.domain.case import Case
@@ -81,11 +82,18 @@ class AgenciesDemo(DemoPart):
         self.audit = MemoryAuditTrail()
         self.tokens = {a: hashlib.sha256(f"{a}:{seed}".encode()).hexdigest() for a in AGENCIES}
         creds = [credential(a, _TENANT, t) for a, t in self.tokens.items()]
-        self.tenant = Tenant(storage=run.storage, intake=run.engine.intake)
+        self.placed: set[str] = set()  # the host's index of placed cases
+        self.tenant = Tenant(
+            storage=run.storage, intake=run.engine.intake, placed=lambda agency: self.placed
+        )
         app = agency_app(
             tenants={_TENANT: self.tenant}, credentials=creds, audit=self.audit, now=run.clock.now
         )
-        self.client = TestClient(app, base_url="http://agencies.demo")
+        # the agencies call the API in-process (an ASGI transport, no socket)
+        self.loop = asyncio.new_event_loop()
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://agencies.demo"
+        )
         policy = PlacementPolicy(
             seed=seed,
             rules=(
@@ -121,7 +129,9 @@ class AgenciesDemo(DemoPart):
 
     def before_cycle(self, run: DemoRun, day: dt.date) -> None:
         weekly = (day - run.setup.first).days % 7 == 0
-        report = self.desk.run(day) if weekly else self.desk.recall_due(day)
+        report = self.desk.run(day) if weekly else self.desk.recall_due(day, loan_ids=self.placed)
+        self.placed -= set(report.recalled)
+        self.placed |= set(report.placed)
         self.counts["placed"] += len(report.placed)
         self.counts["recalled"] += len(report.recalled)
         self.counts["charged off"] += len(report.charged_off)
@@ -140,6 +150,11 @@ class AgenciesDemo(DemoPart):
         elif day == self.review_on:
             self._buy_back(run, day)
 
+    def finish(self, run: DemoRun) -> None:
+        if hasattr(self, "loop"):
+            self.loop.run_until_complete(self.client.aclose())
+            self.loop.close()
+
     def summary(self, run: DemoRun) -> str:
         calls = self.audit.entries()
         refused = sum(1 for e in calls if not e.allowed)
@@ -156,9 +171,15 @@ class AgenciesDemo(DemoPart):
     def _headers(self, agency: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[agency]}"}
 
+    def _call(
+        self, method: str, path: str, agency: str, body: dict[str, str] | None = None
+    ) -> httpx.Response:
+        request = self.client.request(method, path, json=body, headers=self._headers(agency))
+        return self.loop.run_until_complete(request)
+
     def _work(self, run: DemoRun, agency: str, day: dt.date) -> None:
         seed = run.setup.seed
-        response = self.client.get("/placements", headers=self._headers(agency))
+        response = self._call("GET", "/placements", agency)
         response.raise_for_status()
         at = dt.datetime.combine(day, dt.time(3, 0), tzinfo=dt.UTC)
         for record in response.json()["data"]:
@@ -224,7 +245,7 @@ class AgenciesDemo(DemoPart):
                     )
 
     def _post(self, agency: str, path: str, body: dict[str, str]) -> None:
-        response = self.client.post(path, json=body, headers=self._headers(agency))
+        response = self._call("POST", path, agency, body)
         if response.status_code == 422:  # a rule of the intake refused it: the agency moves on
             self.counts["refused posts"] += 1
             return
@@ -324,12 +345,15 @@ class AgenciesDemo(DemoPart):
                                 net=p.amount - claimed,
                             )
                         )
-        if not expected:
-            return
-        result = reconcile(lines, expected, currency=expected[0].amount.currency)
-        self.reconciled.append(
-            "balanced" if result.balanced else f"{len(result.differences)} differences"
-        )
+        for currency in sorted({e.amount.currency for e in expected}):
+            result = reconcile(
+                [line for line in lines if line.gross.currency == currency],
+                [e for e in expected if e.amount.currency == currency],
+                currency=currency,
+            )
+            self.reconciled.append(
+                "balanced" if result.balanced else f"{len(result.differences)} differences"
+            )
 
     # -- the sale -------------------------------------------------------------------------
     def _candidates(self, run: DemoRun, day: dt.date) -> list[tuple[Loan, Case, Assessment]]:

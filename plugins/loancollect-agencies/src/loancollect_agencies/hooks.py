@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from importlib import resources
 
 from loancollect import hookimpl
 from loancollect.demo_parts import DemoPart
@@ -70,30 +71,7 @@ def loancollect_plan_actions(
     )
 
 
-_NOTICE = {
-    "en_US": (
-        "Notice of assignment of your debt (loan {{ reference }})",
-        "Dear {{ borrower_name }},\n\n"
-        "{{ lender_name }} has assigned (sold) its rights under loan {{ reference }} to a new "
-        "creditor. This notice is given under section 136 of the Law of Property Act 1925 "
-        "and article 546 of the Civil Code of the PRC, as they apply.\n\n"
-        "The amount outstanding on {{ as_of }} is {{ payoff_amount }}; the amount due is "
-        "{{ amount_due }} since {{ due_date_local }}. From the date of this notice, pay the "
-        "new creditor, who will write to you with how to pay; a payment made to "
-        "{{ lender_name }} by mistake will be passed on. Questions: {{ lender_phone }}, "
-        "{{ lender_address }}.\n",
-    ),
-    "zh_CN": (
-        "债权转让通知（借款 {{ reference }}）",
-        "{{ borrower_name }}：\n\n"
-        "{{ lender_name }}已将借款 {{ reference }} 项下的债权转让给新的债权人。"
-        "根据《中华人民共和国民法典》第五百四十六条，特此通知。\n\n"
-        "截至 {{ as_of }}，未偿金额为 {{ payoff_amount }}，应还金额 {{ amount_due }}"
-        "（自 {{ due_date_local }} 起）。自本通知之日起，请向新的债权人还款，其将另行告知还款方式；"
-        "误付给{{ lender_name }}的款项将予转交。"
-        "咨询电话：{{ lender_phone }}，地址：{{ lender_address }}。\n",
-    ),
-}
+_TEMPLATES = resources.files("loancollect_agencies") / "templates"
 
 
 @hookimpl
@@ -104,11 +82,13 @@ def loancollect_register_templates() -> list[TemplateSpec]:
             name=NOTICE_TEMPLATE,
             channel="letter",
             locale=locale,
-            subject=subject,
-            source=body,
+            subject=(_TEMPLATES / locale / f"{NOTICE_TEMPLATE}.subject.txt")
+            .read_text(encoding="utf-8")
+            .strip(),
+            source=(_TEMPLATES / locale / f"{NOTICE_TEMPLATE}.txt").read_text(encoding="utf-8"),
             description="notice of assignment of a sold debt",
         )
-        for locale, (subject, body) in sorted(_NOTICE.items())
+        for locale in ("en_US", "zh_CN")
     ]
 
 
