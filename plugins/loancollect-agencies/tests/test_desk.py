@@ -8,11 +8,14 @@ import datetime as dt
 import hashlib
 import json
 import types
+from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
 import pytest
+from loancollect_agencies.commission import Band, CommissionRate, CommissionSchedule
 from loancollect_agencies.desk import PlacementDesk
+from loancollect_agencies.reporting import disposal_table, league, placement_results
 from loancollect_agencies.files import (
     PLACEMENT_COLUMNS,
     RecallLine,
@@ -34,10 +37,10 @@ from loancollect_agencies.sale import (
 from loancollect.builtin.memory import MemoryDatabase, MemoryStore
 from loancollect.domain.case import Hold, HoldKind, Sale
 from loancollect.domain.chargeoff import US_UNIFORM_RETAIL
-from loancollect.domain.commands import SellDebt
+from loancollect.domain.commands import ChargeOffDebt, SellDebt
 from loancollect.domain.decision import Decision
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import CasePlaced, CaseRecalled, ChargedOff, EventKind
+from loancollect.domain.events import CasePlaced, CaseRecalled, ChargedOff, Event, EventKind
 from loancollect.domain.money import Money
 from loancollect.domain.overdue import assess
 from loancollect.domain.placement import PlacementPolicy, PlacementRule, allocate
@@ -248,3 +251,41 @@ def test_a_sale_selects_charged_off_debts_writes_its_file_notifies_and_buys_back
         == []
     )
     assert l1.sale == Sale(buyer="buyer-x", sale="S-1", on=sold_on)
+
+
+def test_the_report_tables_show_the_league_and_the_disposals(
+    tenant: tuple[MemoryStore, Intake],
+) -> None:
+    store, intake = tenant
+    PlacementDesk(intake=intake, storage=store, placement=POLICY).run(DAY)
+    with store() as uow:
+        case = uow.cases.get("L-1")
+        loan = uow.loans.get("L-1")
+    assert case is not None and case.placement is not None and loan is not None
+    agency = case.placement.agency
+    intake.record_payment(
+        make_payment(id="P-A", loan_id="L-1", value_date=DAY, amount=Money("2000.00", "CNY"))
+    )
+    intake.apply("L-2", ChargeOffDebt(amount=Money("1000.00", "CNY"), reason="test"), on=DAY)
+    intake.record_payment(
+        make_payment(id="P-B", loan_id="L-2", value_date=DAY, amount=Money("100.00", "CNY"))
+    )
+    events: list[Event] = []
+    with store() as uow:
+        for loan_id in ("L-1", "L-2", "L-3", "L-4"):
+            events.extend(uow.events.stream(loan_id))
+    schedule = CommissionSchedule(rates=(CommissionRate(bands=(Band(rate=Decimal("0.2")),)),))
+    placed_l1 = assess(loan, (), DAY).payoff_amount
+    mine = [r for r in placement_results(events, store, schedule) if r.collected.is_positive()]
+    assert len(mine) == 2  # L-1 (agency payment) and L-2 (a payment while placed)
+    table = league(placement_results(events, store, schedule))
+    assert table.columns[6] == "liquidation"
+    row_l1 = next(
+        r for r in mine if r.placed == placed_l1 and r.collected == Money("2000.00", "CNY")
+    )
+    assert row_l1.commission == Money("400.00", "CNY")
+    disposals = disposal_table(events)
+    assert disposals.rows == (
+        ("charged off", "CNY", "1", "1000.00"),
+        ("recovered after charge-off", "CNY", "1", "100.00"),
+    )

@@ -318,7 +318,10 @@ class AgenciesDemo(DemoPart):
                         ),
                         key=lambda p: p.value_date,
                     )
-                    at = assess(loan, uow.loans.payments_for(loan_id), placed.on)
+                    before = [
+                        p for p in uow.loans.payments_for(loan_id) if p.value_date < placed.on
+                    ]
+                    at = assess(loan, before, placed.on)
                     terms = PlacementTerms(tier=pp.tier, age_days=at.dpd, balance=at.payoff_amount)
                     fees = SCHEDULE.commissions(terms, [p.amount for p in mine])
                     for p, fee in zip(mine, fees, strict=True):

@@ -94,9 +94,11 @@ def loancollect_register_templates() -> list[TemplateSpec]:
 
 @hookimpl
 def loancollect_report_tables(data: ReportData, storage: UnitOfWorkFactory) -> list[Table]:
-    """The league table of agencies and the charge-off, recovery and sale figures."""
+    """The league table of agencies and the charge-off, recovery and sale figures (each
+    only when the period has something to show)."""
     results = placement_results(data.events, storage, SCHEDULE)
-    return [league(results), disposal_table(data.events)]
+    tables = [league(results), disposal_table(data.events)]
+    return [t for t in tables if t.rows]  # nothing placed, charged off or sold: no table
 
 
 @hookimpl

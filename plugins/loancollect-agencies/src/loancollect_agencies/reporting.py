@@ -66,7 +66,8 @@ def placement_results(
             continue
         start = placed.on
         end = _placed_until(stream, placed)
-        at_placement = assess(loan, payments, start)
+        # the balance handed over: before any payment of the placement's first day
+        at_placement = assess(loan, [p for p in payments if p.value_date < start], start)
         terms = PlacementTerms(
             tier=payload.tier, age_days=at_placement.dpd, balance=at_placement.payoff_amount
         )
