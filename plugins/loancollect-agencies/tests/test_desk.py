@@ -15,7 +15,6 @@ from typing import cast
 import pytest
 from loancollect_agencies.commission import Band, CommissionRate, CommissionSchedule
 from loancollect_agencies.desk import PlacementDesk
-from loancollect_agencies.reporting import disposal_table, league, placement_results
 from loancollect_agencies.files import (
     PLACEMENT_COLUMNS,
     RecallLine,
@@ -25,6 +24,7 @@ from loancollect_agencies.files import (
     write_recall_file,
 )
 from loancollect_agencies.hooks import loancollect_plan_actions
+from loancollect_agencies.reporting import disposal_table, league, placement_results
 from loancollect_agencies.sale import (
     NOTICE_RULE,
     SaleCriteria,
@@ -261,8 +261,9 @@ def test_the_report_tables_show_the_league_and_the_disposals(
     with store() as uow:
         case = uow.cases.get("L-1")
         loan = uow.loans.get("L-1")
-    assert case is not None and case.placement is not None and loan is not None
-    agency = case.placement.agency
+    assert case is not None
+    assert case.placement is not None
+    assert loan is not None
     intake.record_payment(
         make_payment(id="P-A", loan_id="L-1", value_date=DAY, amount=Money("2000.00", "CNY"))
     )
@@ -279,7 +280,7 @@ def test_the_report_tables_show_the_league_and_the_disposals(
     mine = [r for r in placement_results(events, store, schedule) if r.collected.is_positive()]
     assert len(mine) == 2  # L-1 (agency payment) and L-2 (a payment while placed)
     table = league(placement_results(events, store, schedule))
-    assert table.columns[6] == "liquidation"
+    assert table.columns[5] == "liquidation"
     row_l1 = next(
         r for r in mine if r.placed == placed_l1 and r.collected == Money("2000.00", "CNY")
     )

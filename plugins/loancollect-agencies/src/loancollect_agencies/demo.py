@@ -216,7 +216,7 @@ class AgenciesDemo(DemoPart):
                     },
                 )
                 self.counts["payments"] += 1
-            elif roll < pays + 15:
+            elif roll < pays + 15 and Decimal(record["overdue"]) > 0:
                 due = (day + dt.timedelta(days=7)).isoformat()
                 self._post(
                     agency,

@@ -122,11 +122,10 @@ class PlacementDesk:
             recall = (
                 recall_reason(case, as_of, self._placement) if self._placement is not None else None
             )
-            if recall is None:
-                return
-            self._intake.apply(loan.id, recall, on=as_of)
-            recalled.append(loan.id)
-            case, _ = recall.apply(case, on=as_of, currency=loan.currency)
+            if recall is not None:
+                self._intake.apply(loan.id, recall, on=as_of)
+                recalled.append(loan.id)
+                case, _ = recall.apply(case, on=as_of, currency=loan.currency)
         if case.sale is not None:
             return
         if case.closed_on is not None and case.charge_off is None:
@@ -144,6 +143,8 @@ class PlacementDesk:
                 self._intake.apply(loan.id, command, on=as_of)
                 charged.append(loan.id)
                 case, _ = command.apply(case, on=as_of, currency=loan.currency)
+        if case.placement is not None:  # charged off while placed: the agency goes on
+            return
         if self._placement is not None and self._could_place(case, assessment):
             facts = PlacementFacts(
                 stage=case.stage,

@@ -100,7 +100,7 @@ def placement_results(
 
 
 def league(results: Iterable[PlacementResult]) -> Table:
-    """The league table of agencies by placement vintage."""
+    """The league table of agencies by placement vintage (amounts with their currency)."""
     rows = []
     for r in league_table(results):
         cost = r.cost_per_unit
@@ -108,12 +108,10 @@ def league(results: Iterable[PlacementResult]) -> Table:
             (
                 r.vintage,
                 r.agency,
-                r.currency,
                 str(r.accounts),
-                str(r.placed.amount),
-                str(r.collected.amount),
+                f"{r.placed.amount} {r.currency}",
+                f"{r.collected.amount} {r.currency}",
                 f"{r.liquidation_rate}%",
-                str(r.commission.amount),
                 "-" if cost is None else str(cost),
                 str(r.complaint_rate),
             )
@@ -124,12 +122,10 @@ def league(results: Iterable[PlacementResult]) -> Table:
         (
             "vintage",
             "agency",
-            "currency",
             "accounts",
             "placed",
             "collected",
             "liquidation",
-            "commission",
             "cost per unit",
             "complaints per 1000",
         ),
