@@ -39,6 +39,7 @@ from loancollect.domain.events import (
     ArrangementMade,
     CampaignAttempted,
     CaseAssigned,
+    CaseBoughtBack,
     CaseClosed,
     CaseOpened,
     CasePlaced,
@@ -734,6 +735,7 @@ EARLIER_KINDS = frozenset(EventKind) - {
     EventKind.RECOVERY_RECORDED,
     EventKind.CASE_SOLD,
     EventKind.INBOUND_MESSAGE,
+    EventKind.CASE_BOUGHT_BACK,
 }
 
 # The last hash of the chain of the old shapes of those kinds, computed with the event
@@ -955,6 +957,7 @@ _NON_EMPTY: dict[type[Payload], set[str]] = {
     WrittenOff: {"reason"},
     RecoveryRecorded: {"payment"},
     CaseSold: {"buyer", "sale"},
+    CaseBoughtBack: {"buyer", "sale", "reason"},
     InboundMessage: {"channel", "kind"},
 }
 

@@ -21,6 +21,7 @@ from loancollect.domain.dunning import CreditNote, Notice, NoticeStatus
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import (
     CaseAssigned,
+    CaseBoughtBack,
     CasePlaced,
     CaseRecalled,
     CaseSold,
@@ -49,6 +50,7 @@ __all__ = [
     "DERIVED_FLAGS",
     "AdvanceLegalMatter",
     "Assign",
+    "BuyBackDebt",
     "CaseCommand",
     "ChargeOffDebt",
     "ClearFlag",
@@ -523,3 +525,26 @@ __all__ += [
     "ResumeDelinquency",
     "SetLoanStatus",
 ]
+
+
+@attrs.frozen(kw_only=True)
+class BuyBackDebt:
+    """Buy a sold debt back from its buyer (found ineligible for the sale); the lender
+    collects it again."""
+
+    sale: str
+    reason: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Undo the sale named ``sale``; the case reopens if the sale closed it."""
+        _required("command.reason", self.reason)
+        sold = case.sale
+        if sold is None or sold.sale != self.sale:
+            raise ValidationError("command.sale", self.sale, "the debt was not sold in this sale")
+        if on < sold.on:
+            raise ValidationError("command.on", on.isoformat(), f"before the sale ({sold.on})")
+        closed_on = None if case.closed_on == sold.on else case.closed_on
+        updated = attrs.evolve(case, sale=None, closed_on=closed_on)
+        return _done(
+            updated, on, CaseBoughtBack(buyer=sold.buyer, sale=sold.sale, reason=self.reason)
+        )

@@ -76,6 +76,7 @@ __all__ = [
     "ArrangementCompleted",
     "ArrangementMade",
     "CaseAssigned",
+    "CaseBoughtBack",
     "CaseClosed",
     "CaseOpened",
     "CasePlaced",
@@ -195,6 +196,7 @@ class EventKind(enum.Enum):
     CREDIT_NOTE_RECORDED = "credit_note_recorded"
     CAMPAIGN_ATTEMPTED = "campaign_attempted"
     CAMPAIGN_FINISHED = "campaign_finished"
+    CASE_BOUGHT_BACK = "case_bought_back"
 
 
 @attrs.frozen
@@ -1406,6 +1408,21 @@ class CampaignFinished(Payload):
     kind: ClassVar[EventKind] = EventKind.CAMPAIGN_FINISHED
     campaign: str
     attempts: int
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CaseBoughtBack(Payload):
+    """The lender bought the debt back from ``buyer`` (sale ``sale``): it was not
+    eligible for the sale (disputed, bankrupt, deceased, outside the criteria)."""
+
+    kind: ClassVar[EventKind] = EventKind.CASE_BOUGHT_BACK
+    buyer: str
+    sale: str
+    reason: str
+
+    def _check(self) -> None:
+        self._required("buyer", "sale", "reason")
 
 
 _MISSING = sorted(k.value for k in EventKind if k not in PAYLOADS)

@@ -1,0 +1,1 @@
+"""Outside collection agencies for loancollect."""
