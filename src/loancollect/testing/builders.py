@@ -299,6 +299,7 @@ _EXAMPLES: dict[EventKind, Payload] = {
         ev.RecoveryRecorded(payment="P-2", amount=Decimal("50.00"), currency="CNY"),
         ev.CaseSold(buyer="buyer-1", sale="S-1", price=Decimal("300.00"), currency="CNY"),
         ev.InboundMessage(channel="sms", kind="reply"),
+        ev.CallReviewed(call="CA-1", outcome="promise", score=100),
     )
 }
 

@@ -64,7 +64,12 @@ LEXICON: Mapping[str, tuple[re.Pattern[str], ...]] = MappingProxyType(
             r"\b(?:tell|call|inform)\s+your\s+(?:employer|boss|family|neighbou?rs|colleagues)\b",
             r"通知你的?(?:家人|同事|领导|朋友)",
             r"打给你的?(?:通讯录|家人|同事)",
+        ),
+        Tag.PUBLIC_NOTICE: _any(
+            r"\b(?:tell|inform)\s+your\s+(?:employer|boss|neighbou?rs|colleagues)\b",
+            r"\bpost (?:it|this|your name) (?:online|on social media)\b",
             r"曝光",
+            r"贴(?:在|到)你(?:家|单位|公司)",
         ),
         Tag.DEBT_DETAILS: _any(
             r"\b(?:owes?|overdue|past due|debt|outstanding balance|arrears)\b",

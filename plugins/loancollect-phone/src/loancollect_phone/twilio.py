@@ -111,22 +111,19 @@ class TwilioDialer:
             return self._results.remember(request.key, self._create(request))
 
     def _create(self, request: DialRequest) -> DeliveryResult:
-        form = [
-            ("To", request.to),
-            ("From", self.from_number),
-            ("Url", self._with_key(self.voice_url, request.key)),
-            ("StatusCallback", self._with_key(self.callback_url, request.key)),
-            ("StatusCallbackMethod", "POST"),
-            *[
-                ("StatusCallbackEvent", e)
-                for e in ("initiated", "ringing", "answered", "completed")
-            ],
-            ("MachineDetection", self.machine_detection),
-            ("Record", "true" if request.record else "false"),
-        ]
+        form: dict[str, str | list[str]] = {
+            "To": request.to,
+            "From": self.from_number,
+            "Url": self._with_key(self.voice_url, request.key),
+            "StatusCallback": self._with_key(self.callback_url, request.key),
+            "StatusCallbackMethod": "POST",
+            "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
+            "MachineDetection": self.machine_detection,
+            "Record": "true" if request.record else "false",
+        }
         url = f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Calls.json"
         try:
-            response = self.client.post(url, data=form, auth=self._auth)  # type: ignore[arg-type]
+            response = self.client.post(url, data=form, auth=self._auth)
         except httpx.TimeoutException as exc:
             return DeliveryResult.failed_retryable(f"dialer timed out: {type(exc).__name__}")
         except httpx.HTTPError as exc:
