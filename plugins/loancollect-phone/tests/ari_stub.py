@@ -89,9 +89,10 @@ class AriStub:
         return JSONResponse({"id": f"playback-{ident}", "media_uri": ""}, status_code=201)
 
     async def _events_socket(self, socket: WebSocket) -> None:
-        if socket.query_params.get("app") != APP or socket.query_params.get(
-            "api_key"
-        ) != f"{USER}:{PASSWORD}":
+        if (
+            socket.query_params.get("app") != APP
+            or socket.query_params.get("api_key") != f"{USER}:{PASSWORD}"
+        ):
             await socket.close(code=4001)
             return
         await socket.accept()

@@ -77,7 +77,9 @@ def make_desk() -> Desk:
     return Desk(engine=engine, store=store, desk=desk, gate=RulesGate(pm, store))
 
 
-def call_action(loan_id: str, *, locale: str = "zh_CN", rule_id: str = "early.call") -> PlannedAction:
+def call_action(
+    loan_id: str, *, locale: str = "zh_CN", rule_id: str = "early.call"
+) -> PlannedAction:
     """A planned call for ``loan_id`` on :data:`DAY`."""
     number = "+86 138 0013 8000" if loan_id == CN_LOAN else "+1 213 555 0142"
     return make_action(

@@ -44,14 +44,16 @@ def test_originate_names_the_endpoint_the_app_and_a_channel_id_from_the_key(ari:
     assert result.status is DeliveryStatus.SENT
     (sent,) = ari.originated
     assert sent["endpoint"] == "PJSIP/+8613800138000@trunk"
-    assert sent["app"] == APP and sent["appArgs"] == "L-CN:early.call:2025-03-03"
+    assert sent["app"] == APP
+    assert sent["appArgs"] == "L-CN:early.call:2025-03-03"
     assert sent["channelId"] == channel_id("L-CN:early.call:2025-03-03") == result.provider_id
 
 
 def test_a_key_placed_before_a_restart_is_not_called_again(ari: AriStub) -> None:
     assert _dialer(ari).dial(_request()).ok
     again = _dialer(ari).dial(_request())  # a new process: ARI answers 409 for the id
-    assert again.ok and again.evidence == (("http_status", "409"),)
+    assert again.ok
+    assert again.evidence == (("http_status", "409"),)
     assert len(ari.originated) == 1
 
 
@@ -59,9 +61,11 @@ def test_5xx_and_a_slow_pbx_are_retryable(ari: AriStub) -> None:
     ari.fail = [(500, 0.0), (200, 0.6)]
     dialer = _dialer(ari, timeout=0.2)
     first = dialer.dial(_request())
-    assert first.status is DeliveryStatus.FAILED_RETRYABLE and "500" in first.detail
+    assert first.status is DeliveryStatus.FAILED_RETRYABLE
+    assert "500" in first.detail
     second = dialer.dial(_request())
-    assert second.status is DeliveryStatus.FAILED_RETRYABLE and "timed out" in second.detail
+    assert second.status is DeliveryStatus.FAILED_RETRYABLE
+    assert "timed out" in second.detail
 
 
 def test_a_bad_request_is_permanent(ari: AriStub) -> None:

@@ -28,12 +28,14 @@ def test_a_task_is_not_offered_outside_the_calling_window_and_waits_for_it(desk:
     queue = _queue(desk)
     assert queue.next(ZH, at_local(CN_LOAN, 3)) is None
     (task,) = [queue.get(k) for k in [call_action(CN_LOAN).idempotency_key]]
-    assert task is not None and task.not_before is not None
+    assert task is not None
+    assert task.not_before is not None
     assert at_local(CN_LOAN, 3) < task.not_before <= at_local(CN_LOAN, 9)
     lease = queue.next(ZH, at_local(CN_LOAN, 10))
     assert lease is not None
     assert lease.permit.allowed
-    assert lease.permit.remaining is not None and lease.permit.remaining >= 1
+    assert lease.permit.remaining is not None
+    assert lease.permit.remaining >= 1
 
 
 def test_every_attempt_counts_toward_the_caps_answered_or_not(desk: Desk) -> None:
@@ -51,7 +53,8 @@ def test_every_attempt_counts_toward_the_caps_answered_or_not(desk: Desk) -> Non
     blocked = desk.gate.permit(action, at_local(US_LOAN, 11))
     assert not blocked.allowed
     assert any(r.startswith("US-08") for r in blocked.reasons)
-    assert blocked.earliest is not None and blocked.earliest.date() >= DAY + dt.timedelta(days=6)
+    assert blocked.earliest is not None
+    assert blocked.earliest.date() >= DAY + dt.timedelta(days=6)
 
 
 def test_two_collectors_asking_at_once_never_get_the_same_task(desk: Desk) -> None:
@@ -73,7 +76,8 @@ def test_two_collectors_asking_at_once_never_get_the_same_task(desk: Desk) -> No
     assert len(got) == 1
     queue.release(got[0])
     again = queue.next(ZH, at)
-    assert again is not None and again.collector == ZH
+    assert again is not None
+    assert again.collector == ZH
 
 
 def test_a_lease_that_ran_out_is_offered_again_and_its_old_holder_cannot_complete_it(
@@ -113,7 +117,8 @@ def test_no_answer_comes_back_later_and_a_promise_ends_the_task(desk: Desk) -> N
     queue.complete(lease, Disposition.NO_ANSWER)
     assert queue.next(ZH, at_local(CN_LOAN, 11)) is None
     later = queue.next(ZH, at_local(CN_LOAN, 12, 1))
-    assert later is not None and later.task.attempts == 1
+    assert later is not None
+    assert later.task.attempts == 1
     queue.complete(later, Disposition.PROMISE)
     assert len(queue) == 0
 
@@ -123,7 +128,8 @@ def test_a_call_that_must_be_recorded_is_not_offered_on_a_line_that_does_not_rec
 ) -> None:
     queue = _queue(desk)  # CN: collection calls are recorded (CN-REC)
     task = queue.get(call_action(CN_LOAN).idempotency_key)
-    assert task is not None and task.must_record
+    assert task is not None
+    assert task.must_record
     unrecorded = Collector(id="c-zh-2", skills=ZH.skills, records=False)
     assert queue.next(unrecorded, at_local(CN_LOAN, 10)) is None
     assert queue.next(ZH, at_local(CN_LOAN, 10)) is not None
@@ -137,7 +143,8 @@ def test_higher_priority_is_offered_first(desk: Desk) -> None:
     task = desk.desk.task_for(high, high.idempotency_key)
     queue.add(attrs.evolve(task, priority=9))
     lease = queue.next(ZH, at_local(CN_LOAN, 10))
-    assert lease is not None and lease.task.key == high.idempotency_key
+    assert lease is not None
+    assert lease.task.key == high.idempotency_key
 
 
 def test_a_task_the_rules_block_for_good_leaves_the_queue_with_the_reason(desk: Desk) -> None:

@@ -46,12 +46,16 @@ def test_the_demo_places_calls_through_the_queue_and_reports_the_rates(tmp_path:
     args = ["demo", "--loans", "30", "--days", "30", "--seed", "3", "--out", str(out)]
     result = runner.invoke(cli.main, args)
     assert result.exit_code in (0, 1), result.output
-    assert "phone: " in result.output and "simulated collectors" in result.output
+    assert "phone: " in result.output
+    assert "simulated collectors" in result.output
     with (out / "report" / "phone_rates_by_hour.csv").open(encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["hour", "calls", "contact rate", "RPC rate", "promise rate"]
     total = rows[-1]
-    assert total[0] == "all" and int(total[1]) > 0
+    assert total[0] == "all"
+    assert int(total[1]) > 0
     hours = [int(r[0][:2]) for r in rows[1:-1]]
     # the packs' calling windows: nobody is called before 08:00 or after 21:00 local
-    assert hours and min(hours) >= 8 and max(hours) < 21
+    assert hours
+    assert min(hours) >= 8
+    assert max(hours) < 21

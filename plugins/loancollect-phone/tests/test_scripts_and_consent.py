@@ -49,7 +49,8 @@ def _task(desk: Desk, loan_id: str) -> CallTask:
 
 def test_california_needs_every_partys_consent_with_its_citation() -> None:
     policy = recording_policy(PACKS, "US-CA")
-    assert policy.consent is RecordingConsent.ALL_PARTY and policy.notice_first
+    assert policy.consent is RecordingConsent.ALL_PARTY
+    assert policy.notice_first
     assert "US-REC-CA: Cal. Penal Code § 632" in policy.citations
     assert not policy.required
     assert policy.keep_until(dt.date(2025, 3, 3)) == dt.date(2028, 3, 3)  # US-34: 3 years
@@ -57,20 +58,23 @@ def test_california_needs_every_partys_consent_with_its_citation() -> None:
 
 def test_elsewhere_in_the_us_one_party_records_without_a_notice() -> None:
     policy = recording_policy(PACKS, "US-NY")
-    assert policy.consent is RecordingConsent.ONE_PARTY and not policy.notice_first
+    assert policy.consent is RecordingConsent.ONE_PARTY
+    assert not policy.notice_first
     assert policy.citations == ("US-REC: 18 U.S.C. § 2511(2)(d)",)
 
 
 def test_china_requires_recording_with_a_notice_and_keeps_it_two_years() -> None:
     policy = recording_policy(PACKS, "CN", language="zh_CN")
-    assert policy.required and policy.consent is RecordingConsent.NOTICE
+    assert policy.required
+    assert policy.consent is RecordingConsent.NOTICE
     assert "录音" in policy.notice
     assert policy.keep_until(dt.date(2025, 3, 3)) == dt.date(2027, 3, 3)
 
 
 def test_the_uk_records_with_a_notice() -> None:
     policy = recording_policy(PACKS, "GB")
-    assert policy.consent is RecordingConsent.NOTICE and not policy.required
+    assert policy.consent is RecordingConsent.NOTICE
+    assert not policy.required
     assert "recorded" in policy.notice
 
 
@@ -109,7 +113,8 @@ def test_a_chinese_script_opens_with_the_notice_then_the_right_party_then_the_ex
     assert due.is_positive()
     assert f"{due.amount:,.2f} 元(CNY)" in purpose
     (offer_step,) = [s for s in script.steps if s.kind is StepKind.OFFER]
-    assert "8,606.64 元(CNY)" in offer_step.text and "分期" in offer_step.text
+    assert "8,606.64 元(CNY)" in offer_step.text
+    assert "分期" in offer_step.text
     expired = desk.desk.script_for(task, at_local(CN_LOAN, 10, day=dt.date(2025, 5, 1)))
     assert StepKind.OFFER not in expired.kinds  # the offer ran out on 30 April
     assert kinds[-2:] == (StepKind.PROMISE, StepKind.CLOSE)
@@ -244,8 +249,10 @@ def test_a_promise_is_recorded_with_its_terms_the_collector_and_the_recording(de
     recorded = ContactOutcomeRecorded.parse(outcome)
     assert recorded.outcome is OutcomeKind.PROMISE
     assert recorded.promise_amount == Decimal("3000.00")
-    assert recorded.agent == "c-zh" and recorded.duration_s == 240
-    assert recorded.evidence == "rec-0001" and "2027-03-03" in recorded.note
+    assert recorded.agent == "c-zh"
+    assert recorded.duration_s == 240
+    assert recorded.evidence == "rec-0001"
+    assert "2027-03-03" in recorded.note
     assert len(desk.events(CN_LOAN, EventKind.PROMISE_MADE)) == 1
     (reviewed,) = desk.events(CN_LOAN, EventKind.CALL_REVIEWED)
     payload = CallReviewed.parse(reviewed)

@@ -104,7 +104,9 @@ def _request(key: str = "L-CN:early.call:2025-03-03") -> DialRequest:
     )
 
 
-def test_a_call_is_created_with_the_documented_fields_and_basic_auth(twilio_api: TwilioStub) -> None:
+def test_a_call_is_created_with_the_documented_fields_and_basic_auth(
+    twilio_api: TwilioStub,
+) -> None:
     dialer = _dialer(twilio_api)
     result = dialer.dial(_request())
     assert result.status is DeliveryStatus.SENT
@@ -114,7 +116,8 @@ def test_a_call_is_created_with_the_documented_fields_and_basic_auth(twilio_api:
     assert call["MachineDetection"] == ["DetectMessageEnd"]
     assert call["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
     assert call["StatusCallback"][0].endswith("/twilio/status?key=L-CN%3Aearly.call%3A2025-03-03")
-    assert "8000" not in repr(dialer) and TOKEN not in repr(dialer)
+    assert "8000" not in repr(dialer)
+    assert TOKEN not in repr(dialer)
 
 
 def test_one_key_is_one_call(twilio_api: TwilioStub) -> None:
@@ -133,7 +136,8 @@ def test_429_and_5xx_are_retryable_and_the_retry_places_the_call_once(
     dialer = _dialer(twilio_api)
     first = dialer.dial(_request())
     assert first.status is DeliveryStatus.FAILED_RETRYABLE
-    assert "429" in first.detail and "retry after 2" in first.detail
+    assert "429" in first.detail
+    assert "retry after 2" in first.detail
     assert dialer.dial(_request()).status is DeliveryStatus.FAILED_RETRYABLE
     assert dialer.dial(_request()).ok
     assert len(twilio_api.calls) == 1
@@ -192,11 +196,14 @@ def test_a_machine_hears_only_the_limited_content_message(
     (call,) = twilio_api.calls
     twiml = twilio_api.voice(call, answered_by="machine_end_beep").text
     message = desk.desk.machine_message("zh_CN")
-    assert f"<Say>{message}</Say>" in twiml and "<Hangup" in twiml
-    assert NOTICE not in twiml and "Enqueue" not in twiml
+    assert f"<Say>{message}</Say>" in twiml
+    assert "<Hangup" in twiml
+    assert NOTICE not in twiml
+    assert "Enqueue" not in twiml
     assert Tag.DEBT_DETAILS not in text_tags(message)
     person = twilio_api.voice(call, answered_by="human").text
-    assert NOTICE in person and "<Enqueue>collectors</Enqueue>" in person
+    assert NOTICE in person
+    assert "<Enqueue>collectors</Enqueue>" in person
     twilio_api.callback(call, "in-progress", answered_by="machine_end_beep")
     assert desk.events(CN_LOAN, EventKind.CONTACT_OUTCOME) == []  # still leaving it
     twilio_api.callback(call, "completed", answered_by="machine_end_beep", duration=21)
@@ -223,7 +230,11 @@ def test_a_callback_without_its_key_is_refused() -> None:
     from twilio.request_validator import RequestValidator
 
     url = "http://127.0.0.1:9/twilio/status"
-    params = {"CallSid": "CA1", "CallStatus": "busy", "Timestamp": "Mon, 03 Mar 2025 02:00:00 +0000"}
+    params = {
+        "CallSid": "CA1",
+        "CallStatus": "busy",
+        "Timestamp": "Mon, 03 Mar 2025 02:00:00 +0000",
+    }
     signature = RequestValidator(TOKEN).compute_signature(url, params)
     with pytest.raises(ValidationError, match="key"):
         callbacks.handle(url, params, signature)

@@ -53,9 +53,7 @@ class TwilioStub:
         self._lock = threading.Lock()
         self._sequence = itertools.count()
         app = Starlette(
-            routes=[
-                Route("/2010-04-01/Accounts/{sid}/Calls.json", self._create, methods=["POST"])
-            ]
+            routes=[Route("/2010-04-01/Accounts/{sid}/Calls.json", self._create, methods=["POST"])]
         )
         self.served = Served(app)
         self.url = self.served.url
@@ -98,8 +96,14 @@ class TwilioStub:
         return JSONResponse(body, status_code=201)
 
     def callback(
-        self, call: Mapping[str, Any], status: str, *, answered_by: str = "", duration: int = 0,
-        sequence: int | None = None, token: str = TOKEN,
+        self,
+        call: Mapping[str, Any],
+        status: str,
+        *,
+        answered_by: str = "",
+        duration: int = 0,
+        sequence: int | None = None,
+        token: str = TOKEN,
     ) -> httpx.Response:
         """POST a signed status callback for ``call`` (as the API would)."""
         url = call["StatusCallback"][0]
