@@ -10,6 +10,7 @@ unavailable) and plays the notice it names before anything else.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import attrs
 import pendulum
@@ -17,6 +18,14 @@ import pendulum
 from loancollect.domain.compliance.base import Context, Finding, Rule
 
 __all__ = ["CallRecording", "RecordingConsent"]
+
+
+def _codes(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _texts(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(value)
 
 
 class RecordingConsent(enum.Enum):
@@ -46,8 +55,8 @@ class CallRecording(Rule):
 
     consent: RecordingConsent
     required: bool = False
-    jurisdictions: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    notice: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=tuple)
+    jurisdictions: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    notice: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_texts)
 
     def applies_to(self, jurisdiction: str) -> bool:
         """True if the rule covers a borrower in ``jurisdiction`` (``"US-CA"``, ``"CN"``)."""
