@@ -138,6 +138,10 @@ def test_the_script_states_the_amount_due_to_the_cent(desk: Desk) -> None:
     assert "1,043.07 USD" in script.text()
     assert script.kinds[0] is StepKind.RECORDING_NOTICE
     assert script.steps[0].confirm  # every party consents: the answer is recorded
+    disclosures = [s.text for s in script.steps if s.kind is StepKind.DISCLOSURE]
+    assert "This communication is from a debt collector." in disclosures  # US-24
+    assert script.kinds.index(StepKind.IDENTITY) < script.kinds.index(StepKind.DISCLOSURE)
+    assert any(c.startswith("US-24: ") for c in script.citations)
 
 
 def test_offers_the_engine_made_are_in_the_script() -> None:

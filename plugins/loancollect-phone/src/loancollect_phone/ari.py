@@ -177,7 +177,10 @@ class AriDialer:
         if kind == "ChannelStateChange" and channel.get("state") == "Ringing":
             return CallEvent(key=key, call=ident, status=CallStatus.RINGING, at=at)
         if kind == "ChannelDestroyed":
-            cause = int(message.get("cause", 0))
+            raw = message.get("cause", 0)
+            if not isinstance(raw, int):
+                raise ValidationError("ari.cause", raw, "expected a Q.850 cause number")
+            cause = raw
             machine = ident in self._machines
             disposition = disposition_for_cause(cause, machine=machine)
             if disposition is Disposition.BUSY:

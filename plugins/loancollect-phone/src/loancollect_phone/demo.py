@@ -33,6 +33,8 @@ from loancollect_phone.queue import CallQueue, CallTask, Collector
 __all__ = ["PhoneDemo"]
 
 _DISPOSITIONS = {
+    OutcomeKind.BUSY: Disposition.BUSY,
+    OutcomeKind.VOICEMAIL: Disposition.VOICEMAIL,
     OutcomeKind.NO_ANSWER: Disposition.NO_ANSWER,
     OutcomeKind.PROMISE: Disposition.PROMISE,
     OutcomeKind.REFUSED: Disposition.REFUSAL,
@@ -106,14 +108,8 @@ class PhoneDemo(DemoPart):
                     lease = self.queue.next(collector, at + dt.timedelta(minutes=9 * n))
                     if lease is None:
                         break
-                    self._call(run, desk, lease.task, collector, lease.at, day)
-                    kind = self.last
-                    disposition = _DISPOSITIONS.get(kind, Disposition.RIGHT_PARTY)
-                    if kind is OutcomeKind.BUSY:
-                        disposition = Disposition.BUSY
-                    elif kind is OutcomeKind.VOICEMAIL:
-                        disposition = Disposition.VOICEMAIL
-                    self.queue.complete(lease, disposition)
+                    kind = self._call(run, desk, lease.task, collector, lease.at, day)
+                    self.queue.complete(lease, _DISPOSITIONS.get(kind, Disposition.RIGHT_PARTY))
 
     def _call(
         self,
@@ -123,14 +119,15 @@ class PhoneDemo(DemoPart):
         collector: Collector,
         at: dt.datetime,
         day: dt.date,
-    ) -> None:
+    ) -> OutcomeKind:
+        """One simulated call: busy, a machine, or the borrower's reaction."""
         roll = self._rng.random()
         by = Actor(agent=collector.id, team=collector.team)
         call_id = f"demo-{task.key}-{task.attempts + 1}"
         recording = (
             desk.recording(task.loan_id, f"rec-{call_id}", at) if collector.records else None
         )
-        if roll < 0.08 or roll < 0.18:
+        if roll < 0.18:  # 8 % busy, 10 % a machine
             disposition = Disposition.BUSY if roll < 0.08 else Disposition.VOICEMAIL
             desk.record(
                 CallRecord(
@@ -146,9 +143,8 @@ class PhoneDemo(DemoPart):
                 if disposition is Disposition.VOICEMAIL
                 else "",
             )
-            self.last = disposition.outcome
             self.tally[disposition.value] += 1
-            return
+            return disposition.outcome
         kind = run.world.react(run.engine, task.loan_id, day, channel="phone")
         script = desk.script_for(task, at).text()
         slip = self._rng.choice(_SLIPS) if self._rng.random() < 0.02 else ""
@@ -162,9 +158,9 @@ class PhoneDemo(DemoPart):
             recording=recording,
             text=f"{script}\n{slip}" if slip else script,
         )
-        self.last = kind
         self.tally[kind.value] += 1
         self.tally["findings"] += len(review.findings)
+        return kind
 
     def summary(self, run: DemoRun) -> str:
         """Calls made, by outcome, and what the QA found."""

@@ -218,7 +218,9 @@ class PhoneDesk:
             duration=event.duration,
             note=event.cause,
         )
-        script = self.machine_message("en") if event.disposition is Disposition.VOICEMAIL else ""
+        script = ""
+        if event.disposition is Disposition.VOICEMAIL:  # what the machine was told
+            script = self.machine_message(self._loan(loan_id).borrower.locale)
         return self.record(call, script=script)
 
 
