@@ -10,6 +10,7 @@ import pytest
 from loancollect_phone import CallQueue, CallRecord, Collector, Disposition
 from phone_helpers import CN_LOAN, DAY, US_LOAN, Desk, at_local, call_action
 
+from loancollect.domain.commands import PlaceWithAgency
 from loancollect.errors import ValidationError
 
 ZH = Collector(id="c-zh", skills=frozenset({"lang:zh"}))
@@ -161,3 +162,14 @@ def test_a_task_the_rules_block_for_good_leaves_the_queue_with_the_reason(desk: 
     assert len(queue) == 0
     (reason,) = queue.dropped.values()
     assert "cease" in reason.lower()
+
+
+def test_a_case_placed_with_an_agency_goes_only_to_that_agencys_collectors(desk: Desk) -> None:
+    desk.engine.apply(CN_LOAN, PlaceWithAgency(agency="acme", placement="PL-1"), on=DAY)
+    queue = _queue(desk)
+    task = queue.get(call_action(CN_LOAN).idempotency_key)
+    assert task is not None
+    assert task.skills == {"lang:zh", "agency:acme"}
+    assert queue.next(ZH, at_local(CN_LOAN, 10)) is None
+    acme = Collector(id="acme-1", skills=frozenset({"lang:zh", "agency:acme"}), agency="acme")
+    assert queue.next(acme, at_local(CN_LOAN, 10)) is not None

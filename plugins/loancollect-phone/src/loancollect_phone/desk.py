@@ -96,14 +96,26 @@ class PhoneDesk:
         return recording_policy(self.packs, borrower.jurisdiction, language=borrower.locale)
 
     def task_for(self, action: PlannedAction, key: str) -> CallTask:
-        """The call task of a planned call: priority, skills, recording required."""
+        """The call task of a planned call: priority, skills, recording required.
+
+        Skills: the borrower's language (``lang:zh``), the team the case is assigned
+        to (``team:<team>``) and the agency it is placed with (``agency:<agency>``),
+        so a placed case is called only by that agency's collectors.
+        """
         loan = self._loan(action.loan_id)
+        with self.storage() as uow:
+            case = uow.cases.get(action.loan_id)
+        skills = {f"lang:{action.locale[:2].lower()}"}
+        if case is not None and case.assignment is not None and case.assignment.team:
+            skills.add(f"team:{case.assignment.team}")
+        if case is not None and case.placement is not None:
+            skills.add(f"agency:{case.placement.agency}")
         return CallTask(
             key=key,
             action=action,
             jurisdiction=loan.borrower.jurisdiction,
             priority=self.priority(action),
-            skills=frozenset({f"lang:{action.locale[:2].lower()}"}),
+            skills=frozenset(skills),
             must_record=self.policy(loan).required,
         )
 
