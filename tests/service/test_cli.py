@@ -8,20 +8,23 @@ traceback.
 from __future__ import annotations
 
 import csv
-import datetime as dt
+import functools
 import json
 import re
 import subprocess
 import sys
-import zoneinfo
 from pathlib import Path
 
+import pendulum
 import pytest
 from click.testing import CliRunner, Result
 
+import loancollect.cli as cli
 from loancollect.cli import main
+from loancollect.engine import CollectionEngine
 from loancollect.plugins import make_plugin_manager
 from loancollect.registry import open_storage
+from loancollect.testing import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_POLICY = ROOT / "docs" / "examples" / "default_policy.toml"
@@ -316,6 +319,18 @@ def test_run_reviews_the_cases_of_an_imported_database(
     assert re.search(r"actions planned\s+│\s+[1-9]", result.output)
 
 
+@pytest.fixture
+def office_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run`` reads the wall clock: pin it at 10:00 UTC, inside the calling hours of
+    London and Shanghai, so whether the run's actions may be sent does not depend on
+    the hour the tests run at (the cases due differ with the installed demo parts)."""
+    at = pendulum.datetime(2025, 1, 21, 10, tz="UTC")
+    monkeypatch.setattr(
+        cli, "CollectionEngine", functools.partial(CollectionEngine, clock=FixedClock(at))
+    )
+
+
+@pytest.mark.usefixtures("office_hours")
 def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
     demo_runs: tuple[Path, Path, Result], tmp_path: Path
 ) -> None:
@@ -328,18 +343,10 @@ def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
     assert "problem" in result.output
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_run_sends_through_channels_configured_in_a_settings_file(
-    demo_runs: tuple[Path, Path, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_runs: tuple[Path, Path, Result], tmp_path: Path
 ) -> None:
-    # The run sends at the clock's instant: pin it inside every demo borrower's
-    # calling hours (10:00 in Shanghai, 02:00 in London), not the test's wall time.
-    from loancollect.engine.clock import SystemClock
-
-    morning = dt.datetime(2025, 1, 21, 2, tzinfo=dt.UTC)
-    monkeypatch.setattr(SystemClock, "now", lambda self: morning)
-    monkeypatch.setattr(
-        SystemClock, "today", lambda self, tz: morning.astimezone(zoneinfo.ZoneInfo(tz)).date()
-    )
     a, _, _ = demo_runs
     db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
     mail, letters = tmp_path / "mail", tmp_path / "letters"

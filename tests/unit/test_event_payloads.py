@@ -37,6 +37,7 @@ from loancollect.domain.events import (
     ArrangementBroken,
     ArrangementCompleted,
     ArrangementMade,
+    CallReviewed,
     CampaignAttempted,
     CaseAssigned,
     CaseBoughtBack,
@@ -891,6 +892,8 @@ def payloads(draw: st.DrawFn, cls: type[Payload]) -> Payload:
         fields["price"], fields["currency"] = _money(draw) if price else (None, "")
     if cls is CaseAssigned:
         fields["agent"] = draw(_IDENT)
+    if cls is CallReviewed:
+        fields["score"] = draw(st.integers(min_value=0, max_value=100))
     if cls is ContactOutcomeRecorded:
         located = draw(st.booleans())
         fields["lat"] = (
@@ -922,6 +925,7 @@ def payloads(draw: st.DrawFn, cls: type[Payload]) -> Payload:
         "reason",
         "kind",
         "channel",
+        "call",
     ):
         if name in fields and cls in _NON_EMPTY and name in _NON_EMPTY[cls]:
             fields[name] = draw(_IDENT)
@@ -959,6 +963,7 @@ _NON_EMPTY: dict[type[Payload], set[str]] = {
     CaseSold: {"buyer", "sale"},
     CaseBoughtBack: {"buyer", "sale", "reason"},
     InboundMessage: {"channel", "kind"},
+    CallReviewed: {"call"},
 }
 
 

@@ -75,6 +75,7 @@ __all__ = [
     "ArrangementBroken",
     "ArrangementCompleted",
     "ArrangementMade",
+    "CallReviewed",
     "CaseAssigned",
     "CaseBoughtBack",
     "CaseClosed",
@@ -197,6 +198,7 @@ class EventKind(enum.Enum):
     CAMPAIGN_ATTEMPTED = "campaign_attempted"
     CAMPAIGN_FINISHED = "campaign_finished"
     CASE_BOUGHT_BACK = "case_bought_back"
+    CALL_REVIEWED = "call_reviewed"  # a call's content checked: findings and QA score
 
 
 @attrs.frozen
@@ -1423,6 +1425,38 @@ class CaseBoughtBack(Payload):
 
     def _check(self) -> None:
         self._required("buyer", "sale", "reason")
+
+
+class CallReviewed(Payload):
+    """A call's script and transcript checked against the rule packs' content rules.
+
+    Never the transcript itself: the call, what it achieved, the score and the ids of
+    the rules the text broke.
+
+    :param call: the call's id (the dialer's or the desk's).
+    :param key: the idempotency key of the outbox entry the call answers (``""``: none).
+    :param outcome: what the call achieved.
+    :param score: the quality score, 0 (worst) to 100.
+    :param findings: the ids of the broken rules and the kinds found, comma-separated.
+    :param recording: the recording's reference (``""``: not recorded).
+    :param keep_until: the first date the recording may be deleted.
+    :param agent: the collector.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.CALL_REVIEWED
+    call: str
+    outcome: OutcomeKind = attrs.field(converter=_outcome_kind)
+    score: int
+    key: str = attrs.field(default="", metadata=ALWAYS)
+    findings: str = attrs.field(default="", metadata=ALWAYS)
+    recording: str = ""
+    keep_until: dt.date | None = None
+    agent: str = ""
+
+    def _check(self) -> None:
+        self._required("call")
+        if not 0 <= self.score <= 100:
+            raise ValidationError("call_reviewed.score", self.score, "must be between 0 and 100")
 
 
 _MISSING = sorted(k.value for k in EventKind if k not in PAYLOADS)

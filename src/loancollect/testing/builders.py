@@ -300,6 +300,7 @@ _EXAMPLES: dict[EventKind, Payload] = {
         ev.CaseSold(buyer="buyer-1", sale="S-1", price=Decimal("300.00"), currency="CNY"),
         ev.InboundMessage(channel="sms", kind="reply"),
         ev.CaseBoughtBack(buyer="buyer-1", sale="S-1", reason="disputed before the sale"),
+        ev.CallReviewed(call="CA-1", outcome="promise", score=100),
     )
 }
 

@@ -34,6 +34,7 @@ from loancollect.domain.compliance import (
     ThirdPartyRule,
     WeeklyTimes,
 )
+from loancollect.domain.compliance.recording import CallRecording, RecordingConsent
 from loancollect.domain.errors import ConfigurationError
 
 __all__ = ["BEIJING", "COLLECTION_LETTER_TAGS", "FORBIDDEN_CONTENT", "CnOptions", "pack"]
@@ -291,6 +292,7 @@ def _rules(options: CnOptions) -> list[Rule]:
             multiple=options.rate_cap_multiple,
         ),
     ]
+    rules += recording_rules()
     return rules
 
 
@@ -327,3 +329,30 @@ def pack(options: CnOptions | None = None) -> RulePack:
         description="PRC collection conduct (GB/T 45251—2025, CBA 2026) and the 4 x LPR cap",
         retention=tuple(retention),
     )
+
+
+def recording_rules() -> list[Rule]:
+    """Collection calls are recorded and the records kept (CN-06), with a notice first.
+
+    The card rules require collection to be recorded and the records kept at least
+    two years (商业银行信用卡业务监督管理办法 art. 68, ``[S]``; the industry
+    conventions say the same for other lending); the borrower is told first
+    (个人信息保护法 art. 17, notice of processing, ``[K]``).
+    """
+    return [
+        CallRecording(
+            info=_info(
+                "CN-REC",
+                "商业银行信用卡业务监督管理办法 art. 68; 个人信息保护法 art. 17",
+                S,
+                "Collection calls are recorded (and kept, CN-06); the borrower is told "
+                "before the recording starts.",
+            ),
+            consent=RecordingConsent.NOTICE,
+            required=True,
+            notice=(
+                ("zh", "为保障您的权益,本次通话将被录音。"),
+                ("en", "To protect your rights, this call will be recorded."),
+            ),
+        )
+    ]

@@ -39,6 +39,7 @@ from loancollect.domain.compliance import (
     WeeklyTimes,
     WorkflowGate,
 )
+from loancollect.domain.compliance.recording import CallRecording, RecordingConsent
 from loancollect.domain.errors import ConfigurationError
 
 __all__ = ["RESPITE_ZONE", "UkOptions", "pack", "respite_pack"]
@@ -308,6 +309,7 @@ def _rules(options: UkOptions) -> list[Rule]:
             requires="forbearance_assessed",
         ),
     ]
+    rules += recording_rules()
     return rules
 
 
@@ -382,3 +384,28 @@ def respite_pack(options: UkOptions | None = None) -> RulePack:
         version=_version(),
         description="Debt Respite Scheme (England and Wales): breathing space and MHCM",
     )
+
+
+def recording_rules() -> list[Rule]:
+    """A business may record its calls when the caller is told first.
+
+    The Investigatory Powers (Interception by Businesses etc. for Monitoring and
+    Record-keeping Purposes) Regulations 2018, reg. 3, with the transparency duty of
+    UK GDPR art. 13 (``[K]``): the call opens with the notice.
+    """
+    return [
+        CallRecording(
+            info=_info(
+                "UK-REC",
+                "SI 2018/356 reg. 3; UK GDPR art. 13",
+                K,
+                "Calls may be recorded for business purposes when the customer is told "
+                "before the recording starts.",
+            ),
+            consent=RecordingConsent.NOTICE,
+            notice=(
+                ("en", "This call is recorded for training and compliance purposes."),
+                ("zh", "本次通话将被录音,用于培训和合规目的。"),
+            ),
+        )
+    ]

@@ -46,6 +46,7 @@ from loancollect.domain.compliance import (
     WeeklyTimes,
     WorkplaceRestriction,
 )
+from loancollect.domain.compliance.recording import CallRecording, RecordingConsent
 from loancollect.domain.errors import ConfigurationError
 
 __all__ = [
@@ -539,6 +540,7 @@ def _federal(options: UsOptions) -> list[Rule]:
                 channels=frozenset({Channel.VOICEMAIL}),
             )
         )
+    rules += recording_rules()
     return rules
 
 
@@ -643,3 +645,60 @@ def _version() -> str:
     from loancollect_rules_us import __version__
 
     return __version__
+
+
+# States whose wiretap laws need every party's consent to record a call [K].
+ALL_PARTY_CONSENT_STATES: tuple[tuple[str, str], ...] = (
+    ("US-CA", "Cal. Penal Code § 632"),
+    ("US-FL", "Fla. Stat. § 934.03"),
+    ("US-IL", "720 ILCS 5/14-2"),
+    ("US-MD", "Md. Code, Cts. & Jud. Proc. § 10-402"),
+    ("US-MA", "Mass. Gen. Laws ch. 272, § 99"),
+    ("US-MT", "Mont. Code Ann. § 45-8-213"),
+    ("US-NH", "N.H. Rev. Stat. § 570-A:2"),
+    ("US-PA", "18 Pa. C.S. § 5704"),
+    ("US-WA", "Rev. Code Wash. § 9.73.030"),
+)
+
+_US_NOTICE = (
+    ("en", "This call may be recorded for quality and compliance purposes."),
+    ("zh", "本次通话可能会被录音,用于质量和合规目的。"),
+)
+
+
+def recording_rules() -> list[Rule]:
+    """Call recording: one party's consent federally, every party's in the listed states.
+
+    Federal law lets a party to the call record it (18 U.S.C. § 2511(2)(d)); the
+    states in :data:`ALL_PARTY_CONSENT_STATES` need every party's consent, so the
+    call opens with the notice and the borrower may refuse. Recordings that are made
+    are kept 3 years (US-34).
+    """
+    rules: list[Rule] = [
+        CallRecording(
+            info=_info(
+                "US-REC",
+                "18 U.S.C. § 2511(2)(d)",
+                K,
+                "A party to a call may record it (one-party consent), unless a state "
+                "needs every party's consent.",
+            ),
+            consent=RecordingConsent.ONE_PARTY,
+            notice=_US_NOTICE,
+        )
+    ]
+    for state, citation in ALL_PARTY_CONSENT_STATES:
+        rules.append(
+            CallRecording(
+                info=_info(
+                    f"US-REC-{state[3:]}",
+                    citation,
+                    K,
+                    f"{state}: every party must consent before a call is recorded.",
+                ),
+                consent=RecordingConsent.ALL_PARTY,
+                jurisdictions=(state,),
+                notice=_US_NOTICE,
+            )
+        )
+    return rules
