@@ -107,9 +107,12 @@ class _Transport(xmlrpc.client.Transport):
         super().__init__()
         self._counter = counter
 
-    def single_request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+        # One attempt only: the standard transport resends a request once when the
+        # connection drops, which would repeat a ``create`` the server has done.
+        # The adapter retries whole upserts instead (they read before they create).
         self._counter[0] += 1
-        return super().single_request(host, handler, request_body, verbose)
+        return self.single_request(host, handler, request_body, verbose)
 
 
 class OdooAdapter:
@@ -168,7 +171,9 @@ class OdooAdapter:
         return self._count[0]
 
     # -- calls -------------------------------------------------------------------------
-    def _call(self, what: str, proxy: xmlrpc.client.ServerProxy, method: str, *args: Any) -> Any:
+    def _call(
+        self, what: str, proxy: xmlrpc.client.ServerProxy, method: str, *args: Any, retry: bool = True
+    ) -> Any:
         def once() -> Any:
             try:
                 return getattr(proxy, method)(*args)
@@ -183,7 +188,7 @@ class OdooAdapter:
             except (OSError, http.client.HTTPException) as exc:  # refused, reset, dropped
                 raise RetryableError(type(exc).__name__) from exc
 
-        return self._retry.call(what, once)
+        return self._retry.call(what, once) if retry else once()
 
     def _uid_now(self) -> int:
         if self._uid is None:
@@ -193,18 +198,30 @@ class OdooAdapter:
             self._uid = int(uid)
         return self._uid
 
-    def execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
-        """``execute_kw`` on ``model`` (retried; see :class:`Retry`)."""
+    def execute(
+        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None, *, retry: bool = True
+    ) -> Any:
+        """``execute_kw`` on ``model``; retried (see :class:`Retry`) unless ``retry`` is false."""
         uid = self._uid_now()
         return self._call(
-            f"{model}.{method}", self._object, "execute_kw", self._db, uid, self._password, model, method, args, kwargs or {}
+            f"{model}.{method}", self._object, "execute_kw", self._db, uid, self._password, model, method, args,
+            kwargs or {}, retry=retry,
         )
 
     # -- upsert ------------------------------------------------------------------------
     def upsert(
         self, kind: RecordKind, records: Sequence[CrmRecord], parents: Mapping[str, str]
     ) -> list[UpsertResult]:
-        """Read the batch's external ids, create the new records, write the others."""
+        """Read the batch's external ids, create the new records, write the others.
+
+        Retried whole: after a lost answer the re-read finds what was created.
+        """
+        self._uid_now()
+        return self._retry.call(f"upsert {kind.value}", lambda: self._upsert(kind, records, parents))
+
+    def _upsert(
+        self, kind: RecordKind, records: Sequence[CrmRecord], parents: Mapping[str, str]
+    ) -> list[UpsertResult]:
         spec = self._models[kind]
         ours = {v: k for k, v in spec.fields.items()}
         ids = [r.external_id for r in records]
@@ -213,6 +230,7 @@ class OdooAdapter:
             "search_read",
             [[[EXTERNAL_FIELD, "in", ids]]],
             {"fields": [EXTERNAL_FIELD, *spec.fields.values()]},
+            retry=False,
         )
         matches: dict[str, list[dict[str, Any]]] = {}
         for row in found:
@@ -232,7 +250,7 @@ class OdooAdapter:
             elif rows:
                 row = rows[0]
                 before = {ours[k]: _text(v) for k, v in row.items() if k in ours}
-                self.execute(spec.model, "write", [[row["id"]], values])
+                self.execute(spec.model, "write", [[row["id"]], values], retry=False)
                 results[ext] = UpsertResult(
                     external_id=ext, status=UpsertStatus.UPDATED, remote_id=str(row["id"]), before=before
                 )
@@ -240,7 +258,7 @@ class OdooAdapter:
                 to_create.append(record)
         if to_create:
             made = self.execute(
-                spec.model, "create", [[self._values(spec, r, parents) for r in to_create]]
+                spec.model, "create", [[self._values(spec, r, parents) for r in to_create]], retry=False
             )
             made = made if isinstance(made, list) else [made]
             if len(made) != len(to_create):
