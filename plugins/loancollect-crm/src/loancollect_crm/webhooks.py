@@ -56,12 +56,12 @@ _KINDS = {
 MAX_BODY = 64 * 1024
 
 
-def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
+def _text(body: dict[str, Any], name: str, *, required: bool = False, within: str = "event") -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
-        raise ValidationError(f"event.{name}", type(value).__name__, "expected a string")
+        raise ValidationError(f"{within}.{name}", type(value).__name__, "expected a string")
     if required and not value:
-        raise ValidationError(f"event.{name}", value, "must not be empty")
+        raise ValidationError(f"{within}.{name}", value, "must not be empty")
     return value
 
 
@@ -109,10 +109,10 @@ def parse_event(event_id: str, body: Any) -> InboundChange:
     if promise is not None:
         if not isinstance(promise, dict):
             raise ValidationError("event.promise", type(promise).__name__, "expected an object")
-        raw = _text(promise, "amount", required=True)  # a string: amounts are never floats
+        raw = _text(promise, "amount", required=True, within="event.promise")  # a string: amounts are never floats
         try:
             amount = Decimal(raw)
-            due = dt.date.fromisoformat(_text(promise, "due", required=True))
+            due = dt.date.fromisoformat(_text(promise, "due", required=True, within="event.promise"))
         except (InvalidOperation, ValueError) as exc:
             raise ValidationError("event.promise", raw, "expected an amount and a due date") from exc
     if (outcome is OutcomeKind.PROMISE) != (amount is not None):
