@@ -78,7 +78,7 @@ class OdooStandIn:
         obj.register_function(self._execute_kw, "execute_kw")
         self._server.add_dispatcher("/xmlrpc/2/common", common)
         self._server.add_dispatcher("/xmlrpc/2/object", obj)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
