@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from loancollect_crm.standins.odoo import OdooStandIn  # noqa: E402
-from loancollect_crm.standins.salesforce import SalesforceStandIn  # noqa: E402
-from loancollect_crm.state import SyncState  # noqa: E402
+from loancollect_crm.standins.odoo import OdooStandIn
+from loancollect_crm.standins.salesforce import SalesforceStandIn
+from loancollect_crm.state import SyncState
 
 
 @pytest.fixture

@@ -53,7 +53,9 @@ def make_engine(loans: int = 6) -> CollectionEngine:
             kind=OutcomeKind.PROMISE,
             at=NOW + dt.timedelta(hours=1),
             channel="phone",
-            promise=PromiseTerms(amount=Money(Decimal("500.00"), "CNY"), due=DAY + dt.timedelta(days=7)),
+            promise=PromiseTerms(
+                amount=Money(Decimal("500.00"), "CNY"), due=DAY + dt.timedelta(days=7)
+            ),
         ),
     )
     return engine

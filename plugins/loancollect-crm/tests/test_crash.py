@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -9,7 +10,6 @@ from pathlib import Path
 from crm_helpers import DAY, expected_counts, make_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from loancollect_crm.adapters.salesforce import SalesforceAdapter
 from loancollect_crm.records import CrmRecord, RecordKind, UpsertResult
 from loancollect_crm.standins import Fault
@@ -36,7 +36,9 @@ class CrashingAdapter:
     def requests(self) -> int:
         return self.inner.requests
 
-    def upsert(self, kind: RecordKind, records: Sequence[CrmRecord], parents: Mapping[str, str]) -> list[UpsertResult]:
+    def upsert(
+        self, kind: RecordKind, records: Sequence[CrmRecord], parents: Mapping[str, str]
+    ) -> list[UpsertResult]:
         self.calls += 1
         if self.calls == self.at and not self.after:
             raise Crash
@@ -61,7 +63,10 @@ class CrashingState(SyncState):
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(at=st.integers(min_value=1, max_value=12), where=st.sampled_from(["before", "after", "state", "drop"]))
+@given(
+    at=st.integers(min_value=1, max_value=12),
+    where=st.sampled_from(["before", "after", "state", "drop"]),
+)
 def test_a_crash_then_a_rerun_leaves_one_record_per_entity(at: int, where: str) -> None:
     with tempfile.TemporaryDirectory() as tmp, SalesforceStandIn() as crm:
         path = Path(tmp) / "state.sqlite"
@@ -75,13 +80,12 @@ def test_a_crash_then_a_rerun_leaves_one_record_per_entity(at: int, where: str) 
         else:  # the answer to the at-th request is lost, and so is the process
             crashing = CrashingAdapter(plain, at, after=True)
             crm.faults.add(Fault.DROP_AFTER)
-        try:
+        with contextlib.suppress(Crash):
             CrmSync(adapter=crashing, state=state, storage=ENGINE.storage).run(as_of=DAY)  # type: ignore[arg-type]
-        except Crash:
-            pass
         rerun = CrmSync(adapter=plain, state=SyncState(path), storage=ENGINE.storage).run(as_of=DAY)
         assert counts(crm) == expected_counts(8)
-        assert rerun.failed == 0 and rerun.duplicate == 0
+        assert rerun.failed == 0
+        assert rerun.duplicate == 0
         for obj in ("Contact", "Case", "Task"):
             ids = [r["LoanCollect_Id__c"] for r in crm.records[obj]]
             assert len(ids) == len(set(ids))

@@ -11,17 +11,24 @@ from typing import Any
 import httpx
 import pytest
 from crm_helpers import make_engine, serve
-from standardwebhooks.webhooks import Webhook
-
-from loancollect.domain.events import EventKind
 from loancollect_crm.inbound import InboundApplier
 from loancollect_crm.state import SyncState
 from loancollect_crm.webhooks import webhook_app
+from standardwebhooks.webhooks import Webhook
+
+from loancollect.domain.events import EventKind
 
 SECRET = "whsec_" + base64.b64encode(b"crm-webhook-secret-for-tests").decode()
 
 
-def post(url: str, event_id: str, body: dict[str, Any], *, at: dt.datetime | None = None, secret: str = SECRET) -> httpx.Response:
+def post(
+    url: str,
+    event_id: str,
+    body: dict[str, Any],
+    *,
+    at: dt.datetime | None = None,
+    secret: str = SECRET,
+) -> httpx.Response:
     data = json.dumps(body)
     stamp = at or dt.datetime.now(dt.UTC)
     headers = {
@@ -39,10 +46,18 @@ def url(state: SyncState) -> Iterator[str]:
         yield base
 
 
-ASSIGN = {"type": "case.assigned", "loan_id": "L-001", "at": "2025-03-01T10:00:00+08:00", "agent": "li", "team": "early"}
+ASSIGN = {
+    "type": "case.assigned",
+    "loan_id": "L-001",
+    "at": "2025-03-01T10:00:00+08:00",
+    "agent": "li",
+    "team": "early",
+}
 
 
-def test_a_signed_event_is_kept_once_and_a_replay_of_its_id_is_a_duplicate(url: str, state: SyncState) -> None:
+def test_a_signed_event_is_kept_once_and_a_replay_of_its_id_is_a_duplicate(
+    url: str, state: SyncState
+) -> None:
     first = post(url, "evt_1", ASSIGN)
     again = post(url, "evt_1", ASSIGN)
     assert (first.status_code, first.json()["status"]) == (200, "accepted")
@@ -50,32 +65,62 @@ def test_a_signed_event_is_kept_once_and_a_replay_of_its_id_is_a_duplicate(url: 
     assert [c.event_id for c in state.pending("salesforce")] == ["evt_1"]
 
 
-def test_a_bad_signature_or_an_old_timestamp_is_refused_and_nothing_kept(url: str, state: SyncState) -> None:
+def test_a_bad_signature_or_an_old_timestamp_is_refused_and_nothing_kept(
+    url: str, state: SyncState
+) -> None:
     forged = "whsec_" + base64.b64encode(b"someone-else").decode()
     assert post(url, "evt_2", ASSIGN, secret=forged).status_code == 401
     old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
     replay = post(url, "evt_3", ASSIGN, at=old)
-    assert replay.status_code == 401 and "too old" in replay.json()["error"]
+    assert replay.status_code == 401
+    assert "too old" in replay.json()["error"]
     assert state.pending("salesforce") == []
 
 
 def test_a_malformed_event_is_a_400_naming_the_field(url: str) -> None:
     answer = post(url, "evt_4", {**ASSIGN, "at": "2025-03-01T10:00:00"})
-    assert answer.status_code == 400 and answer.json()["field"] == "event.at"
-    promise = {"type": "outcome.recorded", "loan_id": "L-001", "at": "2025-03-01T10:00:00+08:00",
-               "outcome": "promise", "promise": {"amount": 500.0, "due": "2025-03-09"}}
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "event.at"
+    promise = {
+        "type": "outcome.recorded",
+        "loan_id": "L-001",
+        "at": "2025-03-01T10:00:00+08:00",
+        "outcome": "promise",
+        "promise": {"amount": 500.0, "due": "2025-03-09"},
+    }
     assert post(url, "evt_5", promise).json()["field"] == "event.promise.amount"
 
 
-def test_reassignments_outcomes_and_notes_reach_the_engine_and_stage_edits_do_not(url: str, state: SyncState) -> None:
+def test_reassignments_outcomes_and_notes_reach_the_engine_and_stage_edits_do_not(
+    url: str, state: SyncState
+) -> None:
     engine = make_engine(2)
     at = "2025-03-01T10:00:00+08:00"
     events = [
         ("e1", ASSIGN),
-        ("e2", {"type": "outcome.recorded", "loan_id": "L-001", "at": at, "agent": "li", "channel": "phone",
-                "outcome": "promise", "promise": {"amount": "300.00", "due": "2025-03-09"}}),
+        (
+            "e2",
+            {
+                "type": "outcome.recorded",
+                "loan_id": "L-001",
+                "at": at,
+                "agent": "li",
+                "channel": "phone",
+                "outcome": "promise",
+                "promise": {"amount": "300.00", "due": "2025-03-09"},
+            },
+        ),
         ("e3", {"type": "note.created", "loan_id": "L-001", "at": at, "note_ref": "00T1"}),
-        ("e4", {"type": "case.updated", "loan_id": "L-001", "at": at, "field": "stage", "value": "legal"}),
+        (
+            "e4",
+            {
+                "type": "case.updated",
+                "loan_id": "L-001",
+                "at": at,
+                "field": "stage",
+                "value": "legal",
+            },
+        ),
         ("e5", {"type": "case.assigned", "loan_id": "L-404", "at": at, "agent": "li"}),
     ]
     for event_id, body in events:
@@ -85,8 +130,14 @@ def test_reassignments_outcomes_and_notes_reach_the_engine_and_stage_edits_do_no
     with engine.storage() as uow:
         case = uow.cases.get("L-001")
         kinds = [e.kind for e in uow.events.stream("L-001")]
-    assert case is not None and case.stage == "current"
-    assert case.assignment is not None and (case.assignment.agent, case.assignment.team) == ("li", "early")
+    assert case is not None
+    assert case.stage == "current"
+    assert case.assignment is not None
+    assert (case.assignment.agent, case.assignment.team) == (
+        "li",
+        "early",
+    )
     assert [p.amount.amount for p in case.promises] == [__import__("decimal").Decimal("300.00")]
-    assert kinds.count(EventKind.INBOUND_MESSAGE) == 1 and kinds.count(EventKind.CASE_ASSIGNED) == 1
+    assert kinds.count(EventKind.INBOUND_MESSAGE) == 1
+    assert kinds.count(EventKind.CASE_ASSIGNED) == 1
     assert state.tally().conflicts == 1

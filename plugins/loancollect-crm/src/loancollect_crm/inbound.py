@@ -53,7 +53,12 @@ class InboundApplier:
     """Applies the inbox's pending changes through the engine's intake."""
 
     def __init__(
-        self, *, engine: CollectionEngine, state: SyncState, crm: str, mapping: Mapping | None = None
+        self,
+        *,
+        engine: CollectionEngine,
+        state: SyncState,
+        crm: str,
+        mapping: Mapping | None = None,
     ) -> None:
         self.engine = engine
         self.state = state
@@ -99,7 +104,9 @@ class InboundApplier:
             current = case.assignment if case is not None else None
             if current is None or (current.agent, current.team) != (change.agent, change.team):
                 self.engine.apply(
-                    change.loan_id, Assign(agent=change.agent, team=change.team, reason="crm"), on=on
+                    change.loan_id,
+                    Assign(agent=change.agent, team=change.team, reason="crm"),
+                    on=on,
                 )
         elif change.kind is ChangeKind.OUTCOME:
             assert change.outcome is not None
@@ -125,13 +132,17 @@ class InboundApplier:
     def _field(self, change: InboundChange) -> InboxStatus:
         owner = self.mapping.ownership.owner(change.field)
         if owner is None:
-            raise LoanCollectError(f"crm change {change.event_id}: field {change.field!r} is not mapped")
+            raise LoanCollectError(
+                f"crm change {change.event_id}: field {change.field!r} is not mapped"
+            )
         if owner is Owner.CRM:
             return InboxStatus.APPLIED  # the CRM's own field: nothing for the engine to keep
         known = self.state.known(self.crm, RecordKind.CASE, [change.loan_id]).get(change.loan_id)
         if known is not None and known.sent.get(change.field) == change.value:
             return InboxStatus.APPLIED  # the value the sync wrote: not an edit
-        self.state.conflict(self.crm, RecordKind.CASE, change.loan_id, change.field, "crm edit refused")
+        self.state.conflict(
+            self.crm, RecordKind.CASE, change.loan_id, change.field, "crm edit refused"
+        )
         self.state.forget_digest(self.crm, RecordKind.CASE, change.loan_id)
         return InboxStatus.CONFLICT
 

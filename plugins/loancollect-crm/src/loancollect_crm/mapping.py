@@ -207,7 +207,10 @@ class Mapping:
         for promise in case.promises:
             if promise.status is ArrangementStatus.PENDING:
                 yield _task(
-                    f"task:{loan_id}:promise:{promise.id}", loan_id, "promise falls due", promise.due
+                    f"task:{loan_id}:promise:{promise.id}",
+                    loan_id,
+                    "promise falls due",
+                    promise.due,
                 )
 
 

@@ -60,6 +60,10 @@ class RecordKind(enum.Enum):
     TASK = "task"  # a follow-up that needs a person, with a due date
 
 
+def _sorted(fields: Mapping[str, str]) -> dict[str, str]:
+    return dict(sorted(fields.items()))
+
+
 @attrs.frozen(kw_only=True)
 class CrmRecord:
     """One entity as the CRM should hold it.
@@ -74,7 +78,7 @@ class CrmRecord:
 
     kind: RecordKind
     external_id: str
-    fields: Mapping[str, str] = attrs.field(converter=lambda m: dict(sorted(m.items())))
+    fields: Mapping[str, str] = attrs.field(converter=_sorted)
     parent: str = ""
 
     @property

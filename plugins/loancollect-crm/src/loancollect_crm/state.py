@@ -137,7 +137,9 @@ class SyncState:
             )
             return dict(rows.fetchall())
 
-    def conflict(self, crm: str, kind: RecordKind, external_id: str, field: str, source: str) -> None:
+    def conflict(
+        self, crm: str, kind: RecordKind, external_id: str, field: str, source: str
+    ) -> None:
         """Keep a conflict: ``field`` of the record was changed on the side that does not own it."""
         with self._lock, self._connect() as con:
             con.execute(

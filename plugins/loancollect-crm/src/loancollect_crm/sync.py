@@ -23,7 +23,6 @@ from typing import TypeVar
 
 import attrs
 
-from loancollect.domain.case import Case
 from loancollect.domain.events import Event
 from loancollect.domain.loans import Loan, Payment
 from loancollect.ports import UnitOfWorkFactory
@@ -36,7 +35,11 @@ __all__ = ["CrmSync", "SyncReport"]
 
 T = TypeVar("T")
 _LOG = logging.getLogger("loancollect_crm.sync")
-_PARENT = {RecordKind.CASE: RecordKind.CONTACT, RecordKind.ACTIVITY: RecordKind.CASE, RecordKind.TASK: RecordKind.CASE}
+_PARENT = {
+    RecordKind.CASE: RecordKind.CONTACT,
+    RecordKind.ACTIVITY: RecordKind.CASE,
+    RecordKind.TASK: RecordKind.CASE,
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -61,12 +64,20 @@ class SyncReport:
     def records(self) -> int:
         """Records considered."""
         return (
-            self.created + self.updated + self.unchanged + self.conflicting + self.duplicate + self.failed
+            self.created
+            + self.updated
+            + self.unchanged
+            + self.conflicting
+            + self.duplicate
+            + self.failed
         )
 
     def __add__(self, other: SyncReport) -> SyncReport:
         return SyncReport(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in attrs.fields(SyncReport)}
+            **{
+                f.name: getattr(self, f.name) + getattr(other, f.name)
+                for f in attrs.fields(SyncReport)
+            }
         )
 
 
@@ -186,8 +197,11 @@ class CrmSync:
                     taken.append((record.external_id, remote, record.digest, record.fields))
                     edited = _edited(result.before, seen.sent if seen else None, engine_fields)
                     for field in edited:
-                        self.state.conflict(crm, kind, record.external_id, field, "crm edit set back")
-                    if edited:
+                        self.state.conflict(
+                            crm, kind, record.external_id, field, "crm edit set back"
+                        )
+                    # a digest forgotten by an inbound conflict: this send sets the CRM back
+                    if edited or (seen is not None and seen.digest == ""):
                         tally.conflicting += 1
                     elif result.status is UpsertStatus.CREATED:
                         tally.created += 1

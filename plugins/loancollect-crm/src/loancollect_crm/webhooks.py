@@ -74,7 +74,9 @@ def parse_event(event_id: str, body: Any) -> InboundChange:
         raise ValidationError("event", type(body).__name__, "expected a JSON object")
     kind = _KINDS.get(_text(body, "type", required=True))
     if kind is None:
-        raise ValidationError("event.type", body.get("type"), f"expected one of {', '.join(_KINDS)}")
+        raise ValidationError(
+            "event.type", body.get("type"), f"expected one of {', '.join(_KINDS)}"
+        )
     try:
         at = dt.datetime.fromisoformat(_text(body, "at", required=True))
     except ValueError as exc:
@@ -109,12 +111,18 @@ def parse_event(event_id: str, body: Any) -> InboundChange:
     if promise is not None:
         if not isinstance(promise, dict):
             raise ValidationError("event.promise", type(promise).__name__, "expected an object")
-        raw = _text(promise, "amount", required=True, within="event.promise")  # a string: amounts are never floats
+        raw = _text(
+            promise, "amount", required=True, within="event.promise"
+        )  # a string: amounts are never floats
         try:
             amount = Decimal(raw)
-            due = dt.date.fromisoformat(_text(promise, "due", required=True, within="event.promise"))
+            due = dt.date.fromisoformat(
+                _text(promise, "due", required=True, within="event.promise")
+            )
         except (InvalidOperation, ValueError) as exc:
-            raise ValidationError("event.promise", raw, "expected an amount and a due date") from exc
+            raise ValidationError(
+                "event.promise", raw, "expected an amount and a due date"
+            ) from exc
     if (outcome is OutcomeKind.PROMISE) != (amount is not None):
         raise ValidationError("event.promise", outcome.value, "terms come with a promise only")
     return InboundChange(

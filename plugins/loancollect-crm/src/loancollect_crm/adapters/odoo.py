@@ -87,8 +87,14 @@ def default_models() -> dict[RecordKind, OdooModel]:
         RecordKind.ACTIVITY: OdooModel(
             model="mail.message",
             parent="res_id",
-            fields={"type": "x_type", "subject": "subject", "date": "date", "answers": "x_answers",
-                    "agent": "x_agent", "status": "x_status"},
+            fields={
+                "type": "x_type",
+                "subject": "subject",
+                "date": "date",
+                "answers": "x_answers",
+                "agent": "x_agent",
+                "status": "x_status",
+            },
             fixed={"model": "crm.lead", "message_type": "notification"},
         ),
         RecordKind.TASK: OdooModel(
@@ -107,7 +113,7 @@ class _Transport(xmlrpc.client.Transport):
         super().__init__()
         self._counter = counter
 
-    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+    def request(self, host: Any, handler: str, request_body: Any, verbose: bool = False) -> Any:
         # One attempt only: the standard transport resends a request once when the
         # connection drops, which would repeat a ``create`` the server has done.
         # The adapter retries whole upserts instead (they read before they create).
@@ -172,14 +178,21 @@ class OdooAdapter:
 
     # -- calls -------------------------------------------------------------------------
     def _call(
-        self, what: str, proxy: xmlrpc.client.ServerProxy, method: str, *args: Any, retry: bool = True
+        self,
+        what: str,
+        proxy: xmlrpc.client.ServerProxy,
+        method: str,
+        *args: Any,
+        retry: bool = True,
     ) -> Any:
         def once() -> Any:
             try:
                 return getattr(proxy, method)(*args)
             except xmlrpc.client.ProtocolError as exc:
                 if exc.errcode == 429:
-                    raise RetryableError("429 too many requests", retry_after(exc.headers.get("Retry-After"))) from exc
+                    raise RetryableError(
+                        "429 too many requests", retry_after(exc.headers.get("Retry-After"))
+                    ) from exc
                 if exc.errcode >= 500:
                     raise RetryableError(f"{exc.errcode} from the CRM") from exc
                 raise CrmError(f"{what}: HTTP {exc.errcode}") from exc
@@ -192,20 +205,43 @@ class OdooAdapter:
 
     def _uid_now(self) -> int:
         if self._uid is None:
-            uid = self._call("authenticate", self._common, "authenticate", self._db, self._login, self._password, {})
+            uid = self._call(
+                "authenticate",
+                self._common,
+                "authenticate",
+                self._db,
+                self._login,
+                self._password,
+                {},
+            )
             if not uid:
                 raise CrmError(f"Odoo refused the login {self._login!r} on database {self._db!r}")
             self._uid = int(uid)
         return self._uid
 
     def execute(
-        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None, *, retry: bool = True
+        self,
+        model: str,
+        method: str,
+        args: list[Any],
+        kwargs: dict[str, Any] | None = None,
+        *,
+        retry: bool = True,
     ) -> Any:
         """``execute_kw`` on ``model``; retried (see :class:`Retry`) unless ``retry`` is false."""
         uid = self._uid_now()
         return self._call(
-            f"{model}.{method}", self._object, "execute_kw", self._db, uid, self._password, model, method, args,
-            kwargs or {}, retry=retry,
+            f"{model}.{method}",
+            self._object,
+            "execute_kw",
+            self._db,
+            uid,
+            self._password,
+            model,
+            method,
+            args,
+            kwargs or {},
+            retry=retry,
         )
 
     # -- upsert ------------------------------------------------------------------------
@@ -217,7 +253,9 @@ class OdooAdapter:
         Retried whole: after a lost answer the re-read finds what was created.
         """
         self._uid_now()
-        return self._retry.call(f"upsert {kind.value}", lambda: self._upsert(kind, records, parents))
+        return self._retry.call(
+            f"upsert {kind.value}", lambda: self._upsert(kind, records, parents)
+        )
 
     def _upsert(
         self, kind: RecordKind, records: Sequence[CrmRecord], parents: Mapping[str, str]
@@ -242,35 +280,51 @@ class OdooAdapter:
             rows = matches.get(ext, [])
             values = self._values(spec, record, parents)
             if values is None:
-                results[ext] = UpsertResult(external_id=ext, status=UpsertStatus.FAILED, detail="parent not in the CRM")
+                results[ext] = UpsertResult(
+                    external_id=ext, status=UpsertStatus.FAILED, detail="parent not in the CRM"
+                )
             elif len(rows) > 1:
                 results[ext] = UpsertResult(
-                    external_id=ext, status=UpsertStatus.DUPLICATE, detail=f"{len(rows)} records match"
+                    external_id=ext,
+                    status=UpsertStatus.DUPLICATE,
+                    detail=f"{len(rows)} records match",
                 )
             elif rows:
                 row = rows[0]
                 before = {ours[k]: _text(v) for k, v in row.items() if k in ours}
                 self.execute(spec.model, "write", [[row["id"]], values], retry=False)
                 results[ext] = UpsertResult(
-                    external_id=ext, status=UpsertStatus.UPDATED, remote_id=str(row["id"]), before=before
+                    external_id=ext,
+                    status=UpsertStatus.UPDATED,
+                    remote_id=str(row["id"]),
+                    before=before,
                 )
             else:
                 to_create.append(record)
         if to_create:
             made = self.execute(
-                spec.model, "create", [[self._values(spec, r, parents) for r in to_create]], retry=False
+                spec.model,
+                "create",
+                [[self._values(spec, r, parents) for r in to_create]],
+                retry=False,
             )
             made = made if isinstance(made, list) else [made]
             if len(made) != len(to_create):
                 raise CrmError(f"{spec.model}.create: {len(made)} ids for {len(to_create)} records")
             for record, remote in zip(to_create, made, strict=True):
                 results[record.external_id] = UpsertResult(
-                    external_id=record.external_id, status=UpsertStatus.CREATED, remote_id=str(remote)
+                    external_id=record.external_id,
+                    status=UpsertStatus.CREATED,
+                    remote_id=str(remote),
                 )
         return [results[r.external_id] for r in records]
 
-    def _values(self, spec: OdooModel, record: CrmRecord, parents: Mapping[str, str]) -> dict[str, Any] | None:
-        values: dict[str, Any] = {spec.fields[k]: v for k, v in record.fields.items() if k in spec.fields}
+    def _values(
+        self, spec: OdooModel, record: CrmRecord, parents: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        values: dict[str, Any] = {
+            spec.fields[k]: v for k, v in record.fields.items() if k in spec.fields
+        }
         values[EXTERNAL_FIELD] = record.external_id
         values.update(spec.fixed)
         if spec.parent and record.parent:
@@ -283,12 +337,20 @@ class OdooAdapter:
     # -- polling -----------------------------------------------------------------------
     def poll(self, cursor: str | None) -> tuple[list[InboundChange], str]:
         """Notes written on leads and lead edits (assignment, engine fields) after ``cursor``."""
-        state = json.loads(cursor) if cursor else {"message": 0, "lead": "1970-01-01 00:00:00"}
+        saved = json.loads(cursor) if cursor else {}
+        last_message = int(saved.get("message", 0))
+        last_lead = str(saved.get("lead", "1970-01-01 00:00:00"))
         changes: list[InboundChange] = []
         notes = self.execute(
             "mail.message",
             "search_read",
-            [[["id", ">", state["message"]], ["model", "=", "crm.lead"], ["message_type", "=", "comment"]]],
+            [
+                [
+                    ["id", ">", last_message],
+                    ["model", "=", "crm.lead"],
+                    ["message_type", "=", "comment"],
+                ]
+            ],
             {"fields": ["id", "res_id", "date", "author_id"], "order": "id", "limit": 500},
         )
         lead_ids = sorted({int(n["res_id"]) for n in notes})
@@ -298,7 +360,7 @@ class OdooAdapter:
                 loans[int(row["id"])] = str(row[EXTERNAL_FIELD])
         for note in notes:
             loan = loans.get(int(note["res_id"]))
-            state["message"] = max(state["message"], int(note["id"]))
+            last_message = max(last_message, int(note["id"]))
             if loan:
                 changes.append(
                     InboundChange(
@@ -314,12 +376,21 @@ class OdooAdapter:
         leads = self.execute(
             "crm.lead",
             "search_read",
-            [[["write_date", ">", state["lead"]]]],
-            {"fields": [EXTERNAL_FIELD, "user_id", "team_id", "write_date", *case.fields.values()], "order": "write_date"},
+            [[["write_date", ">", last_lead]]],
+            {
+                "fields": [
+                    EXTERNAL_FIELD,
+                    "user_id",
+                    "team_id",
+                    "write_date",
+                    *case.fields.values(),
+                ],
+                "order": "write_date",
+            },
         )
         ours = {v: k for k, v in case.fields.items()}
         for lead in leads:
-            state["lead"] = max(state["lead"], str(lead["write_date"]))
+            last_lead = max(last_lead, str(lead["write_date"]))
             loan = str(lead.get(EXTERNAL_FIELD) or "")
             if not loan:
                 continue
@@ -328,7 +399,14 @@ class OdooAdapter:
             agent, team = _many2one(lead.get("user_id")), _many2one(lead.get("team_id"))
             if agent or team:
                 changes.append(
-                    InboundChange(event_id=f"{stamp}:assign", kind=ChangeKind.ASSIGN, loan_id=loan, at=at, agent=agent, team=team)
+                    InboundChange(
+                        event_id=f"{stamp}:assign",
+                        kind=ChangeKind.ASSIGN,
+                        loan_id=loan,
+                        at=at,
+                        agent=agent,
+                        team=team,
+                    )
                 )
             for odoo_field, ours_field in ours.items():
                 if odoo_field in lead:
@@ -342,7 +420,7 @@ class OdooAdapter:
                             value=_text(lead[odoo_field]),
                         )
                     )
-        return changes, json.dumps(state)
+        return changes, json.dumps({"message": last_message, "lead": last_lead})
 
 
 def _text(value: Any) -> str:

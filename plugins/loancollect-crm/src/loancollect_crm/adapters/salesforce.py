@@ -179,7 +179,9 @@ class SalesforceAdapter:
         return results
 
     def _body(self, obj: SalesforceObject, record: CrmRecord) -> dict[str, Any]:
-        body: dict[str, Any] = {obj.fields[k]: v for k, v in record.fields.items() if k in obj.fields}
+        body: dict[str, Any] = {
+            obj.fields[k]: v for k, v in record.fields.items() if k in obj.fields
+        }
         body.update(obj.fixed)
         if obj.parent and record.parent:
             body[obj.parent] = {obj.parent_field: record.parent}
@@ -193,7 +195,9 @@ class SalesforceAdapter:
             except httpx.TransportError as exc:  # refused, reset, dropped mid-answer, timed out
                 raise RetryableError(f"{type(exc).__name__}") from exc
             if response.status_code == 429:
-                raise RetryableError("429 too many requests", retry_after(response.headers.get("Retry-After")))
+                raise RetryableError(
+                    "429 too many requests", retry_after(response.headers.get("Retry-After"))
+                )
             if response.status_code >= 500:
                 raise RetryableError(f"{response.status_code} from the CRM")
             return response
@@ -206,7 +210,9 @@ class SalesforceAdapter:
         response = self._send("PATCH", url, self._body(obj, record))
         ext = record.external_id
         if response.status_code == 201:
-            return UpsertResult(external_id=ext, status=UpsertStatus.CREATED, remote_id=_id(response))
+            return UpsertResult(
+                external_id=ext, status=UpsertStatus.CREATED, remote_id=_id(response)
+            )
         if response.status_code in (200, 204):
             remote = _id(response) if response.status_code == 200 else ""
             return UpsertResult(external_id=ext, status=UpsertStatus.UPDATED, remote_id=remote)
@@ -250,8 +256,12 @@ def _collection_result(ext: str, answer: Any) -> UpsertResult:
     errors = answer.get("errors") or []
     codes = [str(e.get("statusCode", "")) for e in errors if isinstance(e, dict)]
     if "DUPLICATE_EXTERNAL_ID" in codes:
-        return UpsertResult(external_id=ext, status=UpsertStatus.DUPLICATE, detail="several records match")
-    return UpsertResult(external_id=ext, status=UpsertStatus.FAILED, detail=",".join(codes) or "refused")
+        return UpsertResult(
+            external_id=ext, status=UpsertStatus.DUPLICATE, detail="several records match"
+        )
+    return UpsertResult(
+        external_id=ext, status=UpsertStatus.FAILED, detail=",".join(codes) or "refused"
+    )
 
 
 def _id(response: httpx.Response) -> str:

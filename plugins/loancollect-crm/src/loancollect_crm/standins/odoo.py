@@ -27,7 +27,9 @@ _EPOCH = dt.datetime(2025, 1, 1)
 class OdooStandIn:
     """The stand-in server; ``with OdooStandIn() as odoo: odoo.url``."""
 
-    def __init__(self, *, db: str = "collect", login: str = "sync", password: str = "secret") -> None:
+    def __init__(
+        self, *, db: str = "collect", login: str = "sync", password: str = "secret"
+    ) -> None:
         self.db, self.login, self.password, self.uid = db, login, password, 7
         self.faults = Faults()
         self.models: dict[str, dict[int, dict[str, Any]]] = {}
@@ -43,7 +45,7 @@ class OdooStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802 (the handler API names it so)
                 fault = standin.faults.next()
                 if fault is Fault.RATE_LIMITED:
                     self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -70,15 +72,19 @@ class OdooStandIn:
                     return
                 super().do_POST()
 
-        self._server = MultiPathXMLRPCServer(("127.0.0.1", 0), requestHandler=Handler, allow_none=True, logRequests=False)
+        self._server = MultiPathXMLRPCServer(
+            ("127.0.0.1", 0), requestHandler=Handler, allow_none=True, logRequests=False
+        )
         common = SimpleXMLRPCDispatcher(allow_none=True)
         common.register_function(lambda: {"server_version": "17.0"}, "version")
-        common.register_function(self._authenticate, "authenticate")
+        common.register_function(self._authenticate, "authenticate")  # type: ignore[arg-type]
         obj = SimpleXMLRPCDispatcher(allow_none=True)
-        obj.register_function(self._execute_kw, "execute_kw")
+        obj.register_function(self._execute_kw, "execute_kw")  # type: ignore[arg-type]
         self._server.add_dispatcher("/xmlrpc/2/common", common)
         self._server.add_dispatcher("/xmlrpc/2/object", obj)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -108,7 +114,11 @@ class OdooStandIn:
         """Create a record as a user would."""
         with self.lock:
             rid = next(self._ids)
-            self.models.setdefault(model, {})[rid] = {**values, "id": rid, "write_date": self._now()}
+            self.models.setdefault(model, {})[rid] = {
+                **values,
+                "id": rid,
+                "write_date": self._now(),
+            }
             return rid
 
     def write(self, model: str, rid: int, values: dict[str, Any]) -> None:
@@ -126,7 +136,14 @@ class OdooStandIn:
         return self.uid
 
     def _execute_kw(
-        self, db: str, uid: int, password: str, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
+        self,
+        db: str,
+        uid: int,
+        password: str,
+        model: str,
+        method: str,
+        args: list[Any],
+        kwargs: dict[str, Any] | None = None,
     ) -> Any:
         if (db, uid, password) != (self.db, self.uid, self.password):
             raise xmlrpc.client.Fault(3, "Access Denied")
@@ -139,7 +156,9 @@ class OdooStandIn:
                 if method == "search_count":
                     return len(rows)
                 order = kwargs.get("order", "id")
-                rows.sort(key=lambda r: (str(r.get(order.split()[0], "")) if order != "id" else r["id"]))
+                rows.sort(
+                    key=lambda r: str(r.get(order.split()[0], "")) if order != "id" else r["id"]
+                )
                 if "limit" in kwargs:
                     rows = rows[: kwargs["limit"]]
                 return [_fields(r, kwargs.get("fields")) for r in rows]

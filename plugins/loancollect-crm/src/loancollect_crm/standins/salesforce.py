@@ -34,7 +34,9 @@ class SalesforceStandIn:
         self._ids = itertools.count(1)
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -90,7 +92,9 @@ class SalesforceStandIn:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _reply(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+            def _reply(
+                self, status: int, body: Any = None, headers: dict[str, str] | None = None
+            ) -> None:
                 data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
                 for k, v in (headers or {}).items():
@@ -112,7 +116,11 @@ class SalesforceStandIn:
                 raw = self.rfile.read(length)
                 fault = crm.faults.next()
                 if fault is Fault.RATE_LIMITED:
-                    return self._reply(429, [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}], {"Retry-After": crm.retry_after})
+                    return self._reply(
+                        429,
+                        [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+                        {"Retry-After": crm.retry_after},
+                    )
                 if fault is Fault.UNAVAILABLE:
                     return self._reply(503, [{"errorCode": "SERVER_UNAVAILABLE"}])
                 if fault is Fault.DROP_BEFORE:
@@ -156,15 +164,25 @@ class SalesforceStandIn:
                     return 400, [{"errorCode": "INVALID_BATCH_SIZE"}]
                 results = []
                 for row in records:
-                    if not isinstance(row, dict) or row.get("attributes", {}).get("type") != obj or not row.get(field):
-                        results.append({"success": False, "errors": [{"statusCode": "INVALID_TYPE"}]})
+                    if (
+                        not isinstance(row, dict)
+                        or row.get("attributes", {}).get("type") != obj
+                        or not row.get(field)
+                    ):
+                        results.append(
+                            {"success": False, "errors": [{"statusCode": "INVALID_TYPE"}]}
+                        )
                         continue
                     fields = {k: v for k, v in row.items() if k not in ("attributes", field)}
                     what, rid = crm.upsert(obj, field, str(row[field]), fields)
                     if what == "duplicate":
-                        results.append({"success": False, "errors": [{"statusCode": "DUPLICATE_EXTERNAL_ID"}]})
+                        results.append(
+                            {"success": False, "errors": [{"statusCode": "DUPLICATE_EXTERNAL_ID"}]}
+                        )
                     else:
-                        results.append({"id": rid, "success": True, "errors": [], "created": what == "created"})
+                        results.append(
+                            {"id": rid, "success": True, "errors": [], "created": what == "created"}
+                        )
                 return 200, results
 
         return Handler
