@@ -19,6 +19,7 @@ from loancollect.domain.intake import Outcome, PromiseTerms
 from loancollect.domain.money import Money
 from loancollect.engine import CollectionEngine
 from loancollect.plugins import make_plugin_manager
+from loancollect.templates import TemplateCatalog
 from loancollect.testing import FixedClock, make_borrower, make_loan
 
 NOW = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC)
@@ -30,7 +31,11 @@ def make_engine(loans: int = 6) -> CollectionEngine:
     sent; the first has a callback requested and a promise."""
     pm = make_plugin_manager(load_entrypoints=False)
     engine = CollectionEngine(
-        pm=pm, storage=MemoryStore(), clock=FixedClock(NOW), validate_templates=False
+        pm=pm,
+        storage=MemoryStore(),
+        clock=FixedClock(NOW),
+        templates=TemplateCatalog(()),  # the sync sends no messages
+        validate_templates=False,
     )
     built = [
         make_loan(id=f"L-{i:03d}", borrower=make_borrower(id=f"B-{i // 2:03d}", name=f"王{i}"))

@@ -10,6 +10,7 @@ from pathlib import Path
 from crm_helpers import DAY, expected_counts, make_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from loancollect_crm.adapters.base import Retry
 from loancollect_crm.adapters.salesforce import SalesforceAdapter
 from loancollect_crm.records import CrmRecord, RecordKind, UpsertResult
 from loancollect_crm.standins import Fault
@@ -70,7 +71,9 @@ class CrashingState(SyncState):
 def test_a_crash_then_a_rerun_leaves_one_record_per_entity(at: int, where: str) -> None:
     with tempfile.TemporaryDirectory() as tmp, SalesforceStandIn() as crm:
         path = Path(tmp) / "state.sqlite"
-        plain = SalesforceAdapter(base_url=crm.url, token=crm.token, batch_size=3)
+        plain = SalesforceAdapter(
+            base_url=crm.url, token=crm.token, batch_size=3, retry=Retry(sleep=lambda _: None)
+        )
         crashing: SalesforceAdapter | CrashingAdapter = plain
         state = SyncState(path)
         if where in ("before", "after"):

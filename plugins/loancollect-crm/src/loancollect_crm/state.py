@@ -77,18 +77,37 @@ class SyncState:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
         with self._connect() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30)
-        try:
-            with con:  # one transaction: committed on success, rolled back on error
-                yield con
-        finally:
-            con.close()
+        # one connection a thread (the webhook endpoint writes from its own), kept open:
+        # closing the last one would checkpoint the WAL on every call
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30)
+            # WAL with NORMAL sync: a commit survives the process crashing (what a
+            # re-run relies on); after a power loss the last commits may be lost, and
+            # the re-run upserts those records again by their external ids.
+            con.execute("PRAGMA synchronous=NORMAL")
+            self._local.con = con
+            self._all.append(con)
+        with con:  # one transaction: committed on success, rolled back on error
+            yield con
+
+    def close(self) -> None:
+        """Close the connections this state opened."""
+        for con in self._all:
+            try:
+                con.close()
+            except sqlite3.ProgrammingError:  # opened in a thread that has ended
+                pass
+        self._all.clear()
+        self._local = threading.local()
 
     # -- records ---------------------------------------------------------------------
     def known(self, crm: str, kind: RecordKind, ids: Iterable[str]) -> dict[str, Known]:

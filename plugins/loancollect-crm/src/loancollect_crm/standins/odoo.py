@@ -41,6 +41,7 @@ class OdooStandIn:
 
         class Handler(SimpleXMLRPCRequestHandler):
             rpc_paths = ("/xmlrpc/2/common", "/xmlrpc/2/object")
+            disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms stall)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

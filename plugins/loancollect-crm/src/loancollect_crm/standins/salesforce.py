@@ -88,6 +88,7 @@ class SalesforceStandIn:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms stall)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
