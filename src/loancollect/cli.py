@@ -782,26 +782,3 @@ def verify(db: str, tenant: str | None, key_file: str | None, sign: bool) -> Non
         console.print(f"[red]{tally.problems} stream(s) do not verify[/]")
         sys.exit(1)
     console.print("[green]every stream verifies[/]")
-
-
-# -- plug-in commands -------------------------------------------------------------
-PLUGIN_COMMANDS = "loancollect.commands"
-"""Entry point group of the click commands (or groups) plug-ins add, e.g. ``crm``."""
-
-
-def _add_plugin_commands() -> None:
-    import importlib.metadata
-
-    for entry in importlib.metadata.entry_points(group=PLUGIN_COMMANDS):
-        if entry.name in main.commands:  # the core's own commands come first
-            continue
-        try:
-            command = entry.load()
-        except Exception as exc:  # a broken plug-in never takes the core's commands down
-            print(f"loancollect: plug-in command {entry.name!r} not loaded: {exc}", file=sys.stderr)
-            continue
-        if isinstance(command, click.Command):
-            main.add_command(command, entry.name)
-
-
-_add_plugin_commands()
