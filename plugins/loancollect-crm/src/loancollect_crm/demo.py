@@ -36,7 +36,7 @@ _STATES: list[SyncState] = []
 
 
 def demo_states() -> tuple[SyncState, ...]:
-    """The sync states of the demo parts run in this process (for the report)."""
+    """The sync state of the demo last run in this process (for its report)."""
     return tuple(_STATES)
 
 
@@ -68,7 +68,7 @@ class CrmDemoPart(DemoPart):
             old.unlink()
         self._rng = random.Random(run.setup.seed)
         self._state = SyncState(path)
-        _STATES.append(self._state)
+        _STATES[:] = [self._state]  # the report shows this run's state only
         crm = self._stack.enter_context(SalesforceStandIn(token=secrets.token_hex(8)))
         adapter = SalesforceAdapter(base_url=crm.url, token=crm.token)
         self._stack.callback(adapter.close)

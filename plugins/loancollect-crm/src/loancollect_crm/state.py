@@ -11,6 +11,7 @@ duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import json
@@ -102,10 +103,8 @@ class SyncState:
     def close(self) -> None:
         """Close the connections this state opened."""
         for con in self._all:
-            try:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # opened in another thread
                 con.close()
-            except sqlite3.ProgrammingError:  # opened in a thread that has ended
-                pass
         self._all.clear()
         self._local = threading.local()
 
