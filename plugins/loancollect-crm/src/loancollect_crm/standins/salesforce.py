@@ -29,6 +29,8 @@ class SalesforceStandIn:
         self.retry_after = retry_after
         self.faults = Faults()
         self.records: dict[str, list[dict[str, Any]]] = {}  # object -> rows
+        # (object, external-id field, value) -> rows: upserts look up in O(1)
+        self._index: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self.requests = 0
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -57,15 +59,17 @@ class SalesforceStandIn:
         self._server.server_close()
 
     def rows(self, obj: str, field: str, value: str) -> list[dict[str, Any]]:
-        """The records of ``obj`` whose ``field`` is ``value``."""
+        """The records of ``obj`` whose external-id ``field`` is ``value``."""
         with self.lock:
-            return [r for r in self.records.get(obj, []) if r.get(field) == value]
+            return list(self._index.get((obj, field, value), []))
 
     def add_duplicate(self, obj: str, field: str, value: str) -> None:
         """Make two records carry the same external id (a CRM that allows it)."""
         with self.lock:
             for _ in range(2):
-                self.records.setdefault(obj, []).append({"Id": self._new_id(), field: value})
+                row = {"Id": self._new_id(), field: value}
+                self.records.setdefault(obj, []).append(row)
+                self._index.setdefault((obj, field, value), []).append(row)
 
     def _new_id(self) -> str:
         return f"a0X{next(self._ids):012d}"
@@ -73,7 +77,7 @@ class SalesforceStandIn:
     def upsert(self, obj: str, field: str, value: str, body: dict[str, Any]) -> tuple[str, str]:
         """Apply one upsert: ``("created"|"updated"|"duplicate", id)``."""
         with self.lock:
-            rows = [r for r in self.records.get(obj, []) if r.get(field) == value]
+            rows = self._index.get((obj, field, value), [])
             if len(rows) > 1:
                 return "duplicate", ""
             if rows:
@@ -81,6 +85,7 @@ class SalesforceStandIn:
                 return "updated", str(rows[0]["Id"])
             row = {"Id": self._new_id(), field: value, **body}
             self.records.setdefault(obj, []).append(row)
+            self._index.setdefault((obj, field, value), []).append(row)
             return "created", str(row["Id"])
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
