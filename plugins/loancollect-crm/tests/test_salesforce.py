@@ -138,3 +138,9 @@ def test_a_connection_dropped_after_the_batch_was_applied_is_retried_without_dup
 
 def test_the_token_is_never_in_the_adapters_repr(salesforce: SalesforceStandIn) -> None:
     assert salesforce.token not in repr(adapter(salesforce, []))
+
+
+def test_a_records_repr_names_it_without_its_personal_data() -> None:
+    record = CrmRecord(kind=RecordKind.CONTACT, external_id="B-1", fields={"name": "张伟"})
+    assert "张伟" not in repr(record)
+    assert "B-1" in repr(record)

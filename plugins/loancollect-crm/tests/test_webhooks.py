@@ -141,3 +141,10 @@ def test_reassignments_outcomes_and_notes_reach_the_engine_and_stage_edits_do_no
     assert kinds.count(EventKind.INBOUND_MESSAGE) == 1
     assert kinds.count(EventKind.CASE_ASSIGNED) == 1
     assert state.tally().conflicts == 1
+
+
+def test_a_garbled_signature_header_is_a_401_not_a_crash(url: str) -> None:
+    data = json.dumps(ASSIGN)
+    stamp = str(int(dt.datetime.now(dt.UTC).timestamp()))
+    headers = {"webhook-id": "evt_9", "webhook-timestamp": stamp, "webhook-signature": "v1,%%%"}
+    assert httpx.post(url + "/", content=data, headers=headers, timeout=10).status_code == 401

@@ -25,7 +25,7 @@ import zoneinfo
 import attrs
 
 from loancollect.domain.commands import Assign
-from loancollect.domain.errors import LoanCollectError
+from loancollect.domain.errors import LoanCollectError, ValidationError
 from loancollect.domain.intake import Actor, Outcome, PromiseTerms
 from loancollect.domain.loans import Loan
 from loancollect.domain.money import Money
@@ -150,7 +150,7 @@ class InboundApplier:
         with self.engine.storage() as uow:
             loan = uow.loans.get(loan_id)
         if loan is None:
-            raise LoanCollectError(f"crm change: no loan {loan_id!r}")
+            raise ValidationError("change.loan_id", loan_id, "no such loan")
         return loan
 
 

@@ -126,7 +126,7 @@ class OdooAdapter:
 
     :param url: the Odoo server, e.g. ``https://example.odoo.com``.
     :param password: the user's password or API key (never logged).
-    :param engine_fields: our engine-owned case fields, compared when polling.
+    :param batch_size: records per upsert (one ``search_read`` and one ``create``).
     """
 
     def __init__(
