@@ -30,6 +30,7 @@ from loancollect.domain.intake import Actor, Outcome, PromiseTerms
 from loancollect.domain.loans import Loan
 from loancollect.domain.money import Money
 from loancollect.engine import CollectionEngine, Inbound, InboundKind
+from loancollect.errors import ConcurrentUpdateError, StorageBusyError
 from loancollect_crm.adapters.base import PollingAdapter
 from loancollect_crm.mapping import CRM_EVIDENCE_PREFIX, Mapping, Owner
 from loancollect_crm.records import ChangeKind, InboundChange, RecordKind
@@ -66,12 +67,20 @@ class InboundApplier:
         self.mapping = mapping or Mapping()
 
     def apply_pending(self) -> InboundTally:
-        """Apply every pending change, in the order they came; each is marked once done."""
+        """Apply every pending change, in the order they came; each is marked once done.
+
+        A change the engine refuses is marked rejected (with the reason); a storage
+        conflict or a busy database ends the round and leaves the change pending.
+        """
         applied = conflicts = rejected = 0
         while batch := self.state.pending(self.crm):
             for change in batch:
                 try:
                     status = self._apply(change)
+                except (ConcurrentUpdateError, StorageBusyError) as exc:
+                    # transient: the change stays pending for the next round, in order
+                    _LOG.warning("%r left pending: %s", change, exc)
+                    return InboundTally(applied=applied, conflicts=conflicts, rejected=rejected)
                 except LoanCollectError as exc:
                     self.state.settle(change.event_id, InboxStatus.REJECTED, str(exc))
                     _LOG.warning("%r rejected: %s", change, exc)
