@@ -157,7 +157,8 @@ class CrmDemoPart(DemoPart):
         return (
             f"{r.created + r.updated} CRM records written "
             f"({r.created} created, {r.updated} updated, "
-            f"{r.unchanged} unchanged, {r.conflicting} set back) in {r.requests} requests; "
+            f"{r.unchanged} unchanged, {r.conflicting} set back) in {r.requests} requests "
+            f"({r.cpu_s:.1f} s CPU, {r.wall_s:.1f} s wall); "
             f"{self.inbound} inbound updates applied, {self.conflicts} refused as conflicts; "
             f"state in {run.setup.out / self.name}"
         )

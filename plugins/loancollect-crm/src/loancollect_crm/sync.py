@@ -157,9 +157,12 @@ class CrmSync:
                 if loan is None or case is None:
                     continue
                 paid = _paid(loan, uow.loans.payments_for(loan_id))
-                events: tuple[Event, ...] = uow.events.stream(loan_id)
-                if since is not None:
-                    events = tuple(e for e in events if e.on >= since)
+                # the events of the period only: a weekly sync does not read whole histories
+                events: tuple[Event, ...] = (
+                    uow.events.stream(loan_id)
+                    if since is None
+                    else uow.events.recent(loan_id, since)
+                )
                 self._add(out, [self.mapping.contact(loan)])
                 self._add(out, [self.mapping.case(loan, case, paid, as_of)])
                 self._add(out, self.mapping.activities(loan_id, events))
