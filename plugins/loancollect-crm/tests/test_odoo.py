@@ -159,3 +159,35 @@ def test_a_stage_edited_in_odoo_is_a_conflict_the_next_sync_sets_back(
     report = sync.run(as_of=DAY)
     assert report.conflicting == 1
     assert odoo.find("crm.lead", EXTERNAL_FIELD, "L-000")[0]["x_stage"] == "current"
+
+
+def test_a_logged_call_with_an_outcome_comes_back_as_a_typed_outcome_with_its_promise(
+    odoo: OdooStandIn, state: SyncState
+) -> None:
+    engine = make_engine(2)
+    CrmSync(adapter=adapter(odoo), state=state, storage=engine.storage).run(as_of=DAY)
+    lead = odoo.find("crm.lead", EXTERNAL_FIELD, "L-001")[0]
+    odoo.create(
+        "mail.message",
+        {
+            "model": "crm.lead",
+            "res_id": lead["id"],
+            "message_type": "comment",
+            "date": "2025-03-01 03:00:00",
+            "author_id": [3, "li"],
+            "x_outcome": "promise",
+            "x_channel": "phone",
+            "x_promise_amount": "800.00",
+            "x_promise_due": "2025-03-08",
+        },
+    )
+    Poller(adapter=adapter(odoo), state=state, crm="odoo").poll_once()
+    assert InboundApplier(engine=engine, state=state, crm="odoo").apply_pending().applied >= 1
+    with engine.storage() as uow:
+        case = uow.cases.get("L-001")
+    assert case is not None
+    assert [(str(p.amount.amount), p.due.isoformat()) for p in case.promises] == [
+        ("800.00", "2025-03-08")
+    ]
+    report = CrmSync(adapter=adapter(odoo), state=state, storage=engine.storage).run(as_of=DAY)
+    assert report.created == 1  # the promise's task; the outcome itself is not sent back

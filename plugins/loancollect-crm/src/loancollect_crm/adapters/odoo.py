@@ -13,8 +13,8 @@ records (one ``create``) and writes the changed ones; a record found twice is a
 duplicate match and is left alone.
 
 Odoo sends no webhooks by itself: :meth:`OdooAdapter.poll` lists the notes
-collectors wrote on the leads, the leads' assignments and edits of the
-engine-owned fields since a cursor.
+collectors wrote on the leads (outcomes: comments carrying ``x_outcome``), the
+leads' assignments and edits of the engine-owned fields since a cursor.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ import json
 import logging
 import xmlrpc.client
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from loancollect.domain.case import OutcomeKind
 from loancollect_crm.adapters.base import Retry, RetryableError, retry_after
 from loancollect_crm.records import (
     ChangeKind,
@@ -336,7 +338,8 @@ class OdooAdapter:
 
     # -- polling -----------------------------------------------------------------------
     def poll(self, cursor: str | None) -> tuple[list[InboundChange], str]:
-        """Notes written on leads and lead edits (assignment, engine fields) after ``cursor``."""
+        """Comments on leads (notes; outcomes when they carry ``x_outcome``) and lead
+        edits (assignment, engine-owned fields) after ``cursor``."""
         saved = json.loads(cursor) if cursor else {}
         last_message = int(saved.get("message", 0))
         last_lead = str(saved.get("lead", "1970-01-01 00:00:00"))
@@ -351,7 +354,11 @@ class OdooAdapter:
                     ["message_type", "=", "comment"],
                 ]
             ],
-            {"fields": ["id", "res_id", "date", "author_id"], "order": "id", "limit": 500},
+            {
+                "fields": ["id", "res_id", "date", "author_id", *_OUTCOME_FIELDS],
+                "order": "id",
+                "limit": 500,
+            },
         )
         lead_ids = sorted({int(n["res_id"]) for n in notes})
         loans: dict[int, str] = {}
@@ -362,21 +369,14 @@ class OdooAdapter:
             loan = loans.get(int(note["res_id"]))
             last_message = max(last_message, int(note["id"]))
             if loan:
-                changes.append(
-                    InboundChange(
-                        event_id=f"{self._name}:message:{note['id']}",
-                        kind=ChangeKind.NOTE,
-                        loan_id=loan,
-                        at=_instant(note["date"]),
-                        agent=_many2one(note.get("author_id")),
-                        text=f"odoo mail.message {note['id']}",
-                    )
-                )
+                changes.append(self._note_or_outcome(note, loan))
         case = self._models[RecordKind.CASE]
         leads = self.execute(
             "crm.lead",
             "search_read",
-            [[["write_date", ">", last_lead]]],
+            # ">=": a lead written in the same second as the cursor is read again (the
+            # inbox drops what it has: event ids carry the write date)
+            [[["write_date", ">=", last_lead]]],
             {
                 "fields": [
                     EXTERNAL_FIELD,
@@ -421,6 +421,43 @@ class OdooAdapter:
                         )
                     )
         return changes, json.dumps({"message": last_message, "lead": last_lead})
+
+    def _note_or_outcome(self, note: dict[str, Any], loan: str) -> InboundChange:
+        """A comment on a lead: an outcome when it carries ``x_outcome``, else a note."""
+        common: dict[str, Any] = {
+            "event_id": f"{self._name}:message:{note['id']}",
+            "loan_id": loan,
+            "at": _instant(note["date"]),
+            "agent": _many2one(note.get("author_id")),
+        }
+        kind = _text(note.get("x_outcome"))
+        if not kind:
+            return InboundChange(
+                **common, kind=ChangeKind.NOTE, text=f"odoo mail.message {note['id']}"
+            )
+        try:
+            outcome = OutcomeKind(kind)
+            amount = _text(note.get("x_promise_amount"))
+            due = _text(note.get("x_promise_due"))
+            return InboundChange(
+                **common,
+                kind=ChangeKind.OUTCOME,
+                outcome=outcome,
+                channel=_text(note.get("x_channel")),
+                key=_text(note.get("x_answers")),
+                promise_amount=Decimal(amount) if amount else None,
+                promise_due=dt.date.fromisoformat(due) if due else None,
+            )
+        except (ValueError, ArithmeticError) as exc:
+            # kept as a note naming the message, so the poll goes on past it
+            _LOG.warning("mail.message %s: outcome not understood: %s", note["id"], exc)
+            text = f"odoo mail.message {note['id']} (outcome not understood)"
+            return InboundChange(**common, kind=ChangeKind.NOTE, text=text)
+
+
+_OUTCOME_FIELDS = ("x_outcome", "x_channel", "x_answers", "x_promise_amount", "x_promise_due")
+"""A logged call's custom fields: the outcome's kind, channel, the action it answers, a
+promise's amount (text, never a float) and due date."""
 
 
 def _text(value: Any) -> str:

@@ -3,7 +3,7 @@
 ``/xmlrpc/2/common``: ``version``, ``authenticate``; ``/xmlrpc/2/object``:
 ``execute_kw`` with ``search_read``, ``read``, ``search_count``, ``create`` (one
 values dict or a list of them) and ``write`` on any model, domains of
-``[field, op, value]`` terms (``=``, ``!=``, ``in``, ``>``) joined by AND. Every
+``[field, op, value]`` terms (``=``, ``!=``, ``in``, ``>``, ``>=``) joined by AND. Every
 record gets ``write_date`` (UTC, ``YYYY-MM-DD HH:MM:SS``) on create and write.
 Checks the database, the uid and the password of every call; injects faults.
 """
@@ -188,6 +188,8 @@ def _matches(row: dict[str, Any], domain: list[Any]) -> bool:
         if op == "in" and have not in value:
             return False
         if op == ">" and not (have is not False and have > value):
+            return False
+        if op == ">=" and not (have is not False and have >= value):
             return False
     return True
 
