@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-
-import uvicorn
-from starlette.applications import Starlette
 
 from loancollect.builtin.memory import MemoryStore
 from loancollect.domain.case import OutcomeKind
@@ -70,23 +63,3 @@ def expected_counts(loans: int) -> dict[str, int]:
     """Records one sync of :func:`make_engine` makes, by kind."""
     # activities: one send per loan + two outcomes; tasks: the callback and the promise
     return {"contact": loans // 2, "case": loans, "activity": loans + 2, "task": 2}
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """``app`` under uvicorn on 127.0.0.1 (a free port) for the block; yields its URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from crm_helpers import make_engine, serve
+from crm_helpers import make_engine
 from loancollect_crm.inbound import InboundApplier
+from loancollect_crm.serving import serve
 from loancollect_crm.state import SyncState
 from loancollect_crm.webhooks import webhook_app
 from standardwebhooks.webhooks import Webhook
@@ -42,8 +43,8 @@ def post(
 
 @pytest.fixture
 def url(state: SyncState) -> Iterator[str]:
-    with serve(webhook_app(state=state, secret=SECRET, crm="salesforce")) as base:
-        yield base
+    with serve(webhook_app(state=state, secret=SECRET, crm="salesforce")) as served:
+        yield served.url
 
 
 ASSIGN = {
@@ -148,3 +149,14 @@ def test_a_garbled_signature_header_is_a_401_not_a_crash(url: str) -> None:
     stamp = str(int(dt.datetime.now(dt.UTC).timestamp()))
     headers = {"webhook-id": "evt_9", "webhook-timestamp": stamp, "webhook-signature": "v1,%%%"}
     assert httpx.post(url + "/", content=data, headers=headers, timeout=10).status_code == 401
+
+
+def test_the_endpoint_works_mounted_in_a_hosts_app(state: SyncState) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    app = webhook_app(state=state, secret=SECRET, crm="salesforce")
+    host = Starlette(routes=[Mount("/crm/webhooks", app=app)])
+    with serve(host) as served:
+        answer = post(served.url + "/crm/webhooks", "evt_m", ASSIGN)
+    assert answer.json()["status"] == "accepted"
