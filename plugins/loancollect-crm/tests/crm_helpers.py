@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from loancollect_crm.standins.salesforce import SalesforceStandIn
+
 from loancollect.builtin.memory import MemoryStore
 from loancollect.domain.case import OutcomeKind
 from loancollect.domain.events import ActionSent, new_event
@@ -63,3 +65,14 @@ def expected_counts(loans: int) -> dict[str, int]:
     """Records one sync of :func:`make_engine` makes, by kind."""
     # activities: one send per loan + two outcomes; tasks: the callback and the promise
     return {"contact": loans // 2, "case": loans, "activity": loans + 2, "task": 2}
+
+
+def salesforce_counts(crm: SalesforceStandIn) -> dict[str, int]:
+    """Records the Salesforce stand-in holds, by our kind."""
+    tasks = crm.records.get("Task", [])
+    return {
+        "contact": len(crm.records.get("Contact", [])),
+        "case": len(crm.records.get("Case", [])),
+        "activity": sum(1 for t in tasks if t["Status"] == "Completed"),
+        "task": sum(1 for t in tasks if t["Status"] == "Not Started"),
+    }

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from crm_helpers import DAY
+from crm_helpers import DAY, salesforce_counts
 from loancollect_crm.standins.salesforce import SalesforceStandIn
-from test_salesforce import counts
 
 from loancollect import registry
 from loancollect.cli import main
@@ -64,7 +63,7 @@ def test_crm_sync_backfills_then_reports_everything_unchanged(
     assert "9 created, 0 updated, 0 unchanged, 0 conflicting" in first.output
     again = runner.invoke(main, args)
     assert "0 created, 0 updated, 9 unchanged" in again.output
-    assert counts(salesforce) == {"contact": 3, "case": 3, "activity": 3, "task": 0}
+    assert salesforce_counts(salesforce) == {"contact": 3, "case": 3, "activity": 3, "task": 0}
     assert salesforce.token not in first.output + again.output
 
 

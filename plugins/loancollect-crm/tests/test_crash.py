@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from crm_helpers import DAY, expected_counts, make_engine
+from crm_helpers import DAY, expected_counts, make_engine, salesforce_counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loancollect_crm.adapters.base import Retry
@@ -17,7 +17,6 @@ from loancollect_crm.standins import Fault
 from loancollect_crm.standins.salesforce import SalesforceStandIn
 from loancollect_crm.state import SyncState
 from loancollect_crm.sync import CrmSync
-from test_salesforce import counts
 
 ENGINE = make_engine(8)
 
@@ -86,7 +85,7 @@ def test_a_crash_then_a_rerun_leaves_one_record_per_entity(at: int, where: str) 
         with contextlib.suppress(Crash):
             CrmSync(adapter=crashing, state=state, storage=ENGINE.storage).run(as_of=DAY)  # type: ignore[arg-type]
         rerun = CrmSync(adapter=plain, state=SyncState(path), storage=ENGINE.storage).run(as_of=DAY)
-        assert counts(crm) == expected_counts(8)
+        assert salesforce_counts(crm) == expected_counts(8)
         assert rerun.failed == 0
         assert rerun.duplicate == 0
         for obj in ("Contact", "Case", "Task"):

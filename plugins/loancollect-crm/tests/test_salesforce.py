@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from crm_helpers import DAY, expected_counts, make_engine
+from crm_helpers import DAY, expected_counts, make_engine, salesforce_counts
 from loancollect_crm.adapters.base import Retry
 from loancollect_crm.adapters.salesforce import SalesforceAdapter
 from loancollect_crm.records import CrmError, CrmRecord, RecordKind, UpsertStatus
@@ -21,23 +21,13 @@ def adapter(crm: SalesforceStandIn, waits: list[float], batch: int = 200) -> Sal
     )
 
 
-def counts(crm: SalesforceStandIn) -> dict[str, int]:
-    tasks = crm.records.get("Task", [])
-    return {
-        "contact": len(crm.records.get("Contact", [])),
-        "case": len(crm.records.get("Case", [])),
-        "activity": sum(1 for t in tasks if t["Status"] == "Completed"),
-        "task": sum(1 for t in tasks if t["Status"] == "Not Started"),
-    }
-
-
 def test_a_backfill_makes_one_record_per_entity_and_a_rerun_sends_nothing(
     salesforce: SalesforceStandIn, state: SyncState
 ) -> None:
     sync = CrmSync(adapter=adapter(salesforce, []), state=state, storage=make_engine(6).storage)
     first = sync.run(as_of=DAY)
     again = sync.run(as_of=DAY)
-    assert counts(salesforce) == expected_counts(6)
+    assert salesforce_counts(salesforce) == expected_counts(6)
     assert first.created == sum(expected_counts(6).values())
     assert first.requests == 4
     assert again.unchanged == first.created
@@ -107,7 +97,7 @@ def test_429_waits_the_retry_after_asked_for(
     ).run(as_of=DAY)
     assert waits == [2.0, 2.0]
     assert report.failed == 0
-    assert counts(salesforce) == expected_counts(2)
+    assert salesforce_counts(salesforce) == expected_counts(2)
 
 
 def test_5xx_backs_off_and_gives_up_with_a_crm_error_after_the_attempts(
@@ -132,7 +122,7 @@ def test_a_connection_dropped_after_the_batch_was_applied_is_retried_without_dup
     ).run(as_of=DAY)
     assert salesforce.faults.met == [Fault.DROP_AFTER, Fault.DROP_BEFORE]
     assert len(waits) == 2
-    assert counts(salesforce) == expected_counts(6)
+    assert salesforce_counts(salesforce) == expected_counts(6)
     assert report.failed == 0
 
 
