@@ -1,0 +1,1 @@
+"""CRM sync for loancollect."""

@@ -1,0 +1,1 @@
+"""Adapters: one module per CRM protocol (Odoo XML-RPC, Salesforce-style REST)."""
