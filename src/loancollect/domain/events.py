@@ -1427,6 +1427,8 @@ class CaseBoughtBack(Payload):
         self._required("buyer", "sale", "reason")
 
 
+@_payload
+@attrs.frozen(kw_only=True)
 class CallReviewed(Payload):
     """A call's script and transcript checked against the rule packs' content rules.
 
