@@ -47,6 +47,15 @@ def sqlite(path: Path) -> str:
     return f"sqlite:///{path.as_posix()}"
 
 
+def migrated(path: Path) -> str:
+    """The storage URL of a new SQLite database made by ``loancollect migrate`` (the only
+    command that creates one)."""
+    url = sqlite(path)
+    result = invoke("migrate", "--db", url)
+    assert result.exit_code == 0, result.output
+    return url
+
+
 def copy_db(source: Path, target: Path) -> Path:
     """Copy an SQLite database with its WAL files (the log holds the recent writes)."""
     for suffix in ("", "-wal", "-shm"):
@@ -192,7 +201,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_import_good_files(files: dict[str, Path], tmp_path: Path) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     result = invoke(
         "import",
         "--db",
@@ -220,7 +229,7 @@ def test_import_good_files(files: dict[str, Path], tmp_path: Path) -> None:
 def test_import_bad_row_imports_nothing_and_names_file_line_and_field(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     out = user_error(invoke("import", "--db", db, files["borrowers"], files["bad_loans"]))
     assert "bad_loans.csv:2: principal='abc'" in out
     assert "bad_loans.csv:3: disbursement_date='2025-13-01'" in out
@@ -233,7 +242,7 @@ def test_import_bad_row_imports_nothing_and_names_file_line_and_field(
 def test_import_skip_bad_imports_the_good_rows_and_writes_rejects(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     rejects = tmp_path / "rejects.jsonl"
     result = invoke(
         "import",
@@ -268,7 +277,7 @@ def test_import_payment_currency_is_checked_against_its_own_loan(
     wrong.write_text(PAYMENTS.replace('"USD"', '"CNY"'), encoding="utf-8")
     out = user_error(
         invoke(
-            "import", "--db", sqlite(tmp_path / "i.db"), files["borrowers"], files["loans"], wrong
+            "import", "--db", migrated(tmp_path / "i.db"), files["borrowers"], files["loans"], wrong
         )
     )
     assert "wrong.jsonl:2: currency='CNY': the loan is in USD" in out
@@ -277,14 +286,14 @@ def test_import_payment_currency_is_checked_against_its_own_loan(
 def test_import_payments_alone_for_unknown_loans(tmp_path: Path) -> None:
     payments = tmp_path / "payments.jsonl"
     payments.write_text(PAYMENTS, encoding="utf-8")
-    out = user_error(invoke("import", "--db", sqlite(tmp_path / "i.db"), payments))
+    out = user_error(invoke("import", "--db", migrated(tmp_path / "i.db"), payments))
     assert "payments.jsonl:1: loan_id='L1': no such loan" in out
 
 
 def test_import_file_of_unknown_columns(tmp_path: Path) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_text("colour,size\nred,3\n", encoding="utf-8")
-    out = user_error(invoke("import", "--db", sqlite(tmp_path / "i.db"), odd))
+    out = user_error(invoke("import", "--db", migrated(tmp_path / "i.db"), odd))
     assert "odd.csv" in out
     assert "columns match no record kind" in out
 
@@ -292,7 +301,7 @@ def test_import_file_of_unknown_columns(tmp_path: Path) -> None:
 def test_import_broken_json_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": "P1"\n', encoding="utf-8")
-    out = user_error(invoke("import", "--db", sqlite(tmp_path / "i.db"), broken))
+    out = user_error(invoke("import", "--db", migrated(tmp_path / "i.db"), broken))
     assert "broken.jsonl:1" in out
     assert "not JSON" in out
 
@@ -301,7 +310,7 @@ def test_import_broken_json_line(tmp_path: Path) -> None:
 def test_run_reviews_the_cases_of_an_imported_database(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     args = ("import", "--db", db, "--review-on", "2025-03-01")
     assert invoke(*args, files["borrowers"], files["loans"]).exit_code == 0
     result = invoke("run", "--db", db, "--as-of", "2025-03-20", "--no-dispatch")
@@ -349,7 +358,7 @@ def test_a_bad_channels_file_is_a_user_error(tmp_path: Path) -> None:
         invoke(
             "run",
             "--db",
-            sqlite(tmp_path / "r.db"),
+            migrated(tmp_path / "r.db"),
             "--as-of",
             "2025-01-21",
             "--channels",
@@ -368,7 +377,7 @@ def test_a_bad_channels_file_is_a_user_error(tmp_path: Path) -> None:
     ],
 )
 def test_run_user_errors(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
-    out = user_error(invoke("run", "--db", sqlite(tmp_path / "r.db"), *args))
+    out = user_error(invoke("run", "--db", migrated(tmp_path / "r.db"), *args))
     assert message in out
 
 
@@ -429,7 +438,7 @@ def test_report_writes_csv_and_explains_the_charts_extra(
     ],
 )
 def test_report_user_errors(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
-    out = user_error(invoke("report", "--db", sqlite(tmp_path / "empty.db"), *args))
+    out = user_error(invoke("report", "--db", migrated(tmp_path / "empty.db"), *args))
     assert message in out
 
 

@@ -9,6 +9,7 @@ only parses text.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -133,7 +134,10 @@ class _Reader:
     def opt_int(self, data: Mapping[str, Any], key: str, path: str) -> int | None:
         if key not in data:
             return None
-        return self.get(data, key, path, int)
+        value = self.get(data, key, path, int)
+        if value < 0:  # every optional count in a policy is of days or events
+            raise self.fail(f"{path}.{key}", f"{value} is out of range: must be 0 or more")
+        return value
 
     def decimal(self, data: Mapping[str, Any], key: str, path: str) -> Decimal | None:
         if key not in data:
@@ -166,7 +170,15 @@ class _Reader:
         try:
             return parse(value)
         except ValueError:
-            raise self.fail(f"{path}.{key}", f"unknown value {value!r}") from None
+            members = getattr(parse, "__members__", {}).values()
+            allowed = [str(getattr(m, "value", m)) for m in members]
+            hint = ""
+            if allowed:
+                close = difflib.get_close_matches(value, allowed, n=1)
+                hint = f" (allowed: {', '.join(allowed)}" + (
+                    f"; did you mean {close[0]!r}?)" if close else ")"
+                )
+            raise self.fail(f"{path}.{key}", f"unknown value {value!r}{hint}") from None
 
     def items(self, data: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
         value = data.get(key, [])
