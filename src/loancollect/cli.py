@@ -42,6 +42,7 @@ from loancollect.domain.overdue import assess
 from loancollect.domain.policy_file import loads_policy
 from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.engine.workers import WorkerSpec, run_workers, shares_a_day
+from loancollect.lenders import LenderBook, loads_lenders
 from loancollect.plugins import make_plugin_manager, plugin_info
 from loancollect.ports import (
     AUDIT_KEY_ENV,
@@ -422,6 +423,18 @@ def _demo_channels(pm: Any, out: Path, now: Callable[[], dt.datetime]) -> dict[s
     help="A TOML file of channel settings: one table per channel ([email] host = ...).",
 )
 @click.option("--no-dispatch", is_flag=True, help="Review and write the outbox only.")
+@click.option(
+    "--lender",
+    "lender_file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True),
+    help="A TOML file of lender profiles ([[lender]] name, phone, how_to_pay, ...).",
+)
+@click.option(
+    "--placeholder-lender",
+    is_flag=True,
+    help="Send with the placeholder lender ('Lender', 400-000-0000): a demo or a test only.",
+)
 def run(
     db: str,
     as_of: str,
@@ -429,14 +442,25 @@ def run(
     policy_file: str | None,
     channels_file: str | None,
     no_dispatch: bool,
+    lender_file: str | None,
+    placeholder_lender: bool,
 ) -> None:
     """Run one day's collection cycle."""
     day = _date(as_of, "--as-of")
     if workers < 1:
         _fail("--workers must be at least 1")
+    lenders = _lenders(lender_file, DEFAULT_TENANT)
+    if lenders is None and not no_dispatch and not placeholder_lender:
+        _fail(
+            "no lender profile: messages would be signed 'Lender', phone 400-000-0000, "
+            '"Pay in the lender\'s app."; give --lender FILE (see docs/cli.md#lender-profiles), '
+            "or --placeholder-lender for a demo or a test"
+        )
+    if lenders is not None and workers > 1:
+        _fail("--lender with --workers above 1 is not supported yet: use --workers 1")
     pm = make_plugin_manager(load_entrypoints=True)
     storage = _existing_storage(pm, db)
-    config = _config(policy_file)
+    config = attrs.evolve(_config(policy_file), lenders=lenders)
     settings = _channel_settings(channels_file)
     channels, gaps = _usable_channels(pm, config, settings, build=not no_dispatch)
     if gaps.gaps:
@@ -570,6 +594,18 @@ def _sqlite_path(url: str) -> Path | None:
     if location in ("", ":memory:") or location.startswith("file:"):
         return None
     return Path(urllib.parse.unquote(location))
+
+
+def _lenders(path: str | None, tenant: str) -> LenderBook | None:
+    """The lender profiles of ``tenant`` from a TOML file (``None`` without one)."""
+    if path is None:
+        return None
+    try:
+        return loads_lenders(Path(path).read_text(encoding="utf-8"), path).for_tenant(tenant)
+    except LoanCollectError as exc:
+        _fail(str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read the lender profiles: {exc}")
 
 
 def _channel_settings(path: str | None) -> dict[str, dict[str, str]]:

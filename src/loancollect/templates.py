@@ -66,6 +66,7 @@ CONTEXT_KEYS: tuple[str, ...] = (
     "lender_name",
     "lender_phone",
     "lender_address",
+    "lender_licence",
     "how_to_pay",
     "stage",
     "channel",
@@ -87,12 +88,15 @@ class LenderInfo:
     :param how_to_pay: one sentence on how to pay (account, app, counter), quoting
         the loan reference where that matters.
     :param address: postal address, for letters.
+    :param licence: the lender's licence or regulator line (``Authorised and regulated
+        by ...``), for the templates that print it.
     """
 
     name: str
     phone: str
     how_to_pay: str
     address: str = ""
+    licence: str = ""
 
 
 @attrs.frozen
@@ -203,6 +207,7 @@ def message_context(
         "lender_name": lender.name,
         "lender_phone": lender.phone,
         "lender_address": lender.address,
+        "lender_licence": lender.licence,
         "how_to_pay": lender.how_to_pay,
         "stage": action.stage,
         "channel": action.channel,
@@ -288,6 +293,7 @@ def sample_context(locale: str, channel: str = "sms", stage: str = "early") -> d
         "lender_name": "示例银行" if zh else "Sample Bank",
         "lender_phone": "400-000-0000",
         "lender_address": "上海市示例路1号" if zh else "1 Sample Road, Shanghai",
+        "lender_licence": "LICENCE-SAMPLE",
         "how_to_pay": "HOW-TO-PAY-SAMPLE",
         "stage": stage,
         "channel": channel,

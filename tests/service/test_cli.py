@@ -326,7 +326,7 @@ def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
     a, _, _ = demo_runs
     db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
     # No channel is configured for an operator's run: the sends fail and are reported.
-    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21")
+    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21", "--placeholder-lender")
     assert result.exit_code == 1, result.output
     assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
     assert "problem" in result.output
@@ -344,7 +344,11 @@ def test_run_sends_through_channels_configured_in_a_settings_file(
         f'[letter]\ndir = "{letters.as_posix()}"\n',
         encoding="utf-8",
     )
-    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21", "--channels", str(settings))
+    result = invoke(
+        "run",
+        *("--db", sqlite(db), "--as-of", "2025-01-21", "--channels", str(settings)),
+        "--placeholder-lender",
+    )
     assert "Traceback" not in result.output
     assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
     sent = list(mail.glob("*.eml")) + list(letters.glob("*.pdf"))
@@ -357,6 +361,7 @@ def test_a_bad_channels_file_is_a_user_error(tmp_path: Path) -> None:
     out = user_error(
         invoke(
             "run",
+            "--placeholder-lender",
             "--db",
             migrated(tmp_path / "r.db"),
             "--as-of",
@@ -377,7 +382,9 @@ def test_a_bad_channels_file_is_a_user_error(tmp_path: Path) -> None:
     ],
 )
 def test_run_user_errors(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
-    out = user_error(invoke("run", "--db", migrated(tmp_path / "r.db"), *args))
+    out = user_error(
+        invoke("run", "--db", migrated(tmp_path / "r.db"), "--placeholder-lender", *args)
+    )
     assert message in out
 
 
@@ -388,7 +395,9 @@ def test_run_needs_db_and_as_of() -> None:
 
 
 def test_unknown_storage_scheme_is_a_user_error() -> None:
-    out = user_error(invoke("run", "--db", "nosuch://x", "--as-of", "2025-01-01"))
+    out = user_error(
+        invoke("run", "--db", "nosuch://x", "--as-of", "2025-01-01", "--placeholder-lender")
+    )
     assert "nosuch" in out
 
 

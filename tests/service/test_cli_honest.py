@@ -82,7 +82,9 @@ def test_run_names_each_missing_channel_says_what_happens_and_exits_0(
     imported: str, tmp_path: Path
 ) -> None:
     result = invoke(
-        "run", "--db", imported, "--as-of", "2025-03-20", "--channels", settings_file(tmp_path)
+        "run",
+        *("--db", imported, "--as-of", "2025-03-20", "--channels", settings_file(tmp_path)),
+        "--placeholder-lender",
     )
     out = " ".join(result.output.split())
     assert "channel 'phone' is not provided by any installed plug-in" in out
@@ -107,6 +109,7 @@ def test_a_missing_channel_goes_through_its_configured_fallback(
     path.write_text(policy, encoding="utf-8")
     result = invoke(
         "run",
+        "--placeholder-lender",
         "--db",
         imported,
         "--as-of",
@@ -129,7 +132,7 @@ def test_a_mistyped_database_path_is_an_error_naming_the_missing_file(
 ) -> None:
     db = tmp_path / "typo.db"
     extra: tuple[str | Path, ...] = {
-        "run": ("--as-of", "2025-03-20"),
+        "run": ("--as-of", "2025-03-20", "--placeholder-lender"),
         "report": (),
         "import": (DEFAULT_POLICY,),
     }[command]
