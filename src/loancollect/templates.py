@@ -264,6 +264,7 @@ def statement_of_account(loan: Loan, assessment: Assessment, lender: LenderInfo)
         lender_name=lender.name,
         lender_phone=lender.phone,
         lender_address=lender.address,
+        borrower_name=loan.borrower.name,
     )
 
 
