@@ -24,8 +24,17 @@ import attrs
 try:
     import click
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.table import Table as RichTable
+    from rich.text import Text
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise SystemExit(
         f"the loancollect command needs the 'cli' extra: pip install 'loancollect[cli]' ({exc})"
@@ -677,13 +686,22 @@ def import_(
     _migrate(storage)
     first_review = _date(review_on, "--review-on") if review_on else dt.date.today()
     try:
-        result = import_files(
-            storage,
-            [Path(f) for f in files],
-            skip_bad=skip_bad,
-            review_on=first_review,
-            replace_loans_with_payments=replace_loans_with_payments,
-        )
+        with Progress(
+            TextColumn("[bold]reading rows"),
+            TextColumn("{task.completed:,.0f} rows"),
+            _RowsPerSecond(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("rows", total=None)
+            result = import_files(
+                storage,
+                [Path(f) for f in files],
+                skip_bad=skip_bad,
+                review_on=first_review,
+                replace_loans_with_payments=replace_loans_with_payments,
+                progress=lambda n: progress.advance(task, n),
+            )
     except ImportRejectedError as exc:
         for problem in exc.problems[:50]:
             err_console.print(_scrub(problem), style="red", markup=False, highlight=False)
@@ -704,6 +722,15 @@ def import_(
             for problem, row in result.rejected:
                 fh.write(json.dumps({"problem": problem, "row": row}, ensure_ascii=False) + "\n")
         console.print(f"[yellow]{len(result.rejected)} bad row(s) written to {path}[/]")
+
+
+class _RowsPerSecond(ProgressColumn):
+    """The rows read per second (over rich's recent window), once there is a measure."""
+
+    def render(self, task: Task) -> Text:
+        """``12,345 rows/s``, or nothing before the first measure."""
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} rows/s")
 
 
 # -- report -----------------------------------------------------------------------

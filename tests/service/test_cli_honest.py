@@ -253,3 +253,19 @@ def test_an_empty_champion_challenger_table_says_why(imported: str, tmp_path: Pa
     )
     assert result.exit_code == 0, result.output
     assert "no case had a strategy variant assigned on" in " ".join(result.output.split())
+
+
+# -- import progress ------------------------------------------------------------------------
+def test_import_shows_the_rows_read_and_the_rate(tmp_path: Path) -> None:
+    url = sqlite(tmp_path / "p.db")
+    assert invoke("migrate", "--db", url).exit_code == 0
+    borrowers = tmp_path / "borrowers.csv"
+    lines = [BORROWERS.splitlines()[0]]
+    lines += [
+        f"B{n},individual,Name {n},CN,Asia/Shanghai,zh_CN,+86 138 0013 {n:04d},,"
+        for n in range(2500)
+    ]
+    borrowers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke("import", "--db", url, "--review-on", "2025-03-01", borrowers)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"reading rows\s+2,500 rows\s+[\d,]+ rows/s", result.output), result.output
