@@ -315,3 +315,36 @@ __all__ = [
     "plugin_info",
     "waterfall",
 ]
+
+# The stage policy's optional capabilities (docs/policy.md, "coming from …").
+from loancollect.domain.campaigns import Campaign
+from loancollect.domain.commands import (
+    CancelNotice,
+    MarkNoticeSent,
+    PauseDelinquency,
+    RecordCreditNote,
+    RecordFailedPayment,
+    ResumeDelinquency,
+    SetLoanStatus,
+)
+from loancollect.domain.credit_control import ComputationMode, LevelDelay
+from loancollect.domain.delinquency import DelinquencyRange, LoanStatus
+from loancollect.domain.dunning import DunningType, LetterText, RateSource
+
+__all__ += [
+    "Campaign",
+    "CancelNotice",
+    "ComputationMode",
+    "DelinquencyRange",
+    "DunningType",
+    "LetterText",
+    "LevelDelay",
+    "LoanStatus",
+    "MarkNoticeSent",
+    "PauseDelinquency",
+    "RateSource",
+    "RecordCreditNote",
+    "RecordFailedPayment",
+    "ResumeDelinquency",
+    "SetLoanStatus",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import importlib.metadata
 import inspect
 import json
 import re
@@ -1024,3 +1025,45 @@ def verify(db: str, tenant: str | None, key_file: str | None, sign: bool) -> Non
         console.print(f"[red]{tally.problems} stream(s) do not verify[/]")
         sys.exit(1)
     console.print("[green]every stream verifies[/]")
+
+
+# -- commands from plug-ins --------------------------------------------------------
+COMMANDS_GROUP = "loancollect.commands"
+"""Entry-point group of the click commands plug-ins add (``loancollect train``, ``crm``)."""
+
+
+def add_plugin_commands(group: click.Group = main) -> list[str]:
+    """Add every command installed under the entry-point group :data:`COMMANDS_GROUP`.
+
+    A plug-in declares ``[project.entry-points."loancollect.commands"] train =
+    "pkg.cli:train"`` (a :class:`click.Command` or group; keep its module light and
+    import heavy libraries inside the command). A command that fails to load, is not
+    a click command, or takes a name already used is left out with a warning on
+    stderr naming the plug-in: one broken plug-in never breaks the command line.
+    Returns the names added.
+    """
+    added: list[str] = []
+    for entry in sorted(
+        importlib.metadata.entry_points(group=COMMANDS_GROUP), key=lambda e: e.name
+    ):
+        where = f"{entry.name} = {entry.value}"
+        if entry.name in group.commands:
+            err_console.print(f"[yellow]plug-in command {where}: the name is taken; left out[/]")
+            continue
+        try:
+            command = entry.load()
+        except Exception as exc:  # a broken plug-in must not break the command line
+            err_console.print(f"[yellow]plug-in command {where} failed to load: {exc}[/]")
+            continue
+        if not isinstance(command, click.Command):
+            err_console.print(
+                f"[yellow]plug-in command {where} is a {type(command).__name__}, "
+                "not a click command; left out[/]"
+            )
+            continue
+        group.add_command(command, entry.name)
+        added.append(entry.name)
+    return added
+
+
+add_plugin_commands()

@@ -1010,3 +1010,10 @@ def check_stream_head(head: StreamHead, *, tenant: str, key: AuditKey | None) ->
     raise TamperedStreamError(
         StreamProblem(tenant=tenant, loan_id=head.loan_id, seq=head.seq, fault=fault, detail=detail)
     )
+
+
+# The exchange-rate port a host provides for dunning fees written in another currency
+# than the loan's (defined in the domain, which only ever asks it; see docs/policy.md).
+from loancollect.domain.dunning import RateSource  # noqa: E402
+
+__all__ += ["RateSource"]

@@ -171,7 +171,7 @@ def test_check_policy_lists_the_allowed_values_of_a_mistyped_tone(tmp_path: Path
     assert result.exit_code == 2
     out = " ".join(result.output.split())
     assert "unknown value 'frim'" in out
-    assert "allowed: reminder, firm, final_notice, legal_warning" in out
+    assert "allowed: ['final_notice', 'firm', 'legal_warning', 'reminder']" in out
     assert "did you mean 'firm'?" in out
 
 

@@ -37,6 +37,7 @@ from loancollect.domain.events import (
     ArrangementBroken,
     ArrangementCompleted,
     ArrangementMade,
+    CampaignAttempted,
     CaseAssigned,
     CaseClosed,
     CaseOpened,
@@ -46,6 +47,7 @@ from loancollect.domain.events import (
     ChargedOff,
     ChargeOffReversed,
     ContactOutcomeRecorded,
+    CreditNoteRecorded,
     DeliveryReceipt,
     Event,
     EventKind,
@@ -57,8 +59,12 @@ from loancollect.domain.events import (
     LegalMatterAdvanced,
     LegalMatterOpened,
     LitigationRecommended,
+    MarkerRemoved,
+    MarkerSet,
+    NoticeIssued,
     OptedOut,
     Payload,
+    PaymentFailed,
     PaymentReceived,
     PromiseBroken,
     PromiseKept,
@@ -917,7 +923,24 @@ def payloads(draw: st.DrawFn, cls: type[Payload]) -> Payload:
     ):
         if name in fields and cls in _NON_EMPTY and name in _NON_EMPTY[cls]:
             fields[name] = draw(_IDENT)
+    _policy_payload_fields(draw, cls, fields)
     return cls(**fields)
+
+
+def _policy_payload_fields(draw: st.DrawFn, cls: type[Payload], fields: dict[str, object]) -> None:
+    """Valid values for the stage policy's optional-capability payloads."""
+    if cls in (CampaignAttempted, CreditNoteRecorded):
+        fields["amount"], fields["currency"] = _money(draw)
+    for name in ("marker", "stage", "response", "notice"):
+        if name in fields and cls in (MarkerSet, MarkerRemoved, PaymentFailed, NoticeIssued):
+            fields[name] = draw(_IDENT)
+    if cls is NoticeIssued:
+        code = draw(_CURRENCY)
+        places = CURRENCIES[code].minor_units
+        fields["currency"] = code
+        for name in ("overdue", "interest", "fee", "grand_total"):
+            minor = draw(st.integers(min_value=0, max_value=10**12))
+            fields[name] = Decimal(minor).scaleb(-places)
 
 
 _NON_EMPTY: dict[type[Payload], set[str]] = {

@@ -17,6 +17,7 @@ import attrs
 from loancollect.domain.arrangements import Arrangement, ArrangementStatus, PromiseToPay
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.money import Money
+from loancollect.domain.policy_state import PolicyState
 
 __all__ = [
     "CEASE_FLAG",
@@ -42,6 +43,9 @@ class HoldKind(enum.Enum):
     BREATHING_SPACE = "breathing_space"
     LEGAL = "legal"  # a legal or regulatory hold (court order, complaint review)
     MANUAL = "manual"
+    # Kill Bill's OVERDUE_ENFORCEMENT_OFF control tag: while set the case is kept in the
+    # clear stage (``current``) rather than frozen where it was.
+    ENFORCEMENT_OFF = "enforcement_off"
 
 
 @attrs.frozen
@@ -208,6 +212,8 @@ class Case:
     :param legal_matter: the legal matter open on the case, if any (a case command).
     :param charge_off: the charge-off or write-off, if any (a case command).
     :param sale: the sale of the debt, if sold (a case command).
+    :param policy_state: what the optional policy capabilities remember (delinquency
+        pauses, loan status, ranges, notices, credit notes, campaign …); empty by default.
     """
 
     loan_id: str
@@ -227,6 +233,7 @@ class Case:
     legal_matter: LegalMatter | None = None
     charge_off: ChargeOff | None = None
     sale: Sale | None = None
+    policy_state: PolicyState = attrs.field(factory=PolicyState)
 
     @property
     def promises(self) -> tuple[PromiseToPay, ...]:

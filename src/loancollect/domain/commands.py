@@ -14,7 +14,10 @@ from typing import Protocol
 
 import attrs
 
+from loancollect.domain.allocation import Component
 from loancollect.domain.case import Assignment, Case, ChargeOff, LegalMatter, Placement, Sale
+from loancollect.domain.delinquency import DelinquencyPause, LoanStatus
+from loancollect.domain.dunning import CreditNote, Notice, NoticeStatus
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import (
     CaseAssigned,
@@ -23,16 +26,24 @@ from loancollect.domain.events import (
     CaseSold,
     ChargedOff,
     ChargeOffReversed,
+    CreditNoteRecorded,
+    DelinquencyPaused,
+    DelinquencyResumed,
     Event,
     FlagCleared,
     FlagSet,
     LegalMatterAdvanced,
     LegalMatterOpened,
+    LoanStatusSet,
+    NoticeCancelled,
+    NoticeSent,
     Payload,
+    PaymentFailed,
     WrittenOff,
     new_event,
 )
 from loancollect.domain.money import Money
+from loancollect.domain.policy_state import FailedPayment, PolicyState
 
 __all__ = [
     "AdvanceLegalMatter",
@@ -327,3 +338,178 @@ class SellDebt:
                 currency=currency if self.price is not None else "",
             ),
         )
+
+
+# -- the stage policy's optional capabilities (docs/policy.md, "coming from …") -------------
+
+
+def _with_state(case: Case, state: PolicyState) -> Case:
+    return attrs.evolve(case, policy_state=state)
+
+
+@attrs.frozen(kw_only=True)
+class PauseDelinquency:
+    """Pause delinquency from ``start`` to ``end`` (``None``: until resumed), as
+    Fineract's ``PAUSE`` delinquency action; a pause may be back-dated."""
+
+    start: dt.date
+    end: dt.date | None = None
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Add the pause; it must end after it starts and overlap no other pause."""
+        pause = DelinquencyPause(start=self.start, end=self.end, reason=self.reason)
+        state = case.policy_state
+        for other in state.pauses:
+            if pause.overlaps(other):
+                raise ValidationError(
+                    "command.start",
+                    self.start.isoformat(),
+                    f"overlaps the pause that starts on {other.start.isoformat()}",
+                )
+        updated = _with_state(case, attrs.evolve(state, pauses=(*state.pauses, pause)))
+        return _done(
+            updated.reviewed_by(min(on, self.start)),
+            on,
+            DelinquencyPaused(start=self.start, end=self.end, reason=self.reason),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ResumeDelinquency:
+    """Resume delinquency early (Fineract's ``RESUME``): the active pause ends on the
+    command's date."""
+
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """End the pause active on ``on``; there must be one."""
+        state = case.policy_state
+        active = next((p for p in state.pauses if p.active_on(on)), None)
+        if active is None:
+            raise ValidationError("command.on", on.isoformat(), "no delinquency pause is active")
+        resumed = attrs.evolve(active, resumed_on=on)
+        pauses = tuple(resumed if p is active else p for p in state.pauses)
+        updated = _with_state(case, attrs.evolve(state, pauses=pauses))
+        return _done(updated, on, DelinquencyResumed(start=active.start, reason=self.reason))
+
+
+@attrs.frozen(kw_only=True)
+class SetLoanStatus:
+    """The host sets the loan's status (active, closed, written off, rescheduled, overpaid)."""
+
+    status: LoanStatus
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Record the status; setting the status the loan has is refused."""
+        state = case.policy_state
+        if self.status is state.loan_status:
+            raise ValidationError("command.status", self.status.value, "the loan has it already")
+        updated = _with_state(case, attrs.evolve(state, loan_status=self.status))
+        return _done(
+            updated,
+            on,
+            LoanStatusSet(
+                status=self.status.value, previous=state.loan_status.value, reason=self.reason
+            ),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class RecordFailedPayment:
+    """The payment system's answer to a failed payment (``INSUFFICIENT_FUNDS`` …); a
+    payment received after it makes it stale."""
+
+    response: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Keep the result as the last failed payment's."""
+        _required("command.response", self.response)
+        failed = FailedPayment(response=self.response, on=on)
+        updated = _with_state(case, attrs.evolve(case.policy_state, failed_payment=failed))
+        return _done(updated, on, PaymentFailed(response=self.response))
+
+
+def _open_notice(case: Case, notice_id: str) -> Notice:
+    notice = case.policy_state.notice(notice_id)
+    if notice is None:
+        raise ValidationError("command.notice", notice_id, "no such notice on the case")
+    if not notice.status.is_open:
+        raise ValidationError("command.notice", notice_id, f"the notice is {notice.status.value}")
+    return notice
+
+
+@attrs.frozen(kw_only=True)
+class MarkNoticeSent:
+    """The host reports that a notice went out (a credit-control level escalates only
+    from a sent notice)."""
+
+    notice: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Mark the pending notice sent."""
+        notice = _open_notice(case, self.notice)
+        if notice.status is NoticeStatus.SENT:
+            raise ValidationError("command.notice", self.notice, "the notice is sent already")
+        state = case.policy_state.with_notice(notice.with_status(NoticeStatus.SENT, on))
+        return _done(_with_state(case, state), on, NoticeSent(notice=self.notice))
+
+
+@attrs.frozen(kw_only=True)
+class CancelNotice:
+    """Cancel (reverse) an open notice: its interest and fee are no longer claimed."""
+
+    notice: str
+    reason: str
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Mark the open notice cancelled."""
+        _required("command.reason", self.reason)
+        notice = _open_notice(case, self.notice)
+        state = case.policy_state.with_notice(notice.with_status(NoticeStatus.CANCELLED, on))
+        return _done(
+            _with_state(case, state), on, NoticeCancelled(notice=self.notice, reason=self.reason)
+        )
+
+
+@attrs.frozen(kw_only=True)
+class RecordCreditNote:
+    """A credit note against the loan: it reduces what is owed from the command's date."""
+
+    id: str
+    amount: Money
+    component: Component = Component.PRINCIPAL
+    reason: str = ""
+
+    def apply(self, case: Case, *, on: dt.date, currency: str) -> tuple[Case, Event]:
+        """Record the credit note; its id must be new."""
+        _in_currency("command.amount", self.amount, currency)
+        state = case.policy_state
+        if any(c.id == self.id for c in state.credit_notes):
+            raise ValidationError("command.id", self.id, "a credit note with this id exists")
+        note = CreditNote(
+            id=self.id, amount=self.amount, on=on, component=self.component, reason=self.reason
+        )
+        updated = _with_state(case, attrs.evolve(state, credit_notes=(*state.credit_notes, note)))
+        return _done(
+            updated,
+            on,
+            CreditNoteRecorded(
+                credit_note=self.id,
+                amount=self.amount.amount,
+                currency=currency,
+                reason=self.reason,
+            ),
+        )
+
+
+__all__ += [
+    "CancelNotice",
+    "MarkNoticeSent",
+    "PauseDelinquency",
+    "RecordCreditNote",
+    "RecordFailedPayment",
+    "ResumeDelinquency",
+    "SetLoanStatus",
+]

@@ -14,12 +14,14 @@ Nothing is sent and no hook is called: the cycle does that with the result.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
 
 from loancollect.domain import arrangements as arr
+from loancollect.domain import capabilities as cap
 from loancollect.domain.allocation import Component
 from loancollect.domain.arrangements import (
     Arrangement,
@@ -28,7 +30,9 @@ from loancollect.domain.arrangements import (
     Settlement,
 )
 from loancollect.domain.case import Case, Hold, HoldKind
-from loancollect.domain.errors import ConfigurationError
+from loancollect.domain.delinquency import Classification, LoanStatus, not_counted, paused_days
+from loancollect.domain.dunning import NoticeStatus, RateSource
+from loancollect.domain.errors import ConfigurationError, ValidationError
 from loancollect.domain.events import (
     ActionPlanned,
     ArrangementBroken,
@@ -57,6 +61,7 @@ from loancollect.domain.policy import (
     IN_ARRANGEMENT,
     SETTLED,
     TERMINAL_STAGES,
+    CatchUp,
     Facts,
     StagePolicy,
     Transition,
@@ -70,7 +75,14 @@ from loancollect.domain.scoring import (
     heuristic_contribution,
     segment_for,
 )
-from loancollect.domain.strategy import Experiment, Offer, PlannedAction, Strategy, plan_actions
+from loancollect.domain.strategy import (
+    Experiment,
+    Offer,
+    PlannedAction,
+    Strategy,
+    is_entry_rule,
+    plan_actions,
+)
 
 __all__ = ["NO_ADVICE", "OVERRIDE_REASON", "Advice", "Decision", "decide", "settlement_adjustments"]
 
@@ -84,6 +96,9 @@ class Decision:
     :param actions: actions to send today (after the compliance check).
     :param skipped: rules that could not fire and why (e.g. no contact point).
     :param events: domain events to append (unchained).
+    :param classification: the delinquency range of the loan and of each overdue
+        installment, when the policy has delinquency ranges.
+    :param passed: the stages entered on the way to ``stage`` (``catch_up="replay"``).
     :param next_review_date: the earliest date the decision can change; never in the past.
     """
 
@@ -98,6 +113,8 @@ class Decision:
     scores: Scores
     segment: str | None
     skipped: tuple[str, ...] = ()
+    classification: Classification | None = None
+    passed: tuple[str, ...] = ()
 
     def with_extras(self, actions: Sequence[PlannedAction], offers: Sequence[Offer]) -> Decision:
         """This decision with actions and offers from elsewhere (the plan hooks) added.
@@ -194,15 +211,25 @@ def _assess(
     extra: tuple[Adjustment, ...] = (),
     *,
     holds: Sequence[Hold] = (),
+    case: Case | None = None,
 ) -> Assessment:
     eff = arr.effects(arrangements, as_of)
+    pauses = eff.pauses
+    if case is not None and not case.policy_state.is_empty:
+        # Delinquency pauses (Fineract) and credit notes (ERPNext) from the case.
+        ps = case.policy_state
+        pauses = pauses + not_counted(ps.pauses, as_of)
+        extra = extra + tuple(
+            Adjustment(c.on, c.component, c.amount, None, f"credit note {c.id}")
+            for c in ps.credit_notes
+        )
     return assess(
         loan,
         payments,
         as_of,
         config=config,
         adjustments=eff.adjustments + extra,
-        pauses=eff.pauses,
+        pauses=pauses,
         penalty_holds=eff.penalty_holds + _moratoria(holds, as_of),
     )
 
@@ -232,6 +259,7 @@ def decide(
     config: AssessmentConfig = DEFAULT_CONFIG,
     advice: Advice | None = None,
     channels: Mapping[str, ContactKind | None] | None = None,
+    rates: RateSource | None = None,
 ) -> Decision:
     """Decide what happens to ``case`` on ``as_of``.
 
@@ -244,6 +272,10 @@ def decide(
         case is assessed and decided once however many hooks there are).
     :param channels: the contact kind each channel needs (registered channels);
         the built-in names are known without it.
+    :param rates: the host's exchange rates, for a dunning fee written in another
+        currency than the loan's (without it such a fee is a ConfigurationError).
+    :raises ValidationError: for a run dated before the case's previous one when the
+        policy refuses back-dated runs.
     """
     advice = advice or NO_ADVICE
     events: list[Event] = []
@@ -251,8 +283,18 @@ def decide(
     def emit(payload: Payload) -> None:
         events.append(new_event(payload, loan_id=loan.id, on=as_of))
 
+    ps = case.policy_state
+    if policy.refuse_backdated_runs and ps.last_run is not None and as_of < ps.last_run:
+        raise ValidationError(
+            "as_of",
+            as_of.isoformat(),
+            f"before the previous run on {ps.last_run.isoformat()} for loan {loan.id}",
+        )
+
     # 1. Arrangements up to date (their status depends on DPD, which depends on them).
-    assessment = _assess(loan, payments, as_of, case.arrangements, config, holds=case.holds)
+    assessment = _assess(
+        loan, payments, as_of, case.arrangements, config, holds=case.holds, case=case
+    )
     updated: list[Arrangement] = []
     for a in case.arrangements:
         new = arr.evaluate(a, loan, payments, as_of, dpd=assessment.dpd)
@@ -276,7 +318,7 @@ def decide(
             )
         updated.append(new)
     if updated != list(case.arrangements):
-        assessment = _assess(loan, payments, as_of, updated, config, holds=case.holds)
+        assessment = _assess(loan, payments, as_of, updated, config, holds=case.holds, case=case)
     settled = next(
         (
             a
@@ -294,6 +336,7 @@ def decide(
             config,
             settlement_adjustments(loan, settled, assessment),
             holds=case.holds,
+            case=case,
         )
     if updated != list(case.arrangements):
         case = attrs.evolve(case, arrangements=tuple(updated))
@@ -317,6 +360,26 @@ def decide(
     # 3. Stage.
     eff = arr.effects(updated, as_of)
     dpd = assessment.delinquent_days if policy.use_delinquent_days else assessment.dpd
+    flags = case.flags
+    paid_off = assessment.is_paid_off
+    ps = case.policy_state
+    unpaid = 0
+    last_failed: str | None = None
+    notices: tuple[tuple[str, dt.date, bool], ...] = ()
+    if not ps.is_empty or policy.counts_installments():
+        if ps.pauses and not policy.use_delinquent_days:
+            # Delinquent days already leave the pauses out; plain DPD does here.
+            dpd = max(dpd - paused_days(ps.pauses, assessment.oldest_unpaid_due_date, as_of), 0)
+        if ps.loan_status is LoanStatus.WRITTEN_OFF:
+            flags = flags | {"written_off"}
+        paid_off = paid_off or ps.loan_status.closes
+        failed = ps.failed_payment
+        if failed is not None and not any(failed.on < p.value_date <= as_of for p in payments):
+            last_failed = failed.response
+        if policy.counts_installments():
+            unpaid = sum(1 for i in assessment.installments if i.is_overdue)
+        notices = tuple((n.stage, n.issued_on, n.status is NoticeStatus.SENT) for n in ps.notices)
+    enforcement_off = any(h.kind is HoldKind.ENFORCEMENT_OFF for h in case.active_holds(as_of))
     facts = Facts(
         as_of=as_of,
         dpd=dpd,
@@ -324,13 +387,17 @@ def decide(
         risk=scores.risk,
         segment=segment,
         broken_promises=case.broken_promises,
-        flags=case.flags,
+        flags=flags,
         next_due_date=assessment.next_due_date,
-        paid_off=assessment.is_paid_off,
+        paid_off=paid_off,
         settled=settled is not None,
         suspended=eff.suspends_escalation,
         anchor=assessment.oldest_unpaid_due_date,
         dpd_offset=assessment.dpd - dpd,
+        unpaid_installments=unpaid,
+        last_failed_payment=last_failed,
+        enforcement_off=enforcement_off,
+        notices=notices,
     )
     stage, transition, stay_ends = evaluate_stage(policy, case.stage, case.stage_since, facts)
     if (
@@ -355,15 +422,38 @@ def decide(
                 if stage != case.stage
                 else None
             )
+    passed: tuple[str, ...] = ()
+    if (
+        transition is not None
+        and transition.reason != OVERRIDE_REASON
+        and policy.catch_up is CatchUp.REPLAY
+        and policy.rank(stage) > policy.rank(case.stage)
+    ):
+        passed = policy.passed(case.stage, stage)
+    state = ps
     if transition is not None:
-        emit(
-            StageChanged(
-                previous=transition.previous,
-                current=transition.current,
-                reason=transition.reason,
-                dpd=assessment.dpd,
+        steps = [case.stage, *passed, stage]
+        for before, after in itertools.pairwise(steps):
+            emit(
+                StageChanged(
+                    previous=before,
+                    current=after,
+                    reason=transition.reason
+                    if after == stage
+                    else f"replayed on the way to {stage} (dpd {facts.dpd})",
+                    dpd=assessment.dpd,
+                )
             )
-        )
+            state = cap.enter_stage(
+                policy,
+                state,
+                previous=before,
+                stage=after,
+                loan=loan,
+                assessment=assessment,
+                rates=rates,
+                emit=emit,
+            )
         if stage == "legal":
             due = assessment.amount_due
             emit(
@@ -387,6 +477,9 @@ def decide(
         if transition is not None and stage == "legal"
         else case.flags,
     )
+    state = cap.resolve_notices(state, payments, as_of, emit)
+    loan_days = facts.dpd
+    state, classification = cap.classify_ranges(policy, state, assessment, loan_days, emit)
 
     # 4. Actions: none while a promise is pending, a hold is active, or the stage forbids contact.
     stage_def = policy.stage(stage)
@@ -414,6 +507,23 @@ def decide(
             variant=variant.name,
             channels=dict(channels) if channels is not None else None,
         )
+        on_the_way: list[PlannedAction] = []
+        for name in passed:
+            entry_ids = {r.id for r in variant.strategy.actions if is_entry_rule(r)}
+            replayed, _, skipped_here = plan_actions(
+                variant.strategy,
+                loan=loan,
+                case=attrs.evolve(case, stage=name, stage_since=as_of),
+                assessment=assessment,
+                stage=name,
+                segment=segment,
+                as_of=as_of,
+                variant=variant.name,
+                channels=dict(channels) if channels is not None else None,
+            )
+            on_the_way.extend(a for a in replayed if a.rule_id in entry_ids)
+            skipped = (*skipped, *skipped_here)
+        actions = (*on_the_way, *actions)
         if actions:
             fired = {a.rule_id for a in actions}
             case = attrs.evolve(
@@ -422,6 +532,25 @@ def decide(
                 + [(r, as_of) for r in sorted(fired)],
             )
         events.extend(_planned(action) for action in actions)
+    state, attempt, campaign_next, campaign_skip = cap.advance_campaign(
+        policy,
+        state,
+        loan=loan,
+        assessment=assessment,
+        stage=stage,
+        delinquent=policy.is_delinquent_stage(stage),
+        contact_allowed=contact_allowed,
+        variant=variant.name,
+        segment=segment,
+        channels=dict(channels) if channels is not None else None,
+        emit=emit,
+    )
+    if attempt is not None:
+        actions = (*actions, attempt)
+        case = case.with_action(attempt.rule_id, as_of)
+        events.append(_planned(attempt))
+    if campaign_skip is not None:
+        skipped = (*skipped, campaign_skip)
 
     # 5. Offers.
     offers = (
@@ -462,6 +591,16 @@ def decide(
             if h.end is not None:
                 candidates.append(h.end + dt.timedelta(days=1))
             candidates.append(h.start)
+        for p in state.pauses:
+            candidates.append(p.start + dt.timedelta(days=1))
+            end = p.effective_end
+            if end is not None:
+                candidates.append(end + dt.timedelta(days=1))
+        if policy.levels():
+            candidates.extend(policy.level_dates(stage, facts))
+        candidates.extend(cap.range_dates(policy, classification, as_of))
+        if campaign_next is not None:
+            candidates.append(campaign_next)
     future = [d for d in candidates if d > as_of]
     next_review = min(future) if future else None
     if next_review is None and stage not in TERMINAL_STAGES:
@@ -469,6 +608,10 @@ def decide(
         # (anchored, so re-evaluating in between does not push it back).
         base = case.stage_since or as_of
         next_review = base + dt.timedelta(days=30 * ((as_of - base).days // 30 + 1))
+    if policy.refuse_backdated_runs:
+        state = attrs.evolve(state, last_run=as_of)
+    if state != case.policy_state:
+        case = attrs.evolve(case, policy_state=state)
     case = attrs.evolve(case, next_review_date=next_review)
     return Decision(
         case=case,
@@ -482,6 +625,8 @@ def decide(
         scores=scores,
         segment=segment,
         skipped=skipped,
+        classification=classification,
+        passed=passed,
     )
 
 

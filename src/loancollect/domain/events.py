@@ -117,6 +117,23 @@ __all__ = [
     "new_event",
     "verify_chain",
 ]
+__all__ += [
+    "CampaignAttempted",
+    "CampaignFinished",
+    "CreditNoteRecorded",
+    "DelinquencyPaused",
+    "DelinquencyRangeChanged",
+    "DelinquencyResumed",
+    "LoanStatusSet",
+    "MarkerRemoved",
+    "MarkerSet",
+    "NoticeCancelled",
+    "NoticeIssued",
+    "NoticeResolved",
+    "NoticeSent",
+    "NoticeSuperseded",
+    "PaymentFailed",
+]
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first event of every stream."""
@@ -162,6 +179,21 @@ class EventKind(enum.Enum):
     RECOVERY_RECORDED = "recovery_recorded"
     CASE_SOLD = "case_sold"
     INBOUND_MESSAGE = "inbound_message"
+    MARKER_SET = "marker_set"  # a stage's marker for the host (Kill Bill: block changes …)
+    MARKER_REMOVED = "marker_removed"
+    PAYMENT_FAILED = "payment_failed"
+    DELINQUENCY_PAUSED = "delinquency_paused"
+    DELINQUENCY_RESUMED = "delinquency_resumed"
+    DELINQUENCY_RANGE_CHANGED = "delinquency_range_changed"
+    LOAN_STATUS_SET = "loan_status_set"
+    NOTICE_ISSUED = "notice_issued"
+    NOTICE_SENT = "notice_sent"
+    NOTICE_RESOLVED = "notice_resolved"
+    NOTICE_CANCELLED = "notice_cancelled"
+    NOTICE_SUPERSEDED = "notice_superseded"
+    CREDIT_NOTE_RECORDED = "credit_note_recorded"
+    CAMPAIGN_ATTEMPTED = "campaign_attempted"
+    CAMPAIGN_FINISHED = "campaign_finished"
 
 
 @attrs.frozen
@@ -1178,6 +1210,201 @@ class InboundMessage(Payload):
 
     def _check(self) -> None:
         self._required("channel", "message_kind")
+
+
+# -- the stage policy's optional capabilities (docs/policy.md, "coming from …") -------------
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class MarkerSet(Payload):
+    """On entering ``stage`` the case carries ``marker`` for the host (e.g. ``block_changes``)."""
+
+    kind: ClassVar[EventKind] = EventKind.MARKER_SET
+    marker: str
+    stage: str
+
+    def _check(self) -> None:
+        self._required("marker", "stage")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class MarkerRemoved(Payload):
+    """On leaving ``stage`` the case no longer carries ``marker``."""
+
+    kind: ClassVar[EventKind] = EventKind.MARKER_REMOVED
+    marker: str
+    stage: str
+
+    def _check(self) -> None:
+        self._required("marker", "stage")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class PaymentFailed(Payload):
+    """The payment system answered ``response`` to the last payment attempt."""
+
+    kind: ClassVar[EventKind] = EventKind.PAYMENT_FAILED
+    response: str
+
+    def _check(self) -> None:
+        self._required("response")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class DelinquencyPaused(Payload):
+    """Delinquency is paused from ``start`` to ``end`` (``None``: until resumed)."""
+
+    kind: ClassVar[EventKind] = EventKind.DELINQUENCY_PAUSED
+    start: dt.date
+    end: dt.date | None = None
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class DelinquencyResumed(Payload):
+    """The pause that began on ``start`` was resumed (on the event's date)."""
+
+    kind: ClassVar[EventKind] = EventKind.DELINQUENCY_RESUMED
+    start: dt.date
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class DelinquencyRangeChanged(Payload):
+    """The delinquency range moved from ``previous`` to ``current`` (``""``: none).
+
+    :param installment: the installment number, or ``0`` for the loan as a whole.
+    :param days: its delinquent days that day.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.DELINQUENCY_RANGE_CHANGED
+    installment: int
+    previous: str = attrs.field(default="", metadata=ALWAYS)
+    current: str = attrs.field(default="", metadata=ALWAYS)
+    days: int = attrs.field(default=0, metadata=ALWAYS)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class LoanStatusSet(Payload):
+    """The host set the loan's status to ``status`` (from ``previous``)."""
+
+    kind: ClassVar[EventKind] = EventKind.LOAN_STATUS_SET
+    status: str
+    previous: str
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class NoticeIssued(Payload):
+    """Dunning notice ``notice`` of ``stage`` was issued.
+
+    Amounts in ``currency``: the overdue amount, interest, fee, and the grand total
+    (overdue + interest + fee). ``fee_rate`` is the exchange rate a fee in another
+    currency was converted at (written only when used); ``language`` the letter's.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.NOTICE_ISSUED
+    notice: str
+    stage: str
+    dunning_type: str
+    currency: str
+    overdue: Decimal
+    interest: Decimal
+    fee: Decimal
+    grand_total: Decimal
+    language: str = attrs.field(default="", metadata=ALWAYS)
+    fee_rate: Decimal | None = None
+
+    def _check(self) -> None:
+        self._required("notice", "stage")
+        for name in ("overdue", "interest", "fee", "grand_total"):
+            self._money(name, "currency", positive=False)
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class NoticeSent(Payload):
+    """Notice ``notice`` went out (the host reports it)."""
+
+    kind: ClassVar[EventKind] = EventKind.NOTICE_SENT
+    notice: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class NoticeResolved(Payload):
+    """Notice ``notice`` was paid (payments since it was issued cover its grand total)."""
+
+    kind: ClassVar[EventKind] = EventKind.NOTICE_RESOLVED
+    notice: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class NoticeCancelled(Payload):
+    """Notice ``notice`` was cancelled: its interest and fee are reversed."""
+
+    kind: ClassVar[EventKind] = EventKind.NOTICE_CANCELLED
+    notice: str
+    reason: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class NoticeSuperseded(Payload):
+    """Pending notice ``notice`` was superseded by ``by``, of a higher level."""
+
+    kind: ClassVar[EventKind] = EventKind.NOTICE_SUPERSEDED
+    notice: str
+    by: str
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CreditNoteRecorded(Payload):
+    """Credit note ``credit_note`` of ``amount`` ``currency`` reduces what is owed."""
+
+    kind: ClassVar[EventKind] = EventKind.CREDIT_NOTE_RECORDED
+    credit_note: str
+    amount: Decimal
+    currency: str
+    reason: str = attrs.field(default="", metadata=ALWAYS)
+
+    def _check(self) -> None:
+        self._money("amount", "currency")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CampaignAttempted(Payload):
+    """Attempt ``attempt`` of dunning campaign ``campaign`` (overdue ``amount`` ``currency``)."""
+
+    kind: ClassVar[EventKind] = EventKind.CAMPAIGN_ATTEMPTED
+    campaign: str
+    attempt: int
+    amount: Decimal
+    currency: str
+
+    def _check(self) -> None:
+        self._money("amount", "currency")
+
+
+@_payload
+@attrs.frozen(kw_only=True)
+class CampaignFinished(Payload):
+    """Campaign ``campaign`` made its last attempt (Lago's ``dunning_campaign.finished``)."""
+
+    kind: ClassVar[EventKind] = EventKind.CAMPAIGN_FINISHED
+    campaign: str
+    attempts: int
 
 
 _MISSING = sorted(k.value for k in EventKind if k not in PAYLOADS)

@@ -12,11 +12,19 @@ written off, closed) are entered by facts, not thresholds. Evaluation:
 5. otherwise the most severe active stage whose condition holds is the target.
    Escalation waits for the current stage's minimum stay (hysteresis); with
    ``catch_up="jump"`` the case goes straight to the target, with ``"step"`` one
-   stage per evaluation. A still-delinquent case never de-escalates: only a cure
-   brings it back (so a partial payment that moves the oldest unpaid due date
-   re-anchors the thresholds without skipping or re-entering stages).
+   stage per evaluation, with ``"replay"`` straight to the target passing through
+   every stage in between in order (their entry actions and markers included).
+   A still-delinquent case never de-escalates: only a cure brings it back (so a
+   partial payment that moves the oldest unpaid due date re-anchors the thresholds
+   without skipping or re-entering stages).
 
 Every threshold is inclusive: ``min_dpd=31`` holds from day 31.
+
+Optional capabilities (each off unless configured; see docs/policy.md, "coming
+from …"): conditions on the number of unpaid installments and on the last failed
+payment's result; stage markers for the host; the ``enforcement_off`` hold that
+keeps a case clear; credit-control levels (:class:`LevelDelay`); delinquency
+ranges per installment; dunning types and notices; dunning campaigns.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ from decimal import Decimal
 
 import attrs
 
+from loancollect.domain.campaigns import Campaign
+from loancollect.domain.credit_control import ComputationMode, LevelDelay
+from loancollect.domain.delinquency import DelinquencyRange, check_ranges
+from loancollect.domain.dunning import DunningType
 from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.money import Money
 
@@ -59,6 +71,7 @@ class CatchUp(enum.Enum):
 
     JUMP = "jump"  # straight to the most severe matching stage
     STEP = "step"  # one stage per evaluation
+    REPLAY = "replay"  # straight to the target, entering every stage in between in order
 
 
 def _fs(value: Iterable[str]) -> frozenset[str]:
@@ -66,6 +79,18 @@ def _fs(value: Iterable[str]) -> frozenset[str]:
 
 
 def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
+    return tuple(value)
+
+
+def _ranges(value: Iterable[DelinquencyRange]) -> tuple[DelinquencyRange, ...]:
+    return tuple(value)
+
+
+def _dunning(value: Iterable[DunningType]) -> tuple[DunningType, ...]:
+    return tuple(value)
+
+
+def _campaigns(value: Iterable[Campaign]) -> tuple[Campaign, ...]:
     return tuple(value)
 
 
@@ -89,6 +114,10 @@ class Condition:
     :param due_within_days: pre-delinquency: not overdue and the next due date is
         within this many days.
     :param any_of: alternatives; at least one must hold as well.
+    :param min_unpaid_installments: overdue installments at least this (Kill Bill's
+        ``numberOfUnpaidInvoicesEqualsOrExceeds``).
+    :param last_failed_payment: the last failed payment's result is one of these
+        (Kill Bill's ``responseForLastFailedPayment``; empty: any).
     """
 
     min_dpd: int | None = None
@@ -101,6 +130,8 @@ class Condition:
     flags_none: frozenset[str] = attrs.field(default=frozenset(), converter=_fs)
     due_within_days: int | None = None
     any_of: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    min_unpaid_installments: int | None = None
+    last_failed_payment: frozenset[str] = attrs.field(default=frozenset(), converter=_fs)
 
     def holds(self, facts: Facts) -> bool:
         """True if every part holds for ``facts``."""
@@ -127,7 +158,20 @@ class Condition:
             nd = facts.next_due_date
             if facts.dpd > 0 or nd is None or (nd - facts.as_of).days > self.due_within_days:
                 return False
+        if (
+            self.min_unpaid_installments is not None
+            and facts.unpaid_installments < self.min_unpaid_installments
+        ):
+            return False
+        if self.last_failed_payment and facts.last_failed_payment not in self.last_failed_payment:
+            return False
         return not self.any_of or any(c.holds(facts) for c in self.any_of)
+
+    def counts_installments(self) -> bool:
+        """True if this condition (or an alternative) looks at unpaid installments."""
+        return self.min_unpaid_installments is not None or any(
+            c.counts_installments() for c in self.any_of
+        )
 
     def dpd_thresholds(self) -> set[int]:
         """Every DPD at which this condition may start to hold."""
@@ -146,6 +190,10 @@ class Stage:
     :param rank: severity; higher ranks are more severe. Active stages only.
     :param min_stay_days: hysteresis: days in this stage before escalating further.
     :param contact: whether the strategy may contact the borrower in this stage.
+    :param markers: marks for the host while the case is in this stage (Kill Bill's
+        ``blockChanges``, ``AUTO_INVOICING_OFF`` …): set on entering, removed on
+        leaving, each by an event.
+    :param level: a credit-control level delay (OCA); see :mod:`credit_control`.
     """
 
     name: str
@@ -155,6 +203,8 @@ class Stage:
     label_zh: str = ""
     min_stay_days: int = 0
     contact: bool = True
+    markers: frozenset[str] = attrs.field(default=frozenset(), converter=_fs)
+    level: LevelDelay | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.name in OUTCOME_STAGES:
@@ -174,6 +224,12 @@ class StagePolicy:
     :param small_balance: per-currency tolerance: an overdue amount at or below it
         counts as paid up for cure.
     :param cure_stage: where a paid-up delinquent case goes (``"cured"``).
+    :param delinquency_ranges: Fineract-style ranges; the loan and each overdue
+        installment are classified (events when a range changes).
+    :param dunning_types: notices issued on entering their stages (ERPNext).
+    :param campaigns: dunning campaigns (Lago), tried in order.
+    :param refuse_backdated_runs: a decision dated before the case's previous one is
+        refused (OCA's credit control run).
     """
 
     name: str
@@ -182,6 +238,10 @@ class StagePolicy:
     use_delinquent_days: bool = False
     small_balance: tuple[Money, ...] = attrs.field(default=(), converter=_thresholds)
     pre_delinquency_stage: str | None = None
+    delinquency_ranges: tuple[DelinquencyRange, ...] = attrs.field(default=(), converter=_ranges)
+    dunning_types: tuple[DunningType, ...] = attrs.field(default=(), converter=_dunning)
+    campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=_campaigns)
+    refuse_backdated_runs: bool = False
 
     def __attrs_post_init__(self) -> None:
         names = [s.name for s in self.stages]
@@ -196,6 +256,91 @@ class StagePolicy:
                 "is not a stage"
             )
         object.__setattr__(self, "stages", tuple(sorted(self.stages, key=lambda s: s.rank)))
+        check_ranges(self.delinquency_ranges)
+        for d in self.dunning_types:
+            if d.stage not in names:
+                raise ConfigurationError(
+                    f"policy {self.name!r}: dunning type {d.name!r} names unknown stage {d.stage!r}"
+                )
+        if len({d.stage for d in self.dunning_types}) != len(self.dunning_types):
+            raise ConfigurationError(f"policy {self.name!r}: two dunning types share a stage")
+        codes = [c.code for c in self.campaigns]
+        if len(set(codes)) != len(codes):
+            raise ConfigurationError(f"policy {self.name!r}: duplicate campaign codes")
+        for c in self.campaigns:
+            unknown = sorted(c.stages - set(names))
+            if unknown:
+                raise ConfigurationError(
+                    f"policy {self.name!r}: campaign {c.code!r} names unknown stages {unknown}"
+                )
+        levels = self.levels()
+        first = levels[0].level if levels else None
+        if first is not None and first.mode is ComputationMode.PREVIOUS_DATE:
+            raise ConfigurationError(
+                f"policy {self.name!r}: the lowest level {levels[0].name!r} cannot be "
+                "computed from a previous notice (previous_date)"
+            )
+
+    def levels(self) -> tuple[Stage, ...]:
+        """The credit-control levels (stages with a level delay), lowest first."""
+        return tuple(s for s in self.stages if s.level is not None)
+
+    def dunning_type(self, stage: str) -> DunningType | None:
+        """The dunning type whose notice is issued on entering ``stage``."""
+        return next((d for d in self.dunning_types if d.stage == stage), None)
+
+    def issues_notice(self, stage: str) -> bool:
+        """True if entering ``stage`` issues a notice (a dunning type or a level)."""
+        s = self.stage(stage)
+        return self.dunning_type(stage) is not None or (s is not None and s.level is not None)
+
+    def counts_installments(self) -> bool:
+        """True if a condition looks at the number of unpaid installments."""
+        return any(s.entry.counts_installments() for s in self.stages)
+
+    def markers_of(self, stage: str) -> frozenset[str]:
+        """The markers a case carries in ``stage`` (none for outcomes)."""
+        s = self.stage(stage)
+        return s.markers if s is not None else frozenset()
+
+    def passed(self, previous: str, target: str) -> tuple[str, ...]:
+        """The active stages strictly between ``previous`` and ``target``, in rank order
+        (what ``catch_up="replay"`` enters on the way)."""
+        lo, hi = self.rank(previous), self.rank(target)
+        if previous == self.pre_delinquency_stage:
+            lo = 0
+        return tuple(
+            s.name for s in self.stages if lo < s.rank < hi and s.name != self.pre_delinquency_stage
+        )
+
+    def level_open(self, stage: Stage, current: str, facts: Facts) -> bool:
+        """A level's delay is reached and, above the lowest level, the case is at the
+        level just below with that level's notice sent."""
+        if stage.level is None:
+            return True
+        levels = self.levels()
+        i = levels.index(stage)
+        previous = levels[i - 1] if i else None
+        prev_notice = facts.notice(previous.name) if previous is not None else None
+        if previous is not None and (
+            current != previous.name or prev_notice is None or not prev_notice[1]
+        ):
+            return False
+        due = stage.level.due_on(facts.anchor, prev_notice[0] if prev_notice else None)
+        return due is not None and facts.as_of >= due
+
+    def level_dates(self, current: str, facts: Facts) -> tuple[dt.date, ...]:
+        """Future days on which a level's delay is reached (for the next review)."""
+        out = []
+        for s in self.levels():
+            assert s.level is not None
+            levels = self.levels()
+            i = levels.index(s)
+            prev = facts.notice(levels[i - 1].name) if i else None
+            due = s.level.due_on(facts.anchor, prev[0] if prev else None)
+            if due is not None and due > facts.as_of:
+                out.append(due)
+        return tuple(out)
 
     def stage(self, name: str) -> Stage | None:
         """The active stage called ``name`` (``None`` for outcomes and unknown names)."""
@@ -239,6 +384,17 @@ class Facts:
     suspended: bool
     anchor: dt.date | None = None
     dpd_offset: int = 0
+    unpaid_installments: int = 0
+    last_failed_payment: str | None = None
+    enforcement_off: bool = False
+    notices: tuple[tuple[str, dt.date, bool], ...] = ()
+
+    def notice(self, stage: str) -> tuple[dt.date, bool] | None:
+        """``(issued on, sent)`` of the latest notice of ``stage`` (``None``: none)."""
+        for name, on, sent in reversed(self.notices):
+            if name == stage:
+                return on, sent
+        return None
 
 
 @attrs.frozen
@@ -274,6 +430,9 @@ def evaluate_stage(
         return move(CLOSED, "paid off")
     if "written_off" in facts.flags:
         return move(WRITTEN_OFF, "written off")
+    if facts.enforcement_off:
+        # Kill Bill's OVERDUE_ENFORCEMENT_OFF: the clear state while the tag is set.
+        return move(CURRENT, "enforcement off")
     if facts.suspended:
         return move(IN_ARRANGEMENT, "arrangement suspends escalation")
 
@@ -288,7 +447,11 @@ def evaluate_stage(
         return move(CURRENT, "not overdue")
 
     matching = [
-        s for s in policy.stages if s.name != policy.pre_delinquency_stage and s.entry.holds(facts)
+        s
+        for s in policy.stages
+        if s.name != policy.pre_delinquency_stage
+        and s.entry.holds(facts)
+        and (s.level is None or policy.level_open(s, stage, facts))
     ]
     current = policy.stage(stage)
     current_rank = (

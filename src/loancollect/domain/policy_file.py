@@ -10,6 +10,8 @@ only parses text.
 from __future__ import annotations
 
 import difflib
+import enum
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -19,6 +21,10 @@ from typing import Any, TypeVar, cast
 import attrs
 
 from loancollect.domain.arrangements import ArrangementKind
+from loancollect.domain.campaigns import Campaign
+from loancollect.domain.credit_control import ComputationMode, LevelDelay
+from loancollect.domain.delinquency import DelinquencyRange
+from loancollect.domain.dunning import DunningType, LetterText
 from loancollect.domain.errors import ConfigurationError, LoanCollectError
 from loancollect.domain.money import Money
 from loancollect.domain.policy import CatchUp, Condition, Stage, StagePolicy
@@ -170,12 +176,15 @@ class _Reader:
         try:
             return parse(value)
         except ValueError:
-            members = getattr(parse, "__members__", {}).values()
-            allowed = [str(getattr(m, "value", m)) for m in members]
+            allowed = (
+                sorted(str(m.value) for m in parse)
+                if isinstance(parse, type) and issubclass(parse, enum.Enum)
+                else []
+            )
             hint = ""
             if allowed:
                 close = difflib.get_close_matches(value, allowed, n=1)
-                hint = f" (allowed: {', '.join(allowed)}" + (
+                hint = f" (allowed: {allowed}" + (
                     f"; did you mean {close[0]!r}?)" if close else ")"
                 )
             raise self.fail(f"{path}.{key}", f"unknown value {value!r}{hint}") from None
@@ -198,6 +207,8 @@ _CONDITION_KEYS = {
     "flags_none",
     "due_within_days",
     "any_of",
+    "min_unpaid_installments",
+    "last_failed_payment",
 }
 
 
@@ -219,6 +230,8 @@ def _condition(r: _Reader, data: Mapping[str, Any], path: str) -> Condition:
         flags_none=_strings(r, data, "flags_none", path),
         due_within_days=r.opt_int(data, "due_within_days", path),
         any_of=tuple(_condition(r, c, f"{path}.any_of[{i}]") for i, c in enumerate(any_of)),
+        min_unpaid_installments=r.opt_int(data, "min_unpaid_installments", path),
+        last_failed_payment=_strings(r, data, "last_failed_payment", path),
     )
 
 
@@ -227,6 +240,131 @@ def _strings(r: _Reader, data: Mapping[str, Any], key: str, path: str) -> tuple[
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise r.fail(f"{path}.{key}", f"expected an array of strings, got {value!r}")
     return tuple(value)
+
+
+def _level(r: _Reader, data: Mapping[str, Any], path: str) -> LevelDelay | None:
+    if "level" not in data:
+        return None
+    level = data["level"]
+    p = f"{path}.level"
+    if not isinstance(level, dict):
+        raise r.fail(p, 'expected a table such as { mode = "net_days", days = 30 }')
+    r.check_keys(level, {"mode", "days"}, p)
+    if "mode" not in level:
+        raise r.fail(f"{p}.mode", f"missing (allowed: {sorted(m.value for m in ComputationMode)})")
+    return LevelDelay(
+        mode=r.enum(level, "mode", p, ComputationMode, "net_days"),
+        days=r.get(level, "days", p, int),
+    )
+
+
+def _guard(r: _Reader, key: str, build: Callable[[], T]) -> T:
+    """``build()``, its configuration errors reported at ``key``'s line."""
+    try:
+        return build()
+    except ConfigurationError as exc:
+        if isinstance(exc, PolicyFileError):
+            raise
+        raise r.fail(key, str(exc)) from None
+
+
+def _ranges(r: _Reader, data: Mapping[str, Any]) -> tuple[DelinquencyRange, ...]:
+    out = []
+    for i, d in enumerate(r.items(data, "delinquency_ranges", "")):
+        p = f"delinquency_ranges[{i}]"
+        r.check_keys(d, {"name", "min_days", "max_days"}, p)
+        out.append(
+            _guard(
+                r,
+                f"{p}.min_days",
+                functools.partial(
+                    DelinquencyRange,
+                    name=r.get(d, "name", p, str),
+                    min_days=r.get(d, "min_days", p, int),
+                    max_days=r.opt_int(d, "max_days", p),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _dunning_types(r: _Reader, data: Mapping[str, Any]) -> tuple[DunningType, ...]:
+    out = []
+    for i, d in enumerate(r.items(data, "dunning_types", "")):
+        p = f"dunning_types[{i}]"
+        r.check_keys(d, {"name", "stage", "fee", "rate_of_interest", "texts"}, p)
+        fee = None
+        if "fee" in d:
+            fees = r.money_map(d["fee"], f"{p}.fee")
+            if len(fees) != 1:
+                raise r.fail(f"{p}.fee", 'expected one currency = "amount" pair')
+            fee = fees[0]
+        texts = []
+        for j, t in enumerate(r.items(d, "texts", f"{p}.")):
+            q = f"{p}.texts[{j}]"
+            r.check_keys(t, {"language", "body", "closing"}, q)
+            texts.append(
+                LetterText(
+                    language=r.get(t, "language", q, str),
+                    body=r.get(t, "body", q, str),
+                    closing=r.get(t, "closing", q, str, ""),
+                )
+            )
+        rate = r.decimal(d, "rate_of_interest", p)
+        out.append(
+            _guard(
+                r,
+                f"{p}.name",
+                functools.partial(
+                    DunningType,
+                    name=r.get(d, "name", p, str),
+                    stage=r.get(d, "stage", p, str),
+                    fee=fee,
+                    rate_of_interest=rate if rate is not None else Decimal(0),
+                    texts=tuple(texts),
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _campaigns(r: _Reader, data: Mapping[str, Any]) -> tuple[Campaign, ...]:
+    out = []
+    for i, c in enumerate(r.items(data, "campaigns", "")):
+        p = f"campaigns[{i}]"
+        r.check_keys(
+            c,
+            {
+                "code",
+                "max_attempts",
+                "days_between_attempts",
+                "thresholds",
+                "channel",
+                "template",
+                "stages",
+            },
+            p,
+        )
+        if "thresholds" not in c:
+            raise r.fail(f"{p}.thresholds", 'missing: a table of currency = "amount"')
+        thresholds = r.money_map(c["thresholds"], f"{p}.thresholds")
+        out.append(
+            _guard(
+                r,
+                f"{p}.code",
+                functools.partial(
+                    Campaign,
+                    code=r.get(c, "code", p, str),
+                    max_attempts=r.get(c, "max_attempts", p, int),
+                    days_between_attempts=r.get(c, "days_between_attempts", p, int),
+                    thresholds=thresholds,
+                    channel=r.get(c, "channel", p, str, "email"),
+                    template=r.get(c, "template", p, str, "dunning_reminder"),
+                    stages=_strings(r, c, "stages", p),
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def _strategy(r: _Reader, data: Mapping[str, Any], path: str) -> Strategy:
@@ -332,18 +470,49 @@ def loads_policy(text: str, source: str = "<policy>") -> PolicyBundle:
             source, int(match.group(1)) if match else None, "<syntax>", str(exc)
         ) from None
     r = _Reader(source, text)
-    r.check_keys(data, {"policy", "stages", "strategies", "experiment"}, "")
+    r.check_keys(
+        data,
+        {
+            "policy",
+            "stages",
+            "strategies",
+            "experiment",
+            "delinquency_ranges",
+            "dunning_types",
+            "campaigns",
+        },
+        "",
+    )
     head = r.table(data, "policy", "")
     r.check_keys(
         head,
-        {"name", "catch_up", "use_delinquent_days", "pre_delinquency_stage", "small_balance"},
+        {
+            "name",
+            "catch_up",
+            "use_delinquent_days",
+            "pre_delinquency_stage",
+            "small_balance",
+            "refuse_backdated_runs",
+        },
         "policy",
     )
     stages = []
     for i, s in enumerate(r.items(data, "stages", "")):
         p = f"stages[{i}]"
         r.check_keys(
-            s, {"name", "rank", "label", "label_zh", "min_stay_days", "contact", "entry"}, p
+            s,
+            {
+                "name",
+                "rank",
+                "label",
+                "label_zh",
+                "min_stay_days",
+                "contact",
+                "entry",
+                "markers",
+                "level",
+            },
+            p,
         )
         entry = s.get("entry", {})
         if not isinstance(entry, dict):
@@ -358,12 +527,28 @@ def loads_policy(text: str, source: str = "<policy>") -> PolicyBundle:
                     min_stay_days=r.get(s, "min_stay_days", p, int, 0),
                     contact=r.get(s, "contact", p, bool, True),
                     entry=_condition(r, entry, f"{p}.entry"),
+                    markers=_strings(r, s, "markers", p),
+                    level=_level(r, s, p),
                 )
             )
         except ConfigurationError as exc:
             if isinstance(exc, PolicyFileError):
                 raise
             raise r.fail(f"{p}.name", str(exc)) from None
+    stage_names = sorted(s.name for s in stages)
+    dunning_types = _dunning_types(r, data)
+    for i, d in enumerate(dunning_types):
+        if d.stage not in stage_names:
+            raise r.fail(
+                f"dunning_types[{i}].stage", f"unknown stage {d.stage!r} (allowed: {stage_names})"
+            )
+    campaigns = _campaigns(r, data)
+    for i, c in enumerate(campaigns):
+        unknown = sorted(c.stages - set(stage_names))
+        if unknown:
+            raise r.fail(
+                f"campaigns[{i}].stages", f"unknown stages {unknown} (allowed: {stage_names})"
+            )
     try:
         policy = StagePolicy(
             name=r.get(head, "name", "policy", str),
@@ -372,6 +557,10 @@ def loads_policy(text: str, source: str = "<policy>") -> PolicyBundle:
             use_delinquent_days=r.get(head, "use_delinquent_days", "policy", bool, False),
             pre_delinquency_stage=head.get("pre_delinquency_stage"),
             small_balance=r.money_map(head.get("small_balance", {}), "policy.small_balance"),
+            refuse_backdated_runs=r.get(head, "refuse_backdated_runs", "policy", bool, False),
+            delinquency_ranges=_ranges(r, data),
+            dunning_types=dunning_types,
+            campaigns=campaigns,
         )
     except ConfigurationError as exc:
         if isinstance(exc, PolicyFileError):

@@ -34,7 +34,9 @@ __all__ = [
     "Tone",
     "Variant",
     "idempotency_key",
+    "is_entry_rule",
     "plan_actions",
+    "single_action",
 ]
 
 
@@ -315,6 +317,46 @@ def _due(
             nxt_day if as_of < nxt_day else as_of + dt.timedelta(days=rule.every_days)
         )
     return (last is None or last < entered), None
+
+
+def is_entry_rule(rule: ActionRule) -> bool:
+    """True for a rule that fires once on entering its stage (no cadence)."""
+    return rule.every_days is None and rule.on_dpd is None and rule.days_before_due is None
+
+
+def single_action(
+    *,
+    loan: Loan,
+    rule_id: str,
+    stage: str,
+    channel: str,
+    template: str,
+    tone: Tone,
+    as_of: dt.date,
+    variant: str | None = None,
+    segment: str | None = None,
+    channels: dict[str, ContactKind | None] | None = None,
+) -> PlannedAction | None:
+    """One action outside the strategy's rules (a campaign attempt); ``None`` when the
+    borrower has no contact point for ``channel``."""
+    chan = CHANNEL_CONTACT if channels is None else {**CHANNEL_CONTACT, **channels}
+    ok, contact = _contact_for(loan, channel, chan)
+    if not ok:
+        return None
+    return PlannedAction(
+        loan_id=loan.id,
+        rule_id=rule_id,
+        stage=stage,
+        channel=channel,
+        template=template,
+        tone=tone,
+        as_of=as_of,
+        locale=loan.borrower.locale,
+        idempotency_key=idempotency_key(loan.id, rule_id, as_of),
+        contact=contact,
+        variant=variant,
+        segment=segment,
+    )
 
 
 def plan_actions(

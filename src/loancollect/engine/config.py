@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import attrs
 
 from loancollect.domain.defaults import DEFAULT_POLICY, DEFAULT_STRATEGY
+from loancollect.domain.dunning import RateSource
 from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.overdue import DEFAULT_CONFIG, AssessmentConfig
 from loancollect.domain.policy import StagePolicy
@@ -49,6 +50,8 @@ class CycleConfig:
         caps and cool-downs look back days or weeks; opt-outs are kept on the case, so
         they count whatever their age). Keeps the cost of a review independent of how
         long a loan has been in collection.
+    :param rates: the host's exchange rates, for a dunning fee written in another
+        currency than the loan's (the core never looks a rate up itself).
     :param lenders: lender profiles per product and language; when set, each message
         is signed by :meth:`LenderBook.for_message` instead of ``lender``.
     """
@@ -67,6 +70,7 @@ class CycleConfig:
     send_timeout: float = 30.0
     batch_timeout: float = 600.0
     history_days: int = 400
+    rates: RateSource | None = None
 
     def __attrs_post_init__(self) -> None:
         for name in ("batch_size", "max_attempts", "history_days", "dispatch_workers"):

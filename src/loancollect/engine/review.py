@@ -197,6 +197,7 @@ class Reviewer:
             config=cfg.assessment,
             advice=self._advice(loan, as_of),
             channels=self._contact_kinds,
+            rates=cfg.rates,
         )
         extra_actions = _collected(
             hook.loancollect_plan_actions,

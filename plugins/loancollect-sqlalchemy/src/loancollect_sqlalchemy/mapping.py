@@ -61,6 +61,7 @@ from loancollect.domain.loans import (
     stored_loan,
 )
 from loancollect.domain.money import Money, Rounding
+from loancollect.domain.policy_state import PolicyState
 from loancollect.domain.strategy import PlannedAction, Tone
 from loancollect.ports import DeliveryResult, DeliveryStatus, OutboxEntry, OutboxStatus
 
@@ -461,7 +462,8 @@ def row_to_case(row: Row) -> Case:
 
 
 def work_to_json(c: Case) -> dict[str, Any] | None:
-    """The case's assignment, placement, legal matter, charge-off and sale (``None``: none)."""
+    """The case's assignment, placement, legal matter, charge-off, sale and policy state
+    (``None``: none)."""
     doc: dict[str, Any] = {}
     if c.assignment is not None:
         a = c.assignment
@@ -499,6 +501,8 @@ def work_to_json(c: Case) -> dict[str, Any] | None:
             "on": sale.on.isoformat(),
             "price": money_to_json(sale.price),
         }
+    if not c.policy_state.is_empty:
+        doc["policy"] = c.policy_state.to_doc()
     return doc or None
 
 
@@ -543,6 +547,8 @@ def work_from_json(doc: Mapping[str, Any] | None) -> dict[str, Any]:
             on=dt.date.fromisoformat(sale["on"]),
             price=money_from_json(sale["price"]),
         )
+    if (policy := doc.get("policy")) is not None:
+        out["policy_state"] = PolicyState.from_doc(policy)
     return out
 
 
