@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from loancollect.cli import main
+from loancollect.engine.clock import SystemClock
 from loancollect.plugins import make_plugin_manager
 from loancollect.registry import open_storage
 
@@ -333,8 +335,12 @@ def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
 
 
 def test_run_sends_through_channels_configured_in_a_settings_file(
-    demo_runs: tuple[Path, Path, Result], tmp_path: Path
+    demo_runs: tuple[Path, Path, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Sent "now": a fixed instant inside every borrower's allowed hours, not the real clock.
+    monkeypatch.setattr(
+        SystemClock, "now", lambda self: dt.datetime(2025, 1, 21, 8, 30, tzinfo=dt.UTC)
+    )
     a, _, _ = demo_runs
     db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
     mail, letters = tmp_path / "mail", tmp_path / "letters"

@@ -3,6 +3,7 @@ placeholder profile unless told it is a demo or a test."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pypdf
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from loancollect.cli import main
+from loancollect.engine.clock import SystemClock
 from loancollect.errors import ConfigurationError
 from loancollect.lenders import loads_lenders
 
@@ -118,7 +120,12 @@ def test_run_refuses_to_send_with_the_placeholder_profile(db: str) -> None:
     assert invoke("run", "--db", db, "--as-of", "2025-03-20", "--no-dispatch").startswith("0:")
 
 
-def test_run_signs_a_chinese_letter_with_the_chinese_profile(db: str, tmp_path: Path) -> None:
+def test_run_signs_a_chinese_letter_with_the_chinese_profile(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run sends "now": 10:00 in Shanghai on the business day, inside the allowed hours.
+    noon = dt.datetime(2025, 3, 20, 2, tzinfo=dt.UTC)
+    monkeypatch.setattr(SystemClock, "now", lambda self: noon)
     (tmp_path / "lenders.toml").write_text(PROFILES, encoding="utf-8")
     letters = tmp_path / "letters"
     (tmp_path / "channels.toml").write_text(f'[letter]\ndir = "{letters.as_posix()}"\n')
