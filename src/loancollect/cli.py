@@ -459,6 +459,8 @@ def run(
     day = _date(as_of, "--as-of")
     if workers < 1:
         _fail("--workers must be at least 1")
+    pm = make_plugin_manager(load_entrypoints=True)
+    storage = _existing_storage(pm, db)
     lenders = _lenders(lender_file, DEFAULT_TENANT)
     if lenders is None and not no_dispatch and not placeholder_lender:
         _fail(
@@ -468,8 +470,6 @@ def run(
         )
     if lenders is not None and workers > 1:
         _fail("--lender with --workers above 1 is not supported yet: use --workers 1")
-    pm = make_plugin_manager(load_entrypoints=True)
-    storage = _existing_storage(pm, db)
     config = attrs.evolve(_config(policy_file), lenders=lenders)
     settings = _channel_settings(channels_file)
     channels, gaps = _usable_channels(pm, config, settings, build=not no_dispatch)
