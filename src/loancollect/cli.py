@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 a run finished with problems, 2 a usage or input error
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import importlib.metadata
 import inspect
 import json
@@ -19,11 +20,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import attrs
+
 try:
     import click
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     from rich.table import Table as RichTable
+    from rich.text import Text
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise SystemExit(
         f"the loancollect command needs the 'cli' extra: pip install 'loancollect[cli]' ({exc})"
@@ -32,6 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from loancollect import registry
 from loancollect.builtin.files import FileChannel
 from loancollect.bundles import verify_bundle
+from loancollect.channel_gaps import ChannelPlan, plan_channels, strategy_channels
 from loancollect.demo_parts import DemoPart, DemoRun, DemoSetup
 from loancollect.domain.errors import LoanCollectError
 from loancollect.domain.loans import Loan
@@ -40,6 +53,7 @@ from loancollect.domain.overdue import assess
 from loancollect.domain.policy_file import loads_policy
 from loancollect.engine import CollectionEngine, CycleConfig
 from loancollect.engine.workers import WorkerSpec, run_workers, shares_a_day
+from loancollect.lenders import LenderBook, loads_lenders
 from loancollect.plugins import make_plugin_manager, plugin_info
 from loancollect.ports import (
     AUDIT_KEY_ENV,
@@ -160,12 +174,35 @@ def _migrate(storage: UnitOfWorkFactory) -> str | None:
 
 def _print_tables(tables: Sequence[Table]) -> None:
     for t in tables:
-        table = RichTable(title=t.title, title_justify="left", show_lines=False)
-        for column in t.columns:
-            table.add_column(column, justify="left" if column == t.columns[0] else "right")
-        for row in t.rows:
-            table.add_row(*row)
-        console.print(table)
+        console.print(_rich_table(t))
+
+
+_KEY_WIDTH = 40
+"""The widest first column kept on one line; a longer key wraps (never cut short)."""
+
+
+def _rich_table(t: Table) -> RichTable:
+    """A table that stays readable at 80 columns and when piped.
+
+    The first column (ids, names) is kept whole on one line up to :data:`_KEY_WIDTH`
+    characters; the other columns wrap (``fold``) instead of being cut with an
+    ellipsis, so no id or number is ever shown truncated.
+    """
+    table = RichTable(title=t.title, title_justify="left", show_lines=False)
+    widest = max((len(row[0]) for row in t.rows if row), default=0)
+    for n, column in enumerate(t.columns):
+        if n == 0:
+            table.add_column(
+                column,
+                justify="left",
+                overflow="fold",
+                min_width=min(max(widest, len(column)), _KEY_WIDTH),
+            )
+        else:
+            table.add_column(column, justify="right", overflow="fold")
+    for row in t.rows:
+        table.add_row(*row)
+    return table
 
 
 def _print_summary(summary: CycleSummary, elapsed: float) -> None:
@@ -397,6 +434,18 @@ def _demo_channels(pm: Any, out: Path, now: Callable[[], dt.datetime]) -> dict[s
     help="A TOML file of channel settings: one table per channel ([email] host = ...).",
 )
 @click.option("--no-dispatch", is_flag=True, help="Review and write the outbox only.")
+@click.option(
+    "--lender",
+    "lender_file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True),
+    help="A TOML file of lender profiles ([[lender]] name, phone, how_to_pay, ...).",
+)
+@click.option(
+    "--placeholder-lender",
+    is_flag=True,
+    help="Send with the placeholder lender ('Lender', 400-000-0000): a demo or a test only.",
+)
 def run(
     db: str,
     as_of: str,
@@ -404,23 +453,67 @@ def run(
     policy_file: str | None,
     channels_file: str | None,
     no_dispatch: bool,
+    lender_file: str | None,
+    placeholder_lender: bool,
 ) -> None:
     """Run one day's collection cycle."""
     day = _date(as_of, "--as-of")
     if workers < 1:
         _fail("--workers must be at least 1")
     pm = make_plugin_manager(load_entrypoints=True)
-    storage = _storage(pm, db)
-    config = _config(policy_file)
+    storage = _existing_storage(pm, db)
+    lenders = _lenders(lender_file, DEFAULT_TENANT)
+    if lenders is None and not no_dispatch and not placeholder_lender:
+        _fail(
+            "no lender profile: messages would be signed 'Lender', phone 400-000-0000, "
+            '"Pay in the lender\'s app."; give --lender FILE (see docs/cli.md#lender-profiles), '
+            "or --placeholder-lender for a demo or a test"
+        )
+    if lenders is not None and workers > 1:
+        _fail("--lender with --workers above 1 is not supported yet: use --workers 1")
+    config = attrs.evolve(_config(policy_file), lenders=lenders)
     settings = _channel_settings(channels_file)
+    channels, gaps = _usable_channels(pm, config, settings, build=not no_dispatch)
+    if gaps.gaps:
+        config = attrs.evolve(config, strategy=gaps.strategy)
+        for gap in gaps.gaps:
+            console.print(gap.describe(), style="yellow", markup=False, highlight=False)
     if workers > 1 and not shares_a_day(storage):
         _fail(
             f"--workers {workers}: this storage backend cannot share a day between "
             "workers (PostgreSQL can); use --workers 1"
         )
     started = time.perf_counter()
+    try:
+        summary, problems = _run_day(
+            pm, storage, config, channels, settings, day, db, policy_file, workers, no_dispatch
+        )
+    except LoanCollectError as exc:
+        _fail(str(exc))
+    _print_summary(summary, time.perf_counter() - started)
+    for p in problems[:20]:
+        err_console.print(f"[red]problem[/] {_scrub(p)}", markup=True, highlight=False)
+    if problems:
+        sys.exit(1)
+
+
+def _run_day(
+    pm: Any,
+    storage: UnitOfWorkFactory,
+    config: CycleConfig,
+    channels: dict[str, Channel],
+    settings: dict[str, dict[str, str]],
+    day: dt.date,
+    db: str,
+    policy_file: str | None,
+    workers: int,
+    no_dispatch: bool,
+) -> tuple[CycleSummary, list[str]]:
+    """Review (and dispatch) one day, in this process or in ``workers`` processes."""
     if workers == 1:
-        engine = CollectionEngine(pm=pm, storage=storage, config=config, channel_settings=settings)
+        engine = CollectionEngine(
+            pm=pm, storage=storage, config=config, channels=channels, channel_settings=settings
+        )
         with _progress() as progress:
             task = progress.add_task("reviewing cases", total=None)
             review = engine.review(day, on_batch=lambda s: progress.advance(task, s.reviewed))
@@ -445,11 +538,85 @@ def run(
             problems += [f"{p.loan_id}: {p.message}" for p in result.problems]
             if not result.ok:
                 problems.append(f"worker {result.worker} (pid {result.pid}): {result.error}")
-    _print_summary(summary, time.perf_counter() - started)
-    for p in problems[:20]:
-        err_console.print(f"[red]problem[/] {_scrub(p)}", markup=True, highlight=False)
-    if problems:
-        sys.exit(1)
+    return summary, problems
+
+
+def _usable_channels(
+    pm: Any, config: CycleConfig, settings: dict[str, dict[str, str]], *, build: bool = True
+) -> tuple[dict[str, Channel], ChannelPlan]:
+    """Build every channel the strategy uses; plan around those that cannot be used.
+
+    A channel no plug-in provides, or (when this run sends: ``build``) one that cannot
+    be built without settings the host did not give, is unusable: its rules go through
+    their configured fallback or are held (see :mod:`loancollect.channel_gaps`). A
+    channel the host did configure but whose settings are refused is a user error.
+    """
+    specs = registry.channel_specs(pm)
+    built: dict[str, Channel] = {}
+    unusable: dict[str, str] = {}
+    for name in sorted(strategy_channels(config.strategy)):
+        if name not in specs:
+            unusable[name] = "is not provided by any installed plug-in"
+            continue
+        if not build:
+            continue
+        try:
+            built[name] = registry.make_channel(pm, name, settings.get(name))
+        except Exception as exc:
+            if name in settings:
+                _fail(f"channel {name!r}: its settings are refused: {exc}")
+            unusable[name] = f"is not configured (no [{name}] settings: {exc})"
+    return built, plan_channels(config.strategy, unusable, _template_check(pm))
+
+
+def _template_check(pm: Any) -> Callable[[str, str], bool]:
+    """Whether a template name exists for a channel (in some locale)."""
+    pairs = {(spec.name, spec.channel) for spec in registry.template_specs(pm)}
+    return lambda template, channel: (template, channel) in pairs
+
+
+def _existing_storage(pm: Any, url: str) -> UnitOfWorkFactory:
+    """Open ``url`` without creating anything: a missing SQLite file or folder is an error.
+
+    Only ``migrate`` (and the demo, in its own directory) creates a database, so a
+    mistyped path is reported instead of starting an empty one.
+    """
+    path = _sqlite_path(url)
+    if path is not None and not path.exists():
+        shown = hide_password(url)
+        if not path.parent.is_dir():
+            _fail(f"{shown}: no such folder {path.parent}")
+        _fail(
+            f"{shown}: no such database file {path} "
+            f"(create one with: loancollect migrate --db {shown})"
+        )
+    return _storage(pm, url)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite[+driver]:///path`` URL (``None``: not SQLite, or in memory)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+        return None
+    location = rest.split("?", 1)[0]
+    if not location.startswith("/"):
+        return None
+    location = location[1:]
+    if location in ("", ":memory:") or location.startswith("file:"):
+        return None
+    return Path(urllib.parse.unquote(location))
+
+
+def _lenders(path: str | None, tenant: str) -> LenderBook | None:
+    """The lender profiles of ``tenant`` from a TOML file (``None`` without one)."""
+    if path is None:
+        return None
+    try:
+        return loads_lenders(Path(path).read_text(encoding="utf-8"), path).for_tenant(tenant)
+    except LoanCollectError as exc:
+        _fail(str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read the lender profiles: {exc}")
 
 
 def _channel_settings(path: str | None) -> dict[str, dict[str, str]]:
@@ -517,17 +684,26 @@ def import_(
     from loancollect.importing import ImportRejectedError, import_files
 
     pm = make_plugin_manager(load_entrypoints=True)
-    storage = _storage(pm, db)
+    storage = _existing_storage(pm, db)
     _migrate(storage)
     first_review = _date(review_on, "--review-on") if review_on else dt.date.today()
     try:
-        result = import_files(
-            storage,
-            [Path(f) for f in files],
-            skip_bad=skip_bad,
-            review_on=first_review,
-            replace_loans_with_payments=replace_loans_with_payments,
-        )
+        with Progress(
+            TextColumn("[bold]reading rows"),
+            TextColumn("{task.completed:,.0f} rows"),
+            _RowsPerSecond(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("rows", total=None)
+            result = import_files(
+                storage,
+                [Path(f) for f in files],
+                skip_bad=skip_bad,
+                review_on=first_review,
+                replace_loans_with_payments=replace_loans_with_payments,
+                progress=lambda n: progress.advance(task, n),
+            )
     except ImportRejectedError as exc:
         for problem in exc.problems[:50]:
             err_console.print(_scrub(problem), style="red", markup=False, highlight=False)
@@ -550,6 +726,15 @@ def import_(
         console.print(f"[yellow]{len(result.rejected)} bad row(s) written to {path}[/]")
 
 
+class _RowsPerSecond(ProgressColumn):
+    """The rows read per second (over rich's recent window), once there is a measure."""
+
+    def render(self, task: Task) -> Text:
+        """``12,345 rows/s``, or nothing before the first measure."""
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} rows/s")
+
+
 # -- report -----------------------------------------------------------------------
 @main.command()
 @click.option("--db", required=True, help="Storage URL.")
@@ -567,7 +752,7 @@ def import_(
 def report(db: str, date_from: str | None, date_to: str | None, out_dir: str | None) -> None:
     """Print the collection KPIs; optionally write CSV files and charts."""
     pm = make_plugin_manager(load_entrypoints=True)
-    storage = _storage(pm, db)
+    storage = _existing_storage(pm, db)
     end = _date(date_to, "--to") if date_to else dt.date.today()
     start = _date(date_from, "--from") if date_from else _earliest(storage)
     if start > end:
@@ -645,7 +830,7 @@ def plugins() -> None:
     pm = make_plugin_manager(load_entrypoints=True)
     table = RichTable(title="Plug-ins", title_justify="left")
     for column in ("plug-in", "distribution", "version", "hooks"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for info in plugin_info(pm):
         table.add_row(
             info.name, info.distribution or "(built in)", info.version or "", ", ".join(info.hooks)
@@ -663,7 +848,7 @@ def check_policy(file: str) -> None:
         title=f"Policy {policy.name!r} (catch-up: {policy.catch_up.value})", title_justify="left"
     )
     for column in ("rank", "stage", "label", "min stay", "entry"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for s in policy.stages:
         table.add_row(
             str(s.rank), s.name, s.label_zh or s.label, str(s.min_stay_days), _condition(s.entry)
@@ -672,7 +857,7 @@ def check_policy(file: str) -> None:
     for strategy in bundle.strategies:
         t = RichTable(title=f"Strategy {strategy.name!r}", title_justify="left")
         for column in ("rule", "stage", "channel", "template", "tone", "cadence"):
-            t.add_column(column)
+            t.add_column(column, overflow="fold")
         for a in strategy.actions:
             cadence = (
                 f"every {a.every_days} days"
@@ -685,7 +870,62 @@ def check_policy(file: str) -> None:
             )
             t.add_row(a.id, a.stage, a.channel, a.template, a.tone.value, cadence)
         console.print(t)
+    problems, notes = _check_channels_and_templates(bundle)
+    for note in notes:
+        console.print(note, style="yellow", markup=False, highlight=False)
+    if problems:
+        for problem in problems:
+            err_console.print(problem, style="red", markup=False, highlight=False)
+        _fail(f"{file}: {len(problems)} problem(s) with channels or templates")
     console.print("[green]policy OK[/]")
+
+
+def _suggest(value: str, allowed: Sequence[str]) -> str:
+    """`` (allowed: a, b; did you mean 'a'?)`` for a mistyped ``value``."""
+    close = difflib.get_close_matches(value, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f" (allowed: {', '.join(allowed) or 'none'}{hint})"
+
+
+def _check_channels_and_templates(bundle: Any) -> tuple[list[str], list[str]]:
+    """The policy's channel and template names against the installed plug-ins.
+
+    A channel name that is not installed but close to one that is, is a typo (a
+    problem); one that no plug-in provides is a note saying what a run does with its
+    actions. A template must exist for its channel in at least one locale.
+    """
+    pm = make_plugin_manager(load_entrypoints=True)
+    installed = sorted(registry.channel_specs(pm))
+    templated = {spec.channel for spec in registry.template_specs(pm)}
+    templates: dict[str, set[str]] = {}
+    for spec in registry.template_specs(pm):
+        templates.setdefault(spec.channel, set()).add(spec.name)
+    known = sorted(set(installed) | templated)
+    problems: list[str] = []
+    missing: dict[str, str] = {}
+    for strategy in bundle.strategies:
+        for rule in strategy.actions:
+            for channel in (rule.channel, *rule.fallbacks):
+                if channel in installed:
+                    pass
+                elif channel in templated or not difflib.get_close_matches(channel, known, n=1):
+                    missing[channel] = "is not provided by any installed plug-in"
+                else:
+                    problems.append(
+                        f"strategy {strategy.name!r}, action {rule.id!r}: unknown channel "
+                        f"{channel!r}" + _suggest(channel, known)
+                    )
+                    continue
+                names = sorted(templates.get(channel, ()))
+                if rule.template not in names:
+                    problems.append(
+                        f"strategy {strategy.name!r}, action {rule.id!r}: no template "
+                        f"{rule.template!r} for channel {channel!r}"
+                        + _suggest(rule.template, names)
+                    )
+    plan = plan_channels(bundle.strategy, missing, _template_check(pm))
+    notes = [gap.describe() for gap in plan.gaps]
+    return problems, notes
 
 
 def _condition(cond: Any) -> str:
@@ -760,6 +1000,8 @@ def verify(
         _fail(str(exc))
     pm = make_plugin_manager(load_entrypoints=True)
     where = hide_password(db)  # also remembers the password, to hide it everywhere
+    if (path := _sqlite_path(db)) is not None and not path.exists():
+        _fail(f"{where}: no such database file {path}")
     try:
         storage = registry.open_storage(pm, db, tenant=tenant or DEFAULT_TENANT)
     except LoanCollectError as exc:
@@ -780,7 +1022,7 @@ def verify(
     tally = AuditTally()
     table = RichTable(title="Streams that do not verify", title_justify="left")
     for column in ("tenant", "loan", "first bad seq", "why", "detail"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for problem in storage.verify_all(key=key, every_tenant=every, tally=tally):
         table.add_row(
             problem.tenant, problem.loan_id, str(problem.seq), problem.fault.value, problem.detail

@@ -466,6 +466,7 @@ def import_files(
     skip_bad: bool = False,
     review_on: dt.date,
     replace_loans_with_payments: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Validate every row of ``paths``, then write the good ones in one unit of work.
 
@@ -475,6 +476,8 @@ def import_files(
         has payments* to be replaced by a changed one (its payments must still fit
         it). Without it, such a row is refused: replacing the terms under recorded
         payments changes what was overdue and what was collected.
+    :param progress: called with the number of rows read since the last call (every
+        1,000 rows and at the end of each file), for a progress display.
     :raises ImportRejectedError: listing every bad row, when a row is bad and not
         ``skip_bad``; nothing is written then.
     """
@@ -491,7 +494,13 @@ def import_files(
 
     for path in paths:
         try:
-            found = list(read_rows(path))
+            found = []
+            for item in read_rows(path):
+                found.append(item)
+                if progress is not None and len(found) % 1000 == 0:
+                    progress(1000)
+            if progress is not None and len(found) % 1000:
+                progress(len(found) % 1000)
         except FileProblemError as exc:
             bad(exc.source, exc, {})
             continue

@@ -268,6 +268,7 @@ class Statement:
     :param lines: the installments in arrears (past due or due today, not paid).
     :param amount_due: what the message asks for (as ``amount_due`` in templates).
     :param due_date: the date that amount was due (as ``due_date`` in templates).
+    :param borrower_name: the addressee, for the letter's address block.
     """
 
     reference: str
@@ -284,6 +285,7 @@ class Statement:
     lender_name: str
     lender_phone: str
     lender_address: str = ""
+    borrower_name: str = ""
 
     def __repr__(self) -> str:
         return f"Statement({self.reference!r}, as_of={self.as_of}, lines={len(self.lines)})"

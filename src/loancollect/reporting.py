@@ -366,10 +366,17 @@ def build_report(data: ReportData) -> list[Table]:
                 )
                 for v, m in comparison.items()
             )
+        title = f"Champion vs challenger ({first} → {last})"
+        if not variant_rows:
+            # Never an empty table without a word: say why there is nothing to compare.
+            title += (
+                f": no case had a strategy variant assigned on {first} (no experiment "
+                "ran, or its cases entered collection later: widen the window with --from)"
+            )
         tables.append(
             Table(
                 "variants",
-                f"Champion vs challenger ({first} → {last})",
+                title,
                 ("currency", "variant", "cure rate", "recovery rate", "contacts per 1,000"),
                 tuple(variant_rows),
             )

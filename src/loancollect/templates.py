@@ -34,7 +34,7 @@ from loancollect.domain.money import Money
 from loancollect.domain.overdue import Assessment, InstallmentStatus
 from loancollect.domain.strategy import ActionRule, PlannedAction, Tone
 from loancollect.ports import RenderedMessage, Statement, StatementLine
-from loancollect.registry import TemplateSpec, template_specs
+from loancollect.registry import TemplateSpec, rule_packs, template_specs
 
 __all__ = [
     "CONTEXT_KEYS",
@@ -62,9 +62,11 @@ CONTEXT_KEYS: tuple[str, ...] = (
     "due_date_local",
     "dpd",
     "as_of",
+    "as_of_local",
     "lender_name",
     "lender_phone",
     "lender_address",
+    "lender_licence",
     "how_to_pay",
     "stage",
     "channel",
@@ -86,12 +88,15 @@ class LenderInfo:
     :param how_to_pay: one sentence on how to pay (account, app, counter), quoting
         the loan reference where that matters.
     :param address: postal address, for letters.
+    :param licence: the lender's licence or regulator line (``Authorised and regulated
+        by ...``), for the templates that print it.
     """
 
     name: str
     phone: str
     how_to_pay: str
     address: str = ""
+    licence: str = ""
 
 
 @attrs.frozen
@@ -137,11 +142,17 @@ _MONTHS_EN = (
 
 
 def format_date(day: dt.date, locale: str) -> str:
-    """``day`` written for ``locale``: ``2025年3月15日``, ``March 15, 2025``, else ISO."""
+    """``day`` written for ``locale``.
+
+    ``2025年3月15日`` (Chinese), ``March 15, 2025`` (US English), ``15 March 2025``
+    (every other English: British, Irish, Australian …), else ISO.
+    """
     if locale.startswith("zh"):
         return f"{day.year}年{day.month}月{day.day}日"
-    if locale.startswith("en"):
+    if locale == "en_US":
         return f"{_MONTHS_EN[day.month - 1]} {day.day}, {day.year}"
+    if locale.startswith("en"):
+        return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
     return day.isoformat()
 
 
@@ -173,7 +184,8 @@ def message_context(
     """The template variables for ``action`` on ``loan`` (see :data:`CONTEXT_KEYS`).
 
     Amounts are formatted with :meth:`Money.format` (``¥1,234.56``); ``due_date``
-    is ISO, ``due_date_local`` written for the action's locale. ``penalty`` is
+    and ``as_of`` are ISO, ``due_date_local`` and ``as_of_local`` written for the
+    action's locale (:func:`format_date`). ``penalty`` is
     penalty and compound interest together. ``extra`` adds variables (arrangement
     details, agent name); it may not replace the standard ones.
     """
@@ -191,9 +203,11 @@ def message_context(
         "due_date_local": format_date(day, action.locale),
         "dpd": assessment.dpd,
         "as_of": assessment.as_of.isoformat(),
+        "as_of_local": format_date(assessment.as_of, action.locale),
         "lender_name": lender.name,
         "lender_phone": lender.phone,
         "lender_address": lender.address,
+        "lender_licence": lender.licence,
         "how_to_pay": lender.how_to_pay,
         "stage": action.stage,
         "channel": action.channel,
@@ -250,7 +264,13 @@ def statement_of_account(loan: Loan, assessment: Assessment, lender: LenderInfo)
         lender_name=lender.name,
         lender_phone=lender.phone,
         lender_address=lender.address,
+        borrower_name=loan.borrower.name,
     )
+
+
+def _country(locale: str) -> str:
+    """The country of a locale: ``GB`` for ``en_GB`` (``""`` for a bare language)."""
+    return locale.partition("_")[2].split(".", 1)[0].split("@", 1)[0].upper()
 
 
 def sample_context(locale: str, channel: str = "sms", stage: str = "early") -> dict[str, Any]:
@@ -270,9 +290,11 @@ def sample_context(locale: str, channel: str = "sms", stage: str = "early") -> d
         "due_date_local": format_date(day, locale),
         "dpd": 12,
         "as_of": "2025-03-27",
+        "as_of_local": format_date(dt.date(2025, 3, 27), locale),
         "lender_name": "示例银行" if zh else "Sample Bank",
         "lender_phone": "400-000-0000",
         "lender_address": "上海市示例路1号" if zh else "1 Sample Road, Shanghai",
+        "lender_licence": "LICENCE-SAMPLE",
         "how_to_pay": "HOW-TO-PAY-SAMPLE",
         "stage": stage,
         "channel": channel,
@@ -344,11 +366,24 @@ class TemplateCatalog:
     :param fallback_locale: used when neither the borrower's locale nor another
         locale of the same language has the template (``None``: no further
         fallback, a missing template is an error).
+    :param jurisdictions: the countries (ISO 3166 alpha-2) whose rules are installed,
+        e.g. ``{"CN", "GB", "US"}``. A locale's country (``GB`` in ``en_GB``) in this
+        set has its own required content (the UK's free-debt-advice referral, the US
+        debt-collector disclosure), so its templates never fall back to another
+        country's locale, nor another country's to it: ``en_GB`` does not borrow the
+        ``en_US`` text, and a missing ``en_GB`` template is a missing template.
     :raises ConfigurationError: if a template does not compile.
     """
 
-    def __init__(self, specs: Iterable[TemplateSpec], *, fallback_locale: str | None = None):
+    def __init__(
+        self,
+        specs: Iterable[TemplateSpec],
+        *,
+        fallback_locale: str | None = None,
+        jurisdictions: Iterable[str] = (),
+    ):
         self.fallback_locale = fallback_locale
+        self.jurisdictions = frozenset(j.split("-", 1)[0].upper() for j in jurisdictions)
         self._text_env = ImmutableSandboxedEnvironment(
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
         )
@@ -367,8 +402,24 @@ class TemplateCatalog:
     def from_plugins(
         cls, pm: pluggy.PluginManager, *, fallback_locale: str | None = None
     ) -> TemplateCatalog:
-        """A catalog of every template registered through the plug-in manager."""
-        return cls(template_specs(pm), fallback_locale=fallback_locale)
+        """A catalog of every template registered through the plug-in manager.
+
+        The jurisdictions of the registered rule packs keep each covered country's
+        templates to itself (see the ``jurisdictions`` parameter).
+        """
+        covered = [j for pack in rule_packs(pm).values() for j in pack.jurisdictions]
+        return cls(template_specs(pm), fallback_locale=fallback_locale, jurisdictions=covered)
+
+    def may_fall_back(self, locale: str, other: str) -> bool:
+        """Whether a template of ``other`` may stand in for one of ``locale``.
+
+        Always within one country; across countries only when neither country has
+        installed rules (and so neither has required content of its own).
+        """
+        mine, theirs = _country(locale), _country(other)
+        if mine == theirs:
+            return True
+        return mine not in self.jurisdictions and theirs not in self.jurisdictions
 
     def _compile(self, spec: TemplateSpec) -> _Compiled:
         for part, source, env in (
@@ -405,6 +456,8 @@ class TemplateCatalog:
         if self.fallback_locale is not None and self.fallback_locale not in locales:
             locales.append(self.fallback_locale)
         for loc in locales:
+            if not self.may_fall_back(locale, loc):
+                continue
             for st, tn in ((stage, tone), (stage, None), (None, tone), (None, None)):
                 found = self._templates.get((name, channel, loc, st, tn))
                 if found is not None:
@@ -423,7 +476,8 @@ class TemplateCatalog:
         """The most specific template for the key, or ``None``.
 
         Order: exact stage and tone, stage only, tone only, neither; in the locale,
-        then in other locales of the same language, then in the fallback locale.
+        then in other locales of the same language, then in the fallback locale; a
+        locale of another country only as :meth:`may_fall_back` allows.
         """
         found = self._find(name, channel, locale, stage, tone)
         return None if found is None else found.spec
@@ -450,7 +504,7 @@ class TemplateCatalog:
         problems: list[str] = []
         for key in sorted(required, key=str):
             if self._find(key.name, key.channel, key.locale, None, None) is None:
-                problems.append(f"missing template {key}")
+                problems.append(f"missing template {key}" + self._why_not_borrowed(key))
         wanted = tuple(essentials)
         for compiled in self._templates.values():
             spec = compiled.spec
@@ -477,6 +531,25 @@ class TemplateCatalog:
             raise ConfigurationError(
                 "message templates are not usable:\n  " + "\n  ".join(problems)
             )
+
+    def _why_not_borrowed(self, key: TemplateKey) -> str:
+        """Why another country's template of the same name was not used, if one exists."""
+        language = key.locale.split("_", 1)[0]
+        refused = sorted(
+            {
+                loc
+                for (name, channel, loc, _, _) in self._templates
+                if (name, channel) == (key.name, key.channel)
+                and (loc.split("_", 1)[0] == language or loc == self.fallback_locale)
+                and not self.may_fall_back(key.locale, loc)
+            }
+        )
+        if not refused:
+            return ""
+        return (
+            f" ({', '.join(refused)} not used: another country's required content; "
+            f"add the {key.locale} template)"
+        )
 
     def _render_parts(
         self, compiled: _Compiled, context: Mapping[str, object]

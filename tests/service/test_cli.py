@@ -52,6 +52,15 @@ def sqlite(path: Path) -> str:
     return f"sqlite:///{path.as_posix()}"
 
 
+def migrated(path: Path) -> str:
+    """The storage URL of a new SQLite database made by ``loancollect migrate`` (the only
+    command that creates one)."""
+    url = sqlite(path)
+    result = invoke("migrate", "--db", url)
+    assert result.exit_code == 0, result.output
+    return url
+
+
 def copy_db(source: Path, target: Path) -> Path:
     """Copy an SQLite database with its WAL files (the log holds the recent writes)."""
     for suffix in ("", "-wal", "-shm"):
@@ -200,7 +209,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_import_good_files(files: dict[str, Path], tmp_path: Path) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     result = invoke(
         "import",
         "--db",
@@ -228,7 +237,7 @@ def test_import_good_files(files: dict[str, Path], tmp_path: Path) -> None:
 def test_import_bad_row_imports_nothing_and_names_file_line_and_field(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     out = user_error(invoke("import", "--db", db, files["borrowers"], files["bad_loans"]))
     assert "bad_loans.csv:2: principal='abc'" in out
     assert "bad_loans.csv:3: disbursement_date='2025-13-01'" in out
@@ -241,7 +250,7 @@ def test_import_bad_row_imports_nothing_and_names_file_line_and_field(
 def test_import_skip_bad_imports_the_good_rows_and_writes_rejects(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     rejects = tmp_path / "rejects.jsonl"
     result = invoke(
         "import",
@@ -276,7 +285,7 @@ def test_import_payment_currency_is_checked_against_its_own_loan(
     wrong.write_text(PAYMENTS.replace('"USD"', '"CNY"'), encoding="utf-8")
     out = user_error(
         invoke(
-            "import", "--db", sqlite(tmp_path / "i.db"), files["borrowers"], files["loans"], wrong
+            "import", "--db", migrated(tmp_path / "i.db"), files["borrowers"], files["loans"], wrong
         )
     )
     assert "wrong.jsonl:2: currency='CNY': the loan is in USD" in out
@@ -285,14 +294,14 @@ def test_import_payment_currency_is_checked_against_its_own_loan(
 def test_import_payments_alone_for_unknown_loans(tmp_path: Path) -> None:
     payments = tmp_path / "payments.jsonl"
     payments.write_text(PAYMENTS, encoding="utf-8")
-    out = user_error(invoke("import", "--db", sqlite(tmp_path / "i.db"), payments))
+    out = user_error(invoke("import", "--db", migrated(tmp_path / "i.db"), payments))
     assert "payments.jsonl:1: loan_id='L1': no such loan" in out
 
 
 def test_import_file_of_unknown_columns(tmp_path: Path) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_text("colour,size\nred,3\n", encoding="utf-8")
-    out = user_error(invoke("import", "--db", sqlite(tmp_path / "i.db"), odd))
+    out = user_error(invoke("import", "--db", migrated(tmp_path / "i.db"), odd))
     assert "odd.csv" in out
     assert "columns match no record kind" in out
 
@@ -300,7 +309,7 @@ def test_import_file_of_unknown_columns(tmp_path: Path) -> None:
 def test_import_broken_json_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": "P1"\n', encoding="utf-8")
-    out = user_error(invoke("import", "--db", sqlite(tmp_path / "i.db"), broken))
+    out = user_error(invoke("import", "--db", migrated(tmp_path / "i.db"), broken))
     assert "broken.jsonl:1" in out
     assert "not JSON" in out
 
@@ -309,7 +318,7 @@ def test_import_broken_json_line(tmp_path: Path) -> None:
 def test_run_reviews_the_cases_of_an_imported_database(
     files: dict[str, Path], tmp_path: Path
 ) -> None:
-    db = sqlite(tmp_path / "i.db")
+    db = migrated(tmp_path / "i.db")
     args = ("import", "--db", db, "--review-on", "2025-03-01")
     assert invoke(*args, files["borrowers"], files["loans"]).exit_code == 0
     result = invoke("run", "--db", db, "--as-of", "2025-03-20", "--no-dispatch")
@@ -337,7 +346,7 @@ def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
     a, _, _ = demo_runs
     db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
     # No channel is configured for an operator's run: the sends fail and are reported.
-    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21")
+    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21", "--placeholder-lender")
     assert result.exit_code == 1, result.output
     assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
     assert "problem" in result.output
@@ -356,7 +365,11 @@ def test_run_sends_through_channels_configured_in_a_settings_file(
         f'[letter]\ndir = "{letters.as_posix()}"\n',
         encoding="utf-8",
     )
-    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21", "--channels", str(settings))
+    result = invoke(
+        "run",
+        *("--db", sqlite(db), "--as-of", "2025-01-21", "--channels", str(settings)),
+        "--placeholder-lender",
+    )
     assert "Traceback" not in result.output
     assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
     sent = list(mail.glob("*.eml")) + list(letters.glob("*.pdf"))
@@ -369,8 +382,9 @@ def test_a_bad_channels_file_is_a_user_error(tmp_path: Path) -> None:
     out = user_error(
         invoke(
             "run",
+            "--placeholder-lender",
             "--db",
-            sqlite(tmp_path / "r.db"),
+            migrated(tmp_path / "r.db"),
             "--as-of",
             "2025-01-21",
             "--channels",
@@ -389,7 +403,9 @@ def test_a_bad_channels_file_is_a_user_error(tmp_path: Path) -> None:
     ],
 )
 def test_run_user_errors(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
-    out = user_error(invoke("run", "--db", sqlite(tmp_path / "r.db"), *args))
+    out = user_error(
+        invoke("run", "--db", migrated(tmp_path / "r.db"), "--placeholder-lender", *args)
+    )
     assert message in out
 
 
@@ -400,7 +416,9 @@ def test_run_needs_db_and_as_of() -> None:
 
 
 def test_unknown_storage_scheme_is_a_user_error() -> None:
-    out = user_error(invoke("run", "--db", "nosuch://x", "--as-of", "2025-01-01"))
+    out = user_error(
+        invoke("run", "--db", "nosuch://x", "--as-of", "2025-01-01", "--placeholder-lender")
+    )
     assert "nosuch" in out
 
 
@@ -450,7 +468,7 @@ def test_report_writes_csv_and_explains_the_charts_extra(
     ],
 )
 def test_report_user_errors(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
-    out = user_error(invoke("report", "--db", sqlite(tmp_path / "empty.db"), *args))
+    out = user_error(invoke("report", "--db", migrated(tmp_path / "empty.db"), *args))
     assert message in out
 
 

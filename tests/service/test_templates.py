@@ -37,7 +37,7 @@ SHIPPED = {
     "phone": {"reminder", "firm_reminder"},
     "visit": {"visit_notice"},
 }
-LOCALES = ("zh_CN", "en_US")
+LOCALES = ("zh_CN", "en_US", "en_GB")
 
 
 def _catalog(*specs: TemplateSpec, **kwargs) -> TemplateCatalog:
@@ -55,7 +55,7 @@ def catalog() -> TemplateCatalog:
     return TemplateCatalog.from_plugins(make_plugin_manager())
 
 
-def test_every_shipped_template_exists_in_both_locales(catalog):
+def test_every_shipped_template_exists_in_every_locale(catalog):
     have = {(s.channel, s.name, s.locale) for s in catalog.specs}
     want = {(c, n, loc) for c, names in SHIPPED.items() for n in names for loc in LOCALES}
     assert have == want
@@ -196,10 +196,11 @@ def test_a_fallback_locale_covers_a_missing_one():
 
 
 def test_a_locale_falls_back_to_another_of_its_language():
+    # No rule pack installed (no jurisdictions given): nothing stops the fallback.
     catalog = TemplateCatalog(load_templates())  # no configured fallback
-    message = catalog.render(make_action(locale="en_GB"), sample_context("en_GB"))
-    assert message.locale == "en_US"
-    catalog.validate([TemplateKey("overdue_notice", "sms", "en_GB")])
+    message = catalog.render(make_action(locale="en_AU"), sample_context("en_AU"))
+    assert message.locale == "en_GB"
+    catalog.validate([TemplateKey("overdue_notice", "sms", "en_AU")])
     with pytest.raises(ConfigurationError, match="missing template"):
         catalog.render(make_action(locale="fr_FR"), sample_context("fr_FR"))
 
@@ -247,7 +248,12 @@ def test_most_specific_variant_wins():
 
 @pytest.mark.parametrize(
     ("locale", "expected"),
-    [("zh_CN", "2025年3月5日"), ("en_US", "March 5, 2025"), ("de_DE", "2025-03-05")],
+    [
+        ("zh_CN", "2025年3月5日"),
+        ("en_US", "March 5, 2025"),
+        ("en_GB", "5 March 2025"),
+        ("de_DE", "2025-03-05"),
+    ],
 )
 def test_dates_are_written_for_the_locale(locale, expected):
     assert format_date(dt.date(2025, 3, 5), locale) == expected

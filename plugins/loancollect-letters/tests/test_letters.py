@@ -226,3 +226,94 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     for key in SETTINGS:
         assert f"`{key}`" in readme, key
+
+
+# -- rendering the same everywhere: the embedded font, the address block, pages ---------------
+def _fonts(path: Path) -> dict[str, dict[str, object]]:
+    """Every font the PDF uses: base name -> whether its program is embedded."""
+    from pypdf import PdfReader
+
+    found: dict[str, dict[str, object]] = {}
+    for page in PdfReader(path).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            descriptor = font.get("/FontDescriptor")
+            for descendant in font.get("/DescendantFonts", []):
+                descriptor = descriptor or descendant.get_object().get("/FontDescriptor")
+            embedded = descriptor is not None and any(
+                key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            found[str(font["/BaseFont"])] = {"embedded": embedded, "subtype": font["/Subtype"]}
+    return found
+
+
+def test_a_chinese_letter_embeds_a_subset_of_its_cjk_font(tmp_path: Path) -> None:
+    path = send(LetterChannel(tmp_path))
+    fonts = _fonts(path)
+    cjk = [name for name in fonts if "WenQuanYi" in name]
+    assert cjk, fonts
+    for name in cjk:
+        assert fonts[name]["embedded"], name
+        # A subset's name carries a six-letter tag: ABCDEF+WenQuanYiMicroHei.
+        assert name.lstrip("/")[6] == "+", name
+    # No font a reader would have to supply: every non-standard font is embedded.
+    standard = {"/Helvetica", "/Helvetica-Bold"}
+    assert all(f["embedded"] for n, f in fonts.items() if n not in standard), fonts
+    assert "根据我们的记录" in pdf_text(path)
+
+
+def test_the_subset_keeps_the_pdf_small(tmp_path: Path) -> None:
+    path = send(LetterChannel(tmp_path))
+    assert path.stat().st_size < 400_000  # the whole font file is over 5 MB
+
+
+def test_the_address_block_names_the_addressee(tmp_path: Path) -> None:
+    st = statement()
+    assert st.borrower_name
+    action = letter_action()
+    channel = LetterChannel(tmp_path)
+    result = channel.send(action, letter_message(statement=st), action.idempotency_key)
+    text = pdf_text(tmp_path / dict(result.evidence)["file"])
+    block = text.split("收件地址:")[1]
+    assert block.lstrip().startswith(st.borrower_name)
+    assert block.index(st.borrower_name) < block.index(ADDRESS)
+
+
+def test_the_statement_table_and_its_total_are_on_one_page(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    moved = False
+    # Letters of growing length: the statement starts ever lower on the first page,
+    # until it no longer fits there and moves, whole, to the next.
+    for paragraphs in range(5, 12):
+        text_block = "\n\n".join(["根据我们的记录，您的贷款已逾期。" * 6] * paragraphs)
+        channel = LetterChannel(tmp_path / str(paragraphs))
+        action = letter_action()
+        msg = letter_message(text=text_block, statement=statement())
+        result = channel.send(action, msg, action.idempotency_key)
+        path = channel.directory / dict(result.evidence)["file"]
+        pages = [p.extract_text() for p in PdfReader(path).pages]
+        holding_table = [n for n, p in enumerate(pages) if "应还款日" in p]
+        holding_total = [n for n, p in enumerate(pages) if "应还金额合计" in p]
+        assert len(holding_table) == 1, paragraphs
+        assert holding_total == holding_table, paragraphs  # header and total together
+        moved = moved or holding_table[0] > 0
+    assert moved  # at least one letter pushed its statement to a later page
+
+
+def test_a_british_letter_writes_every_date_one_way(tmp_path: Path) -> None:
+    import re
+
+    action = letter_action(locale="en_GB")
+    message = letter_message(
+        "en_GB",
+        text="Dear Alex,\n\nThe payment due on 15 February 2025 has not been received.",
+        statement=statement(locale="en_GB"),
+    )
+    result = LetterChannel(tmp_path).send(action, message, action.idempotency_key)
+    text = pdf_text(tmp_path / dict(result.evidence)["file"])
+    assert "Date: 20 April 2025" in text
+    for due in ("15 February 2025", "15 March 2025", "15 April 2025"):
+        assert due in text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+    assert not re.search(r"(January|February|March|April) \d{1,2}, \d{4}", text)

@@ -147,6 +147,7 @@ __all__ = [
     "lint_catalog",
     "phone_zones",
     "proposed_contact",
+    "template_jurisdictions",
     "template_tags",
     "violations",
 ]
@@ -313,18 +314,23 @@ def lint_catalog(
 
     Every template is checked against every pack, whatever its locale: a locale is
     the borrower's language, not their jurisdiction (a Chinese-speaking borrower in
-    New York gets the ``zh_CN`` texts under US rules). ``channels`` gives each
-    channel's medium; templates of channels that contact nobody (medium ``none``)
-    or have no medium (never sent) are skipped.
+    New York gets the ``zh_CN`` texts under US rules). A template written for some
+    jurisdictions only declares them (``{# jurisdictions: GB #}``, see
+    :func:`template_jurisdictions`) and is checked against the packs of those
+    jurisdictions; sent elsewhere, the contact rules still judge its content at the
+    instant of sending (and block it if it lacks what they require). ``channels``
+    gives each channel's medium; templates of channels that contact nobody (medium
+    ``none``) or have no medium (never sent) are skipped.
 
     :raises ConfigurationError: naming every template and rule that do not agree.
     """
-    templates = []
+    chosen = tuple(packs)
+    groups: dict[frozenset[str], list[Template]] = {}
     for spec in specs:
         channel = channel_for(spec.channel, channels)
         if channel is None or not channel.is_contact:
             continue
-        templates.append(
+        groups.setdefault(template_jurisdictions(spec), []).append(
             Template(
                 name=_label(spec),
                 channel=channel,
@@ -332,16 +338,39 @@ def lint_catalog(
                 purpose=Purpose.COLLECTION,
             )
         )
-    chosen = tuple(packs)
-    if not chosen or not templates:
-        return
-    try:
-        lint_templates(chosen, templates)
-    except ConfigurationError as exc:
-        raise ConfigurationError(
-            f"message templates break the registered rule packs "
-            f"({', '.join(p.name for p in chosen)}): {exc}"
-        ) from exc
+    for written_for, templates in groups.items():
+        judges = tuple(
+            p
+            for p in chosen
+            if not written_for
+            or any(j.split("-", 1)[0].upper() in written_for for j in p.jurisdictions)
+        )
+        if not judges or not templates:
+            continue
+        try:
+            lint_templates(judges, templates)
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"message templates break the registered rule packs "
+                f"({', '.join(p.name for p in judges)}): {exc}"
+            ) from exc
+
+
+_JURISDICTIONS = re.compile(r"\{#-?\s*jurisdictions:(.*?)-?#\}", re.S)
+
+
+def template_jurisdictions(spec: TemplateSpec) -> frozenset[str]:
+    """The countries a template is written for (empty: every jurisdiction).
+
+    Declared in a Jinja comment, in any part: ``{# jurisdictions: GB #}``. The
+    ``en_GB`` texts are written for the UK's rules (free debt advice, no US
+    debt-collector disclosure) and say so.
+    """
+    found: set[str] = set()
+    for part in (spec.source, spec.subject, spec.html):
+        for declared in _JURISDICTIONS.findall(part or ""):
+            found.update(j.strip().upper() for j in declared.split(",") if j.strip())
+    return frozenset(found)
 
 
 # -- facts ------------------------------------------------------------------------

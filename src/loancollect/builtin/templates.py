@@ -1,9 +1,15 @@
-"""The shipped message templates (zh_CN and en_US) for the default policy.
+"""The shipped message templates (zh_CN, en_US and en_GB) for the default policy.
 
 Files live in ``message_templates/<locale>/<channel>/``: ``<name>.txt`` is the
 text body, ``<name>.subject.txt`` the subject (e-mail, letters, visit notices)
 and ``<name>.html`` the HTML body (e-mail). Every message states the amount due,
 the due date and how to pay; none mentions collection fees or threatens.
+
+``en_GB`` is written for the UK's rules: British dates (``15 March 2025``) and
+spelling, letters marked private and confidential, a referral to free debt advice
+(MoneyHelper, a freephone number), and none of the US debt-collector disclosure. Its
+templates declare ``{# jurisdictions: GB #}``, and no other country's template stands
+in for a missing one (see :class:`~loancollect.templates.TemplateCatalog`).
 
 ================  ===============================================================
 channel           templates
@@ -28,7 +34,7 @@ from loancollect.registry import TemplateSpec
 __all__ = ["LOCALES", "TEMPLATE_PACKAGE", "load_templates", "loancollect_register_templates"]
 
 TEMPLATE_PACKAGE = "loancollect.builtin"
-LOCALES: tuple[str, ...] = ("en_US", "zh_CN")
+LOCALES: tuple[str, ...] = ("en_GB", "en_US", "zh_CN")
 
 _SUBJECT = ".subject.txt"
 

@@ -9,6 +9,7 @@ only parses text.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import functools
 import re
@@ -139,7 +140,10 @@ class _Reader:
     def opt_int(self, data: Mapping[str, Any], key: str, path: str) -> int | None:
         if key not in data:
             return None
-        return self.get(data, key, path, int)
+        value = self.get(data, key, path, int)
+        if value < 0:  # every optional count in a policy is of days or events
+            raise self.fail(f"{path}.{key}", f"{value} is out of range: must be 0 or more")
+        return value
 
     def decimal(self, data: Mapping[str, Any], key: str, path: str) -> Decimal | None:
         if key not in data:
@@ -173,11 +177,17 @@ class _Reader:
             return parse(value)
         except ValueError:
             allowed = (
-                f" (allowed: {sorted(str(m.value) for m in parse)})"
+                sorted(str(m.value) for m in parse)
                 if isinstance(parse, type) and issubclass(parse, enum.Enum)
-                else ""
+                else []
             )
-            raise self.fail(f"{path}.{key}", f"unknown value {value!r}{allowed}") from None
+            hint = ""
+            if allowed:
+                close = difflib.get_close_matches(value, allowed, n=1)
+                hint = f" (allowed: {allowed}" + (
+                    f"; did you mean {close[0]!r}?)" if close else ")"
+                )
+            raise self.fail(f"{path}.{key}", f"unknown value {value!r}{hint}") from None
 
     def items(self, data: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
         value = data.get(key, [])

@@ -19,6 +19,7 @@ from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.overdue import DEFAULT_CONFIG, AssessmentConfig
 from loancollect.domain.policy import StagePolicy
 from loancollect.domain.strategy import Experiment, Strategy
+from loancollect.lenders import LenderBook
 from loancollect.registry import CycleSummary
 from loancollect.templates import LenderInfo
 
@@ -51,12 +52,15 @@ class CycleConfig:
         long a loan has been in collection.
     :param rates: the host's exchange rates, for a dunning fee written in another
         currency than the loan's (the core never looks a rate up itself).
+    :param lenders: lender profiles per product and language; when set, each message
+        is signed by :meth:`LenderBook.for_message` instead of ``lender``.
     """
 
     policy: StagePolicy = DEFAULT_POLICY
     strategy: Strategy | Experiment = DEFAULT_STRATEGY
     assessment: AssessmentConfig = DEFAULT_CONFIG
     lender: LenderInfo = DEFAULT_LENDER
+    lenders: LenderBook | None = None
     batch_size: int = 500
     max_attempts: int = 4
     retry_backoff: dt.timedelta = dt.timedelta(minutes=10)
@@ -77,6 +81,12 @@ class CycleConfig:
             value = getattr(self, name)
             if not value > 0:
                 raise ConfigurationError(f"cycle {name}={value} must be > 0 seconds")
+
+    def lender_for(self, product: str, locale: str) -> LenderInfo:
+        """Who signs a message about a loan of ``product`` in ``locale``."""
+        if self.lenders is None:
+            return self.lender
+        return self.lenders.for_message(product, locale)
 
 
 class Step:

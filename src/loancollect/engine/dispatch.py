@@ -317,7 +317,7 @@ class Dispatcher:
         action = entry.action
         if _nothing_due(action, assessment):
             return _Prepared(entry, cancel=NOTHING_DUE)
-        lender = self._config.lender
+        lender = self._config.lender_for(loan.product, action.locale)
         try:
             message = self._templates.render(
                 action, message_context(loan, assessment, action, lender)

@@ -48,7 +48,7 @@ SETTINGS: dict[str, str] = {
     "dir": "required: the directory the PDFs, the manifest and the batch files go to",
     "page_size": "'a4' (default) or 'letter'",
     "font_file": "a TrueType font to embed for all text (default: Helvetica for English, "
-    "reportlab's STSong-Light CID font for Chinese)",
+    "an embedded WenQuanYi Micro Hei subset for Chinese)",
     "duplex": "'true' (default): batch files start each letter on a new sheet",
 }
 """Every settings key the factory accepts, with its meaning."""
@@ -174,6 +174,7 @@ class LetterChannel:
             text=message.text,
             statement=statement,
             lender_name=statement.lender_name if statement is not None else "",
+            recipient_name=statement.borrower_name if statement is not None else "",
         )
         pdf, pages = render_pdf(spec, page_size=self.page_size, font_file=self.font_file)
         path = self.directory / f"{reference}.pdf"

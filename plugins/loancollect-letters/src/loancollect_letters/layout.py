@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import importlib.resources
 import io
 from xml.sax.saxutils import escape
 
@@ -15,10 +16,17 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from loancollect.errors import ConfigurationError
 from loancollect.ports import Statement
@@ -29,9 +37,14 @@ __all__ = ["PAGE_SIZES", "FontSet", "LetterKind", "LetterSpec", "markup", "rende
 PAGE_SIZES: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 """Paper sizes by settings name."""
 
-CJK_FONT = "STSong-Light"
-"""The Chinese font that ships with reportlab (an Adobe CID font: the PDF names it and
-readers supply it; set ``font_file`` to embed a TrueType font instead)."""
+CJK_FONT = "WenQuanYiMicroHei"
+"""The Chinese font: WenQuanYi Micro Hei (文泉驿微米黑, TrueType outlines, Apache 2.0 or
+GPLv3 with the font exception), installed with the ``paperang-p2-fonts-cjk``
+distribution and embedded in every PDF as a subset of the glyphs used, so a letter
+looks the same on a reader without any Chinese font. ``font_file`` replaces it."""
+
+CJK_FONT_PACKAGE = "paperang_p2_fonts_cjk"
+CJK_FONT_FILE = "fonts/wqy-microhei.ttc"
 
 
 class LetterKind(enum.Enum):
@@ -60,8 +73,8 @@ class FontSet:
 
     @classmethod
     def for_locale(cls, locale: str, font_file: str | None = None) -> FontSet:
-        """Helvetica for Latin text, STSong-Light for Chinese; ``font_file`` (a TrueType
-        file) replaces both and is embedded in the PDF.
+        """Helvetica for Latin text, the embedded :data:`CJK_FONT` for Chinese, Japanese
+        and Korean; ``font_file`` (a TrueType file) replaces both and is embedded.
 
         :raises ConfigurationError: if ``font_file`` cannot be loaded.
         """
@@ -76,7 +89,7 @@ class FontSet:
                     ) from exc
             return cls(name, name)
         if locale.startswith(("zh", "ja", "ko")):
-            return cls(_cjk(), CJK_FONT)
+            return cls(_cjk(), _cjk())  # one face: bold is set by size and rules
         return cls("Helvetica", "Helvetica-Bold")
 
 
@@ -93,6 +106,7 @@ class LetterSpec:
     text: str
     statement: Statement | None
     lender_name: str = ""
+    recipient_name: str = ""
 
 
 _LABELS = {
@@ -160,8 +174,12 @@ def markup(text: str, fonts: FontSet) -> str:
 
 
 def _cjk() -> str:
+    """The embedded Chinese font, registered with reportlab on first use."""
     if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+        source = importlib.resources.files(CJK_FONT_PACKAGE) / CJK_FONT_FILE
+        with importlib.resources.as_file(source) as path:
+            # reportlab subsets a TrueType font: only the glyphs used are embedded.
+            pdfmetrics.registerFont(TTFont(CJK_FONT, str(path), subfontIndex=0))
     return CJK_FONT
 
 
@@ -180,7 +198,6 @@ def _statement_flowables(
     heading = ParagraphStyle("heading", parent=body, fontName=fonts.bold, fontSize=11)
     when = format_date(statement.as_of, locale)
     out: list[Flowable] = [
-        Spacer(1, 5 * mm),
         Paragraph(escape(_label("statement", locale, date=when)), heading),
         Spacer(1, 2 * mm),
     ]
@@ -235,6 +252,13 @@ def _statement_flowables(
             ),
             hAlign="LEFT",
         ),
+    ]
+    # The table and its totals stay on one page: moved whole to the next page when they
+    # do not fit below the text. A statement longer than a page is split with its
+    # column headings repeated on each page (repeatRows) and the totals after it.
+    return [
+        Spacer(1, 5 * mm),
+        KeepTogether(out),
         Spacer(1, 3 * mm),
         Paragraph(
             f"<b>{escape(_label('how_to_pay', locale))}</b>: "
@@ -251,7 +275,6 @@ def _statement_flowables(
             body,
         ),
     ]
-    return out
 
 
 def render_pdf(
@@ -310,7 +333,11 @@ def render_pdf(
         ),
         Paragraph(
             f"{escape(_label('to', letter.locale))}: "
-            + "<br/>".join(markup(p, fonts) for p in letter.recipient_address.splitlines()),
+            + "<br/>".join(
+                markup(p, fonts)
+                for p in (letter.recipient_name, *letter.recipient_address.splitlines())
+                if p.strip()
+            ),
             small,
         ),
     ]
