@@ -31,6 +31,7 @@ import attrs
 from loancollect.domain.case import Case
 from loancollect.domain.events import Event
 from loancollect.domain.loans import ContactKind, ContactPoint, Loan
+from loancollect.domain.strategy import PlannedAction
 from loancollect.ports import UnitOfWorkFactory
 from loancollect_visits.geo import zone_at
 from loancollect_visits.model import Unplanned, VisitRequest, Window
@@ -142,9 +143,16 @@ class VisitRules:
         return None
 
     def objections(
-        self, request: VisitRequest, at: dt.datetime, facts: Facts, *, as_of: dt.date
+        self,
+        request: VisitRequest,
+        at: dt.datetime,
+        facts: Facts,
+        *,
+        as_of: dt.date,
+        action: PlannedAction | None = None,
     ) -> list[str]:
-        """Every reason a visit for ``request`` may not happen at the instant ``at``."""
+        """Every reason a visit for ``request`` may not happen at the instant ``at``
+        (``action``: :meth:`action` of the request, when the caller has it)."""
         reason = self.standing(request, facts, as_of)
         if reason is not None:
             return [reason]
@@ -155,7 +163,7 @@ class VisitRules:
         found += [
             f"{v.rule_id}: {v.detail}" if v.detail else v.rule_id
             for result in self._hook(
-                action=self.action(request),
+                action=action or self.action(request),
                 loan=facts.loan,
                 case=facts.case,
                 as_of=as_of,
@@ -167,7 +175,7 @@ class VisitRules:
         return found
 
     @staticmethod
-    def action(request: VisitRequest) -> Any:
+    def action(request: VisitRequest) -> PlannedAction:
         """The request's planned action with the visit's place as its contact point."""
         contact = ContactPoint(
             ContactKind.ADDRESS, request.site.address or request.key, label=request.site.place
@@ -198,18 +206,19 @@ class VisitRules:
         run_start: dt.datetime | None = None
         at = first
         seen: list[str] = []
+        action = self.action(request)
         while at <= last:
-            found = self.objections(request, at, facts, as_of=day)
+            found = self.objections(request, at, facts, as_of=day, action=action)
             if not found:
                 run_start = at if run_start is None else run_start
                 if best is None or at - run_start > best[1] - best[0]:
                     best = (run_start, at)
             else:
                 run_start = None
-                seen = found
+                seen += [r for r in found if r not in seen]
             at += self._step
         if best is None or best[1] - best[0] < service:
-            why = seen[0] if seen else "no lawful time long enough for the visit"
+            why = "; ".join(seen[:3]) if seen else "no lawful time long enough for the visit"
             return self._refused(request, why, retry=True)
         return Window(start=best[0], end=best[1] - service)
 
