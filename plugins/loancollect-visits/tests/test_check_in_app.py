@@ -144,10 +144,12 @@ def test_an_on_time_check_in_at_the_address_is_accepted_and_a_repeat_is_a_duplic
     stop = field.stop(1)
     first = field.osmand(stop, "checkin")
     assert first.status_code == 201, first.text
-    assert first.json()["status"] == "accepted" and first.json()["flags"] == []
+    assert first.json()["status"] == "accepted"
+    assert first.json()["flags"] == []
     again = field.osmand(stop, "checkin", minutes=3)
     assert again.status_code == 200
-    assert again.json()["duplicate"] is True and again.json()["at"] == first.json()["at"]
+    assert again.json()["duplicate"] is True
+    assert again.json()["at"] == first.json()["at"]
     out = field.osmand(stop, "checkout")
     assert out.status_code == 201, out.text
     assert field.osmand(stop, "checkout").json()["duplicate"] is True
@@ -156,7 +158,8 @@ def test_an_on_time_check_in_at_the_address_is_accepted_and_a_repeat_is_a_duplic
 def test_a_late_arrival_is_flagged_not_silently_accepted(field: Field) -> None:
     response = field.osmand(field.stop(2), "checkin", minutes=50)
     assert response.status_code == 202
-    assert response.json()["status"] == "flagged" and "late" in response.json()["flags"]
+    assert response.json()["status"] == "flagged"
+    assert "late" in response.json()["flags"]
 
 
 def test_a_check_in_far_from_the_address_is_flagged_with_its_distance(field: Field) -> None:
@@ -170,7 +173,8 @@ def test_a_check_in_far_from_the_address_is_flagged_with_its_distance(field: Fie
 def test_an_inaccurate_fix_is_flagged(field: Field) -> None:
     stop = field.stop(4)
     response = field.osmand(stop, "checkin", accuracy="450")
-    assert response.status_code == 202 and response.json()["flags"] == ["inaccurate"]
+    assert response.status_code == 202
+    assert response.json()["flags"] == ["inaccurate"]
 
 
 @pytest.mark.parametrize(
@@ -198,7 +202,8 @@ def test_a_body_that_is_not_json_is_refused(field: Field) -> None:
         content=b"{not json",
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
     )
-    assert response.status_code == 400 and response.json()["field"] == "body"
+    assert response.status_code == 400
+    assert response.json()["field"] == "body"
 
 
 def test_a_device_without_a_token_or_with_a_wrong_one_or_another_agents_is_refused(
@@ -206,10 +211,12 @@ def test_a_device_without_a_token_or_with_a_wrong_one_or_another_agents_is_refus
 ) -> None:
     stop = field.stop(5)
     missing = field.osmand(stop, "checkin", token=None)
-    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
     assert field.osmand(stop, "checkin", token="guess").status_code == 403
     other = field.osmand(stop, "checkin", token=OTHER_TOKEN, id="phone-2")
-    assert other.status_code == 403 and "another agent" in other.json()["error"]
+    assert other.status_code == 403
+    assert "another agent" in other.json()["error"]
     assert field.desk.book.arrival(stop.visit_id) is None
 
 
@@ -253,15 +260,19 @@ def test_a_promise_made_at_the_door_goes_through_the_intake_with_its_terms(field
     response = field.outcome(stop, body)
     assert response.status_code == 201, response.text
     (recorded,) = _outcomes(field, "L-1")
-    assert recorded.outcome is OutcomeKind.PROMISE and recorded.channel == "visit"
-    assert recorded.agent == "agent-1" and recorded.evidence == photo
-    assert recorded.duration_s is not None and recorded.duration_s > 0
+    assert recorded.outcome is OutcomeKind.PROMISE
+    assert recorded.channel == "visit"
+    assert recorded.agent == "agent-1"
+    assert recorded.evidence == photo
+    assert recorded.duration_s is not None
+    assert recorded.duration_s > 0
     assert recorded.lat is not None
     with field.engine.storage() as uow:
         case = uow.cases.get("L-1")
     assert case is not None
     promise = next(a for a in case.arrangements if isinstance(a, PromiseToPay))
-    assert str(promise.amount.amount) == "3000.00" and promise.due == dt.date(2025, 3, 15)
+    assert str(promise.amount.amount) == "3000.00"
+    assert promise.due == dt.date(2025, 3, 15)
     assert field.outcome(stop, body).json()["status"] == "duplicate"
     assert field.outcome(stop, {"result": "not_at_home"}).status_code == 409
     assert len(_outcomes(field, "L-1")) == 1
@@ -271,9 +282,11 @@ def test_a_bad_outcome_is_refused_naming_the_member_and_nothing_recorded(field: 
     stop = field.stop(2)
     assert field.outcome(stop, {"result": "teatime"}).json()["field"] == "result"
     bad_hash = field.outcome(stop, {"result": "met_borrower", "evidence": ["abc"]})
-    assert bad_hash.status_code == 400 and bad_hash.json()["field"] == "evidence"
+    assert bad_hash.status_code == 400
+    assert bad_hash.json()["field"] == "evidence"
     no_terms = field.outcome(stop, {"result": "promise"})
-    assert no_terms.status_code == 400 and no_terms.json()["field"] == "promise"
+    assert no_terms.status_code == 400
+    assert no_terms.json()["field"] == "promise"
     wrong_currency = field.outcome(
         stop,
         {
@@ -281,10 +294,8 @@ def test_a_bad_outcome_is_refused_naming_the_member_and_nothing_recorded(field: 
             "promise": {"amount": "10.00", "currency": "USD", "due": "2025-03-20"},
         },
     )
-    assert (
-        wrong_currency.status_code == 422
-        and wrong_currency.json()["field"] == "outcome.promise.amount"
-    )
+    assert wrong_currency.status_code == 422
+    assert wrong_currency.json()["field"] == "outcome.promise.amount"
     assert _outcomes(field, "L-2") == []
 
 
@@ -293,15 +304,18 @@ def test_vulnerability_indicators_stop_further_visits_and_place_a_hold_where_the
 ) -> None:
     stop = field.stop(3)
     response = field.outcome(stop, {"result": "met_borrower", "vulnerable": ["bereavement"]})
-    assert response.status_code == 201 and response.json()["hold"] is True
+    assert response.status_code == 201
+    assert response.json()["hold"] is True
     with field.engine.storage() as uow:
         case = uow.cases.get("L-3")
-    assert case is not None and "vulnerable" in case.flags
+    assert case is not None
+    assert "vulnerable" in case.flags
     assert [h.kind for h in case.active_holds(DAY)] == [HoldKind.MANUAL]
     replan = VisitPlanner(rules=field.desk.rules, agents=[agent()], seconds=0.05).plan(
         DAY + dt.timedelta(days=1), [request(3)]
     )
-    assert not replan.stops and not replan.unplanned[0].retry
+    assert not replan.stops
+    assert not replan.unplanned[0].retry
 
 
 def test_an_agent_not_checked_out_in_time_raises_one_lone_worker_alert(field: Field) -> None:
@@ -338,7 +352,8 @@ def test_an_agent_not_checked_out_in_time_raises_one_lone_worker_alert(field: Fi
     assert desk.sweep() == ()
     clock.now = arrival + dt.timedelta(minutes=61)
     (alert,) = desk.sweep()
-    assert alert.visit_id == stop.visit_id and alert.agent == "agent-1"
+    assert alert.visit_id == stop.visit_id
+    assert alert.agent == "agent-1"
     assert alert.overdue_at == arrival + dt.timedelta(minutes=60)
     assert alerts == [alert]
     assert desk.sweep() == ()  # raised once
