@@ -15,6 +15,7 @@ measure the solver against (``benchmarks/bench_visits.py``).
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections.abc import Sequence
 
@@ -25,6 +26,8 @@ from numpy.typing import NDArray
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
 
 from loancollect.domain.errors import ValidationError
+
+_LOG = logging.getLogger("loancollect.visits")
 
 __all__ = [
     "Leg",
@@ -37,11 +40,10 @@ __all__ = [
     "solve",
 ]
 
-PRIZE = 10**9
-"""A visit's prize: above any route's length in metres, so visits come first."""
 
 UNREACHABLE = 10**8
-"""Distance and duration into a visit a vehicle may not make (beyond any shift)."""
+"""Distance and duration into a visit a vehicle may not make: beyond any shift, and
+costlier than the visit's prize."""
 
 
 @attrs.frozen(kw_only=True)
@@ -136,6 +138,10 @@ def solve(
             seconds=0.0,
         )
     n = problem.distance.shape[0]
+    # A visit's prize: more than the longest detour it can cost (there and back from
+    # the farthest point), so visits come first; not so large that the search prefers
+    # infeasible routes (time warp) that collect more prizes.
+    prize = 2 * int(problem.distance.max()) + 1
     locations = [pyvrp.Location(x=float(i), y=0.0) for i in range(n)]
     depots = [pyvrp.Depot(location=v.location) for v in problem.vehicles]
     clients = [
@@ -145,7 +151,7 @@ def solve(
             service_duration=t.service,
             tw_early=t.early,
             tw_late=t.late,
-            prize=PRIZE,
+            prize=prize,
             required=False,
             name=t.id,
         )
@@ -181,6 +187,8 @@ def solve(
     if no_improvement is not None:
         stop = MultipleCriteria([MaxRuntime(seconds), NoImprovement(no_improvement)])
     result = pyvrp.solve(data, stop, seed=seed, collect_stats=False)
+    if not result.is_feasible():
+        _LOG.warning("the router found no feasible plan; keeping only the legs that fit")
     routes: list[tuple[Leg, ...]] = [() for _ in problem.vehicles]
     served: set[int] = set()
     for route in result.best.routes():
