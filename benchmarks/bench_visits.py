@@ -173,7 +173,9 @@ def main() -> None:
         f"wall {base_wall:6.2f} s  cpu {base_cpu:6.2f} s"
     )
     for limit in (float(s) for s in args.seconds.split(",")):
-        solved, wall, cpu = _timed(lambda limit=limit: solve(problem, seconds=limit, seed=args.seed))
+        solved, wall, cpu = _timed(
+            lambda limit=limit: solve(problem, seconds=limit, seed=args.seed)
+        )
         served = [leg.task for legs in solved.routes for leg in legs]
         bound = lower_bound(problem, served)
         made = _made(problem, solved)

@@ -18,6 +18,7 @@ import itertools
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any, cast
 
 import attrs
 import numpy as np
@@ -182,7 +183,9 @@ def solve(
         np.fill_diagonal(dur, 0)
         distances.append(dist)
         durations.append(dur)
-    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, distances, durations)
+    # PyVRP's stubs spell the matrices ``ndarray[int]``; they are int64 arrays.
+    matrices = cast(Any, (distances, durations))
+    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, *matrices)
     stop: StoppingCriterion = MaxRuntime(seconds)
     if no_improvement is not None:
         stop = MultipleCriteria([MaxRuntime(seconds), NoImprovement(no_improvement)])
