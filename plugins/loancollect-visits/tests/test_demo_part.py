@@ -31,7 +31,7 @@ def test_the_demo_part_plans_the_days_visits_and_records_what_the_borrowers_say(
         first=DAY,
         days=1,
     )
-    part = VisitsDemo(seconds=0.1)
+    part = VisitsDemo(iterations=500)
     channel = part.channels(setup)["visit"]
     with built.storage() as uow:
         loans = [uow.loans.get(f"L-{n}") for n in range(1, 6)]

@@ -5,7 +5,10 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from loancollect_visits.solver import Routing, Task, Vehicle, lower_bound, nearest_neighbour, solve
+
+from loancollect.domain.errors import ValidationError
 
 
 def _city(visits: int, agents: int, seed: int) -> Routing:
@@ -81,3 +84,15 @@ def test_a_visit_no_vehicle_may_make_is_left_out_not_forced_in() -> None:
     )
     solved = solve(problem, seconds=0.1)
     assert len(problem.tasks) - 1 in solved.unassigned
+
+
+def test_without_a_time_limit_the_same_problem_and_seed_give_the_same_routes() -> None:
+    problem = _city(visits=20, agents=3, seed=5)
+    first = solve(problem, seconds=None, no_improvement=100, max_iterations=1000, seed=4)
+    again = solve(problem, seconds=None, no_improvement=100, max_iterations=1000, seed=4)
+    assert first.routes == again.routes
+
+
+def test_a_solve_without_any_limit_is_refused() -> None:
+    with pytest.raises(ValidationError, match="solve.seconds"):
+        solve(_city(visits=2, agents=1, seed=1), seconds=None)

@@ -2,7 +2,8 @@
 
 Each simulated day, after the engine's run and dispatch, the visit requests the
 ``visit`` channel received on earlier days are planned for the day (lawful
-windows from the rule packs, PyVRP routes, a short time limit) and the agents
+windows from the rule packs, PyVRP routes with iteration limits, so the demo stays
+reproducible for its seed) and the agents
 check in and out through the real check-in app (in process, over
 ``httpx.ASGITransport``); at the door the demo's world answers for the borrower
 (``World.react(..., channel="visit")``), which records the outcome through the
@@ -67,8 +68,8 @@ class VisitsDemo(DemoPart):
     name = "visits"
     answers = frozenset({"visit"})
 
-    def __init__(self, *, seconds: float = 0.3, sheets_days: int = 1) -> None:
-        self.seconds = seconds
+    def __init__(self, *, iterations: int = 2000, sheets_days: int = 1) -> None:
+        self.iterations = iterations
         self.sheets_days = sheets_days
         self.book = VisitBook()
         self._sites: dict[str, Site] = {}
@@ -124,11 +125,14 @@ class VisitsDemo(DemoPart):
         self.agents = tuple(agents)
         self._tokens = {a.device: f"demo-token-{a.device}-{seed}" for a in agents}
         rules = VisitRules(hook=run.engine.pm.hook.loancollect_check_contact, storage=run.storage)
+        # Iteration limits, not a time limit: the demo is reproducible for its seed
+        # however busy the machine (a day has a few dozen visits at most).
         self.planner = VisitPlanner(
             rules=rules,
             agents=agents,
-            seconds=self.seconds,
-            no_improvement=500,
+            seconds=None,
+            no_improvement=200,
+            max_iterations=self.iterations,
             seed=run.setup.seed,
         )
         self.desk = FieldDesk(

@@ -61,8 +61,10 @@ class VisitPlanner:
     :param service: how long a visit takes.
     :param travel: travel-time model (used when ``matrices`` is not given).
     :param matrices: the host's own distance/duration matrices.
-    :param seconds: the solver's time limit per day.
-    :param no_improvement: stop earlier after this many iterations without a better plan.
+    :param seconds: the solver's time limit per day (wall time; ``None``: none).
+    :param no_improvement: stop after this many iterations without a better plan.
+    :param max_iterations: stop after this many iterations (with ``seconds=None``, the
+        plan depends only on the requests, the agents and the seed).
     :param seed: the solver's seed.
     """
 
@@ -74,8 +76,9 @@ class VisitPlanner:
         service: dt.timedelta = dt.timedelta(minutes=30),
         travel: Travel = GREAT_CIRCLE,
         matrices: Matrices | None = None,
-        seconds: float = 1.0,
+        seconds: float | None = 1.0,
         no_improvement: int | None = None,
+        max_iterations: int | None = None,
         seed: int = 0,
     ) -> None:
         self.rules = rules
@@ -84,6 +87,7 @@ class VisitPlanner:
         self._matrices: Matrices = matrices or travel.matrices
         self.seconds = seconds
         self.no_improvement = no_improvement
+        self.max_iterations = max_iterations
         self.seed = seed
 
     def plan(self, day: dt.date, requests: Sequence[VisitRequest]) -> Plan:
@@ -151,7 +155,11 @@ class VisitPlanner:
         )
         problem = Routing(vehicles=vehicles, tasks=tasks, distance=distance, duration=duration)
         solved = solve(
-            problem, seconds=self.seconds, seed=self.seed, no_improvement=self.no_improvement
+            problem,
+            seconds=self.seconds,
+            seed=self.seed,
+            no_improvement=self.no_improvement,
+            max_iterations=self.max_iterations,
         )
         routes = []
         for i, legs in enumerate(solved.routes):

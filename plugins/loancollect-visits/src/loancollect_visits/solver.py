@@ -24,7 +24,13 @@ import attrs
 import numpy as np
 import pyvrp
 from numpy.typing import NDArray
-from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement, StoppingCriterion
+from pyvrp.stop import (
+    MaxIterations,
+    MaxRuntime,
+    MultipleCriteria,
+    NoImprovement,
+    StoppingCriterion,
+)
 
 from loancollect.domain.errors import ValidationError
 
@@ -122,14 +128,32 @@ def _profiles(problem: Routing) -> tuple[list[int], list[frozenset[int]]]:
 
 
 def solve(
-    problem: Routing, *, seconds: float = 1.0, seed: int = 0, no_improvement: int | None = None
+    problem: Routing,
+    *,
+    seconds: float | None = 1.0,
+    seed: int = 0,
+    no_improvement: int | None = None,
+    max_iterations: int | None = None,
 ) -> Solved:
-    """Route ``problem`` with PyVRP's iterated local search for ``seconds`` (or until
-    ``no_improvement`` iterations in a row found nothing better, when given).
+    """Route ``problem`` with PyVRP's iterated local search until the first of: ``seconds``
+    of wall time, ``no_improvement`` iterations in a row without a better plan,
+    ``max_iterations`` iterations. Without a time limit the result depends only on the
+    problem and ``seed`` (reproducible, whatever the machine's load).
 
     Only a feasible solution is returned: any leg outside its window or shift (the
     solver's result is checked, not trusted) drops the route's offending tasks.
+
+    :raises ValidationError: when no stopping criterion is given.
     """
+    criteria: list[StoppingCriterion] = []
+    if seconds is not None:
+        criteria.append(MaxRuntime(seconds))
+    if no_improvement is not None:
+        criteria.append(NoImprovement(no_improvement))
+    if max_iterations is not None:
+        criteria.append(MaxIterations(max_iterations))
+    if not criteria:
+        raise ValidationError("solve.seconds", None, "give a time or an iteration limit")
     began = time.perf_counter()
     if not problem.tasks or not problem.vehicles:
         return Solved(
@@ -186,9 +210,7 @@ def solve(
     # PyVRP's stubs spell the matrices ``ndarray[int]``; they are int64 arrays.
     matrices = cast(Any, (distances, durations))
     data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, *matrices)
-    stop: StoppingCriterion = MaxRuntime(seconds)
-    if no_improvement is not None:
-        stop = MultipleCriteria([MaxRuntime(seconds), NoImprovement(no_improvement)])
+    stop = criteria[0] if len(criteria) == 1 else MultipleCriteria(criteria)
     result = pyvrp.solve(data, stop, seed=seed, collect_stats=False)
     if not result.is_feasible():
         _LOG.warning("the router found no feasible plan; keeping only the legs that fit")
