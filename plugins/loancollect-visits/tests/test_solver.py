@@ -94,5 +94,5 @@ def test_without_a_time_limit_the_same_problem_and_seed_give_the_same_routes() -
 
 
 def test_a_solve_without_any_limit_is_refused() -> None:
-    with pytest.raises(ValidationError, match="solve.seconds"):
+    with pytest.raises(ValidationError, match=r"solve\.seconds"):
         solve(_city(visits=2, agents=1, seed=1), seconds=None)
