@@ -85,7 +85,10 @@ def test_demo_prints_the_cycle_summary_and_the_report(
     for title in ("Portfolio on 2025-01-20", "Roll rates", "Promises and contacts", "Vintage"):
         assert title in out
     assert "Champion vs challenger (2025-01-01 → 2025-01-20)" in out
-    assert "CSV files: 13 in" in out
+    # the core's 13 tables, and one more for each table an installed plug-in adds
+    written = len(list((demo_runs[0] / "report").glob("*.csv")))
+    assert written >= 13
+    assert f"CSV files: {written} in" in out
 
 
 def test_demo_writes_what_was_sent_and_the_report(demo_runs: tuple[Path, Path, Result]) -> None:
@@ -335,10 +338,17 @@ def test_run_sends_through_channels_configured_in_a_settings_file(
         f'[letter]\ndir = "{letters.as_posix()}"\n',
         encoding="utf-8",
     )
-    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21", "--channels", str(settings))
-    assert "Traceback" not in result.output
-    assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
-    sent = list(mail.glob("*.eml")) + list(letters.glob("*.pdf"))
+    # The first day after the demo that has an e-mail or a letter due (the demo's course
+    # depends on the demo parts installed).
+    for day in range(21, 32):
+        as_of = f"2025-01-{day}"
+        result = invoke("run", "--db", sqlite(db), "--as-of", as_of, "--channels", str(settings))
+        assert "Traceback" not in result.output
+        if day == 21:  # the demo left cases due for review
+            assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
+        sent = list(mail.glob("*.eml")) + list(letters.glob("*.pdf"))
+        if sent:
+            break
     assert sent, result.output
 
 
