@@ -7,8 +7,9 @@ reproducible for its seed) and the agents
 check in and out through the real check-in app (in process, over
 ``httpx.ASGITransport``); at the door the demo's world answers for the borrower
 (``World.react(..., channel="visit")``), which records the outcome through the
-intake. The first day with routes gets its route sheets and calendars under
-``<out>/visits``. Borrowers live around one city per time zone (made-up
+intake; where the world records nothing (a reminder of an open promise) the agent
+reports the visit through the app's outcome route. The first day with routes gets
+its route sheets and calendars under ``<out>/visits``. Borrowers live around one city per time zone (made-up
 coordinates: the demo has no addresses).
 """
 
@@ -27,12 +28,14 @@ from typing import TYPE_CHECKING
 import httpx
 
 from loancollect.demo_parts import DemoPart, DemoRun, DemoSetup
+from loancollect.domain.case import OutcomeKind
+from loancollect.domain.events import ContactOutcomeRecorded, EventKind
 from loancollect.domain.intake import GeoPoint
 from loancollect.domain.strategy import PlannedAction
 from loancollect_visits.app import check_in_app
 from loancollect_visits.book import VisitBook
 from loancollect_visits.channel import VisitChannel
-from loancollect_visits.desk import FieldDesk, token_digest
+from loancollect_visits.desk import FieldDesk, VisitResult, token_digest
 from loancollect_visits.lawful import VisitRules
 from loancollect_visits.model import Agent, Plan, Site
 from loancollect_visits.planner import VisitPlanner
@@ -51,6 +54,25 @@ CITIES: Mapping[str, tuple[str, Decimal, Decimal, str]] = {
     "Europe/London": ("London", Decimal("51.5072"), Decimal("-0.1276"), "en"),
 }
 """The demo's cities by time zone: name, centre, the agents' language."""
+
+_RESULTS: Mapping[OutcomeKind, VisitResult] = {
+    OutcomeKind.RIGHT_PARTY_CONTACT: VisitResult.MET_BORROWER,
+    OutcomeKind.NO_ANSWER: VisitResult.NOT_AT_HOME,
+    OutcomeKind.REFUSED: VisitResult.REFUSED_ENTRY,
+}
+
+
+def _visit_outcomes(run: DemoRun, loan_id: str, day: dt.date) -> int:
+    """How many visit outcomes the loan has on ``day``."""
+    with run.storage() as uow:
+        events = uow.events.recent(loan_id, day)
+    return sum(
+        1
+        for e in events
+        if e.kind is EventKind.CONTACT_OUTCOME
+        and ContactOutcomeRecorded.parse(e).channel == "visit"
+    )
+
 
 REQUEST_DAYS = 7
 """A request not visited within this many days is dropped (the strategy asks again)."""
@@ -78,6 +100,7 @@ class VisitsDemo(DemoPart):
         self.flagged = 0
         self.refused = 0
         self.unplanned = 0
+        self.reported = 0
         self.sheets: list[Path] = []
         self._setup: DemoSetup | None = None
 
@@ -197,9 +220,21 @@ class VisitsDemo(DemoPart):
                         self.flagged += 1
                     self.visits += 1
                     local_day = arrive.astimezone(zoneinfo.ZoneInfo(stop.zone)).date()
-                    run.world.react(run.engine, stop.request.loan_id, local_day, channel="visit")
+                    loan_id = stop.request.loan_id
+                    before = _visit_outcomes(run, loan_id, local_day)
+                    kind = run.world.react(run.engine, loan_id, local_day, channel="visit")
                     leave = arrive + (stop.depart - stop.arrive)
                     self._now = leave
+                    if _visit_outcomes(run, loan_id, local_day) == before:
+                        # The world answered without recording (reminded of an open
+                        # promise): the agent reports the visit through the app.
+                        response = await client.post(
+                            f"/visits/{stop.visit_id}/outcome",
+                            json={"result": _RESULTS.get(kind, VisitResult.MET_BORROWER).value},
+                            headers={**headers, "X-Device-Id": route.agent.device},
+                        )
+                        response.raise_for_status()
+                        self.reported += 1
                     response = await client.post(
                         "/osmand",
                         params={
@@ -219,7 +254,8 @@ class VisitsDemo(DemoPart):
         """Visits made, flagged and refused, and where the route sheets are."""
         where = f"; route sheets in {self.sheets[0].parent}" if self.sheets else ""
         return (
-            f"{self.visits} visits made ({self.flagged} check-ins flagged, "
+            f"{self.visits} visits made ({self.reported} outcomes reported through the app, "
+            f"{self.flagged} check-ins flagged, "
             f"{self.refused} refused at check-in, {self.unplanned} requests not planned on a day)"
             f"{where}"
         )
