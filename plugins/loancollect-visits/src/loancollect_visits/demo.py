@@ -9,8 +9,8 @@ check in and out through the real check-in app (in process, over
 (``World.react(..., channel="visit")``), which records the outcome through the
 intake; where the world records nothing (a reminder of an open promise) the agent
 reports the visit through the app's outcome route. The first day with routes gets
-its route sheets and calendars under ``<out>/visits``. Borrowers live around one city per time zone (made-up
-coordinates: the demo has no addresses).
+its route sheets and calendars under ``<out>/visits``. Borrowers live around one
+city per time zone (made-up coordinates: the demo has no addresses).
 """
 
 from __future__ import annotations
