@@ -91,3 +91,11 @@ def test_the_report_counts_visits_right_party_contacts_and_promises_from_visits_
     assert row["promises"] == "1"
     assert row["not at home"] == "1"
     assert row["RPC rate"] == "66.7%"
+
+
+def test_a_visit_requests_repr_shows_neither_the_address_nor_the_coordinates() -> None:
+    site = Site(point=SHANGHAI, address="上海市示例路1号")
+    text = repr(site)
+    assert "示例路" not in text
+    assert str(SHANGHAI.lat) not in text
+    assert "home" in text

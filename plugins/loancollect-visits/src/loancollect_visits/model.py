@@ -44,13 +44,13 @@ def _aware(field: str) -> Any:
 class Site:
     """Where a visit is made: coordinates the host supplies (never geocoded here).
 
-    :param point: the address's coordinates.
+    :param point: the address's coordinates (personal data: left out of reprs).
     :param place: ``home``, ``workplace`` or ``other``.
-    :param address: the postal address as printed on the route sheet (masked in reprs).
+    :param address: the postal address as printed on the route sheet (left out of reprs).
     :param consent: the borrower expressly agreed to a visit at this place.
     """
 
-    point: GeoPoint
+    point: GeoPoint = attrs.field(repr=False)
     place: str = "home"
     address: str = attrs.field(default="", repr=False)
     consent: bool = False
