@@ -12,7 +12,6 @@ from loancollect.domain.loans import ContactKind
 from loancollect.registry import ChannelSpec
 from loancollect.reporting import ReportData, Table
 from loancollect_visits.channel import CAPABILITIES, from_settings
-from loancollect_visits.demo import VisitsDemo
 from loancollect_visits.report import visits_table
 
 
@@ -34,6 +33,9 @@ def loancollect_register_channels() -> list[ChannelSpec]:
 @hookimpl
 def loancollect_register_demo_parts() -> list[DemoPart]:
     """Field agents plan and make the demo's visits."""
+    # Imported here: the solver, PDF, plotting and web libraries load only for the demo.
+    from loancollect_visits.demo import VisitsDemo
+
     return [VisitsDemo()]
 
 
