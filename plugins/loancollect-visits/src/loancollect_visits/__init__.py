@@ -65,7 +65,34 @@ _WHERE = {
     "write_day": "sheets",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "DEFAULT_POLICIES",
+    "Agent",
+    "AgentRoute",
+    "CheckIn",
+    "FieldDesk",
+    "LoneWorkerAlert",
+    "Plan",
+    "Site",
+    "SiteTable",
+    "Stop",
+    "Travel",
+    "Unplanned",
+    "VisitBook",
+    "VisitChannel",
+    "VisitPlanner",
+    "VisitPolicy",
+    "VisitRequest",
+    "VisitResult",
+    "VisitRules",
+    "Window",
+    "calendar",
+    "check_in_app",
+    "route_sheet",
+    "token_digest",
+    "write_day",
+    "zone_at",
+]
 
 
 def __getattr__(name: str) -> Any:
