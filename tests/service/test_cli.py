@@ -365,14 +365,21 @@ def test_run_sends_through_channels_configured_in_a_settings_file(
         f'[letter]\ndir = "{letters.as_posix()}"\n',
         encoding="utf-8",
     )
-    result = invoke(
-        "run",
-        *("--db", sqlite(db), "--as-of", "2025-01-21", "--channels", str(settings)),
-        "--placeholder-lender",
-    )
-    assert "Traceback" not in result.output
-    assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
-    sent = list(mail.glob("*.eml")) + list(letters.glob("*.pdf"))
+    # The first day after the demo that has an e-mail or a letter due (the demo's course
+    # depends on the demo parts installed).
+    for day in range(21, 32):
+        as_of = f"2025-01-{day}"
+        result = invoke(
+            "run",
+            *("--db", sqlite(db), "--as-of", as_of, "--channels", str(settings)),
+            "--placeholder-lender",
+        )
+        assert "Traceback" not in result.output
+        if day == 21:  # the demo left cases due for review
+            assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
+        sent = list(mail.glob("*.eml")) + list(letters.glob("*.pdf"))
+        if sent:
+            break
     assert sent, result.output
 
 
