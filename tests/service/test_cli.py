@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import functools
+import http.server
 import json
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pendulum
@@ -339,17 +342,51 @@ def office_hours(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@pytest.fixture
+def refusing_gateway() -> Iterator[str]:
+    """An SMS gateway on 127.0.0.1 that refuses every message (HTTP 400: permanent)."""
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.write(b"invalid number")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/send"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.usefixtures("office_hours")
-def test_run_with_dispatch_reports_channel_problems_with_exit_code_1(
-    demo_runs: tuple[Path, Path, Result], tmp_path: Path
+def test_run_whose_sends_fail_reports_the_problems_with_exit_code_1(
+    demo_runs: tuple[Path, Path, Result], tmp_path: Path, refusing_gateway: str
 ) -> None:
     a, _, _ = demo_runs
     db = copy_db(a.parent / "a.db", tmp_path / "copy.db")
-    # No channel is configured for an operator's run: the sends fail and are reported.
-    result = invoke("run", "--db", sqlite(db), "--as-of", "2025-01-21", "--placeholder-lender")
+    settings = tmp_path / "channels.toml"
+    settings.write_text(f'[sms]\nurl = "{refusing_gateway}"\n', encoding="utf-8")
+    # The first day after the demo with a text due: the gateway refuses it for good.
+    for day in range(21, 32):
+        result = invoke(
+            "run",
+            *("--db", sqlite(db), "--as-of", f"2025-01-{day}", "--channels", str(settings)),
+            "--placeholder-lender",
+        )
+        assert "Traceback" not in result.output
+        if result.exit_code != 0:
+            break
     assert result.exit_code == 1, result.output
-    assert re.search(r"reviewed\s+│\s+[1-9]", result.output)
     assert "problem" in result.output
+    assert "gateway answered 400" in result.output
 
 
 @pytest.mark.usefixtures("office_hours")
