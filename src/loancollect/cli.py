@@ -729,7 +729,7 @@ def import_(
         done = ", ".join(f"{n:,} {kind}" for kind, n in exc.result.counts.items())
         _fail(
             f"{len(exc.refused)} batch(es) not imported ({len(exc.problems)} problem(s)); "
-            f"the other batches were: {done}. Fix the rows and import the files again "
+            f"imported from the other batches: {done}. Fix the rows and import the files again "
             "(rows already stored are replaced, payments already stored are not repeated), "
             "or use --skip-bad"
         )

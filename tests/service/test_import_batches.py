@@ -184,3 +184,34 @@ def test_payments_are_imported_in_batches_and_recorded_as_received(tmp_path: Pat
     with storage() as uow:
         assert [p.id for p in uow.loans.payments_for("L4")] == ["P4"]
         assert len(uow.events.stream("L4")) == 1
+
+
+def test_the_command_names_the_batch_not_imported_and_what_was(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from loancollect.cli import main
+
+    db = f"sqlite:///{(tmp_path / 'cli.db').as_posix()}"
+    runner = CliRunner(env={"COLUMNS": "200"})
+    assert runner.invoke(main, ["migrate", "--db", db]).exit_code == 0
+    result = runner.invoke(
+        main,
+        [
+            "import",
+            "--db",
+            db,
+            str(write(tmp_path, "l.csv", loans(3, 2))),
+            str(write(tmp_path, "b.csv", borrowers(3))),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "l.csv:3: principal='abc'" in result.output
+    assert "l.csv lines 2-4: nothing imported: 1 bad row(s) in this batch of 3 row(s)" in (
+        result.output
+    )
+    assert "imported from the other batches: 3 borrowers, 0 loans, 0 payments" in result.output
+    assert "rows/s" in result.output
+    from loancollect.plugins import make_plugin_manager
+    from loancollect.registry import open_storage
+
+    assert stored_loans(open_storage(make_plugin_manager(load_entrypoints=True), db)) == []
