@@ -155,10 +155,8 @@ class _Run:
         self.rejected.append((message, data))
 
     def refuse(self, batch: _Batch, bad_rows: int) -> None:
-        self.refused.append(
-            f"{batch.where}: nothing imported: {bad_rows} bad row(s) in this batch "
-            f"of {len(batch.rows)} row(s)"
-        )
+        what = f"{bad_rows} bad row(s) in this batch" if bad_rows else "storage refused this batch"
+        self.refused.append(f"{batch.where}: nothing imported: {what} of {len(batch.rows)} row(s)")
 
     def repeats(self, batch: _Batch, key: Callable[[_Row], object]) -> dict[int, str]:
         """Rows of the batch whose id another row of the batch repeats, reported."""
@@ -324,8 +322,7 @@ class _Run:
                 try:
                     events += accept_payment(uow, payment, loan=owner, case=case)
                 except LoanCollectError as exc:
-                    self.problems.append(f"{batch.where}: payment {payment.id!r}: {exc}")
-                    self.refuse(batch, 0)
+                    self.batch_failed(batch, f"payment {payment.id!r}: {exc}")
                     self.done(batch)
                     return  # leaving the unit of work uncommitted rolls the batch back
                 uow.cases.save(case.reviewed_by(max(payment.value_date, first)))
@@ -351,10 +348,17 @@ class _Run:
         try:
             write()
         except LoanCollectError as exc:
-            self.problems.append(f"{batch.where}: {exc}")
-            self.refuse(batch, 0)
+            self.batch_failed(batch, str(exc))
             return False
         return True
+
+    def batch_failed(self, batch: _Batch, reason: str) -> None:
+        """The storage refused a batch of valid rows: none of it is written, even with
+        ``skip_bad`` (the rejects file names the batch)."""
+        message = f"{batch.where}: {reason}"
+        self.problems.append(message)
+        self.rejected.append((message, {}))
+        self.refuse(batch, 0)
 
 
 def import_in_batches(
