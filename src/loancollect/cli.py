@@ -699,10 +699,11 @@ def import_(
     importer = import_in_batches if in_batches else import_files
     try:
         with Progress(
-            TextColumn("[bold]importing"),
-            BarColumn(),
-            TextColumn("{task.completed:,.0f} of about {task.total:,.0f} rows"),
+            TextColumn("[bold]reading rows"),
+            TextColumn("{task.completed:,.0f} rows"),
             _RowsPerSecond(),
+            BarColumn(),
+            TextColumn("of about {task.total:,.0f}"),
             TimeElapsedColumn(),
             console=console,
         ) as progress:
@@ -755,6 +756,9 @@ class _RowsPerSecond(ProgressColumn):
     def render(self, task: Task) -> Text:
         """``12,345 rows/s``, or nothing before the first measure."""
         speed = task.finished_speed or task.speed
+        if speed is None and task.completed and task.elapsed:
+            # One batch gives rich a single sample, too few for its own measure.
+            speed = task.completed / task.elapsed
         return Text("" if speed is None else f"{speed:,.0f} rows/s")
 
 
