@@ -680,25 +680,37 @@ def import_(
     review_on: str | None,
     replace_loans_with_payments: bool,
 ) -> None:
-    """Import borrowers, loans, schedules and payments from CSV or JSON Lines files."""
+    """Import borrowers, loans, schedules and payments from CSV or JSON Lines files.
+
+    With storage that loads in bulk (the SQL plug-in), the files are streamed in
+    batches of 5,000 rows, each written all or nothing; otherwise the whole import
+    is validated, then written in one unit of work (see docs/cli.md).
+    """
+    from loancollect.import_batches import import_in_batches
     from loancollect.importing import ImportRejectedError, import_files
+    from loancollect.ports import BulkLoading
 
     pm = make_plugin_manager(load_entrypoints=True)
     storage = _existing_storage(pm, db)
     _migrate(storage)
     first_review = _date(review_on, "--review-on") if review_on else dt.date.today()
+    paths = [Path(f) for f in files]
+    in_batches = isinstance(storage, BulkLoading)
+    importer = import_in_batches if in_batches else import_files
     try:
         with Progress(
             TextColumn("[bold]reading rows"),
             TextColumn("{task.completed:,.0f} rows"),
             _RowsPerSecond(),
+            BarColumn(),
+            TextColumn("of about {task.total:,.0f}"),
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("rows", total=None)
-            result = import_files(
+            task = progress.add_task("rows", total=sum(_rows_in(p) for p in paths))
+            result = importer(
                 storage,
-                [Path(f) for f in files],
+                paths,
                 skip_bad=skip_bad,
                 review_on=first_review,
                 replace_loans_with_payments=replace_loans_with_payments,
@@ -709,9 +721,21 @@ def import_(
             err_console.print(_scrub(problem), style="red", markup=False, highlight=False)
         if len(exc.problems) > 50:
             err_console.print(f"… and {len(exc.problems) - 50} more")
-        _fail(f"nothing imported: {len(exc.problems)} bad row(s); fix them or use --skip-bad")
+        if exc.result is None:
+            _fail(f"nothing imported: {len(exc.problems)} bad row(s); fix them or use --skip-bad")
+        for refused in exc.refused[:50]:
+            err_console.print(_scrub(refused), style="red", markup=False, highlight=False)
+        if len(exc.refused) > 50:
+            err_console.print(f"… and {len(exc.refused) - 50} more batches not imported")
+        done = ", ".join(f"{n:,} {kind}" for kind, n in exc.result.counts.items())
+        _fail(
+            f"{len(exc.refused)} batch(es) not imported ({len(exc.problems)} problem(s)); "
+            f"imported from the other batches: {done}. Fix the rows and import the files again "
+            "(rows already stored are replaced, payments already stored are not repeated), "
+            "or use --skip-bad"
+        )
     except LoanCollectError as exc:
-        _fail(f"nothing imported: {exc}")
+        _fail(f"nothing imported: {exc}" if not in_batches else f"import stopped: {exc}")
     for kind, count in result.counts.items():
         console.print(f"imported {count:,} {kind}")
     for note in result.not_written[:50]:
@@ -727,12 +751,29 @@ def import_(
 
 
 class _RowsPerSecond(ProgressColumn):
-    """The rows read per second (over rich's recent window), once there is a measure."""
+    """The rows handled per second (over rich's recent window), once there is a measure."""
 
     def render(self, task: Task) -> Text:
         """``12,345 rows/s``, or nothing before the first measure."""
         speed = task.finished_speed or task.speed
+        if speed is None and task.completed and task.elapsed:
+            # One batch gives rich a single sample, too few for its own measure.
+            speed = task.completed / task.elapsed
         return Text("" if speed is None else f"{speed:,.0f} rows/s")
+
+
+def _rows_in(path: Path) -> int:
+    """About how many rows ``path`` holds (its line ends, less a CSV header), counted
+    in blocks so that memory does not grow with the file; for the progress bar."""
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    lines += last != b"\n"
+    header = path.suffix.lower() not in (".jsonl", ".ndjson", ".json")
+    return max(0, lines - header)
 
 
 # -- report -----------------------------------------------------------------------

@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
-import io
 import json
 import re
 from collections import defaultdict
@@ -95,10 +94,24 @@ _KINDS: tuple[tuple[str, frozenset[str]], ...] = (
 
 
 class ImportRejectedError(LoanCollectError):
-    """Rows were bad and ``skip_bad`` was not given: nothing was imported."""
+    """Rows were bad and ``skip_bad`` was not given.
 
-    def __init__(self, problems: Sequence[str]) -> None:
+    From :func:`import_files` nothing was imported (``result`` is ``None``); from an
+    import in batches (:func:`loancollect.import_batches.import_in_batches`) the
+    batches without a bad row were, ``result`` counts them and ``refused`` names the
+    batches that were not written.
+    """
+
+    def __init__(
+        self,
+        problems: Sequence[str],
+        *,
+        result: ImportResult | None = None,
+        refused: Sequence[str] = (),
+    ) -> None:
         self.problems = list(problems)
+        self.result = result
+        self.refused = list(refused)
         super().__init__(
             f"{len(self.problems)} bad row(s); first: {self.problems[0] if self.problems else ''}"
         )
@@ -140,23 +153,26 @@ class _Row:
 _UTF8_HINT = "not UTF-8 text; re-save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8')"
 
 
-def _decode(path: Path) -> str:
-    """The file's text: UTF-8, with or without a byte-order mark."""
+def _lines(path: Path) -> Iterator[str]:
+    """The file's lines as text (line ends kept), read one at a time: UTF-8, with or
+    without a byte-order mark."""
     try:
-        data = path.read_bytes()
+        fh = path.open("rb")
     except OSError as exc:
         raise FileProblemError(path.name, "file", path.name, f"cannot be read: {exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise FileProblemError(
-            f"{path.name}:{line}",
-            f"byte {column}",
-            f"0x{data[exc.start]:02x}",
-            _UTF8_HINT,
-        ) from None
+    with fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                start = exc.start + (3 if number == 1 and raw.startswith(b"\xef\xbb\xbf") else 0)
+                raise FileProblemError(
+                    f"{path.name}:{number}",
+                    f"byte {start + 1}",
+                    f"0x{raw[start]:02x}",
+                    _UTF8_HINT,
+                ) from None
+            yield line
 
 
 def _no_constant(name: str) -> Any:
@@ -177,17 +193,18 @@ def _json_value(source: str, key: str, value: Any) -> str | None:
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, row)`` from a CSV file (header line first) or a JSON Lines file.
 
-    Files are UTF-8 (a byte-order mark is allowed). Values are text (JSON numbers
-    keep the digits they were written with); missing and empty values are left out.
+    Files are UTF-8 (a byte-order mark is allowed) and read a line at a time (memory
+    does not grow with the file). Values are text (JSON numbers keep the digits they
+    were written with); missing and empty values are left out.
 
     :raises FileProblemError: naming the file and the line, for a byte that is not
         UTF-8, a line that is not a JSON object, a CSV line the ``csv`` module cannot
         read (a NUL byte, an unterminated quote) or one with more cells than the header.
     """
-    text = _decode(path)
     name = path.name
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        for number, line in enumerate(text.split("\n"), start=1):
+        for number, text in enumerate(_lines(path), start=1):
+            line = text.removesuffix("\n")
             if not line.strip():
                 continue
             source = f"{name}:{number}"
@@ -202,7 +219,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             values = {k: _json_value(source, k, v) for k, v in row.items()}
             yield number, {k: v for k, v in values.items() if v not in ("", None)}
         return
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.DictReader(_lines(path), strict=True)
     done = 0  # the last line of the last record read: a bad record starts after it
     try:
         header = reader.fieldnames or []

@@ -32,7 +32,7 @@ import hmac
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -42,7 +42,7 @@ import attrs
 from loancollect.domain.case import Case
 from loancollect.domain.errors import ConfigurationError, LoanCollectError, ValidationError
 from loancollect.domain.events import Event, StreamFault, StreamHead, StreamProblem, head_mac
-from loancollect.domain.loans import Loan, Payment
+from loancollect.domain.loans import Borrower, Loan, Payment
 from loancollect.domain.strategy import PlannedAction
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "AuditTally",
     "AuditedEvents",
     "BatchMarkingOutbox",
+    "BulkLoading",
     "CaseRepository",
     "Channel",
     "ClaimingCases",
@@ -797,6 +798,38 @@ class MigratingStorage(Protocol):
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision; describe where it now stands."""
+        ...
+
+
+@runtime_checkable
+class BulkLoading(Protocol):
+    """Optional: storage (the unit-of-work factory) that writes many borrowers and loans
+    at once, for imports (the SQL plug-in: ``executemany`` on SQLite, ``COPY`` on
+    PostgreSQL).
+
+    The records are validated domain values; the storage writes them as they are.
+    ``loancollect import`` streams its files through it in batches; without it, the
+    import goes through the repositories in one unit of work.
+    """
+
+    def load_records(
+        self, *, borrowers: Sequence[Borrower], loans: Sequence[Loan], review_on: dt.date
+    ) -> None:
+        """Store ``borrowers`` and ``loans`` in one transaction (all or nothing),
+        replacing stored records with the same ids, and open a case due for review on
+        ``review_on`` for each loan that has none.
+
+        :raises ValidationError: if a loan's borrower is neither among ``borrowers``
+            nor stored; nothing is written then.
+        """
+        ...
+
+    def stored_borrowers(self, ids: Collection[str]) -> dict[str, Borrower]:
+        """The stored borrowers among ``ids``, by id."""
+        ...
+
+    def stored_loan_ids(self, ids: Collection[str]) -> set[str]:
+        """Those of ``ids`` that are ids of stored loans."""
         ...
 
 

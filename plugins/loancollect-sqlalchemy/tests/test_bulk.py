@@ -243,3 +243,40 @@ def test_references_are_looked_up_in_the_importing_tenant(store: SqlStore) -> No
     assert import_rows(other, [("payment", payment_row(make_payment()))]).ok
     with other() as uow:
         assert uow.loans.payments_for("L-1") == (make_payment(),)
+
+
+# -- validated domain records (the storage port's BulkLoading) ------------------------------
+
+
+def test_load_records_writes_borrowers_alone_then_their_loans_with_cases(store: SqlStore) -> None:
+    from loancollect.ports import BulkLoading
+    from loancollect.testing import make_borrower
+
+    assert isinstance(store, BulkLoading)
+    plain = make_borrower(id="B-1")
+    earning = make_borrower(id="B-2", monthly_income=Money("8000.00", "CNY"))
+    store.load_records(borrowers=[plain, earning], loans=[], review_on=AS_OF)
+    assert store.stored_borrowers(["B-1", "B-2", "B-3"]) == {"B-1": plain, "B-2": earning}
+    assert store.stored_loan_ids(["L-1"]) == set()
+    loans = [make_loan(id="L-1", borrower=plain), make_loan(id="L-2", borrower=earning)]
+    store.load_records(borrowers=[], loans=loans, review_on=AS_OF)
+    assert store.stored_loan_ids(["L-1", "L-2", "L-3"]) == {"L-1", "L-2"}
+    with store() as uow:
+        assert uow.loans.get("L-1") == loans[0]
+        assert uow.loans.get("L-2") == loans[1]
+        case = uow.cases.get("L-2")
+        assert case is not None
+        assert case.next_review_date == AS_OF
+
+
+def test_load_records_writes_nothing_when_a_loans_borrower_is_unknown(store: SqlStore) -> None:
+    from loancollect.domain.errors import ValidationError
+    from loancollect.testing import make_borrower
+
+    known = make_borrower(id="B-1")
+    stranger = make_borrower(id="B-404")
+    loans = [make_loan(id="L-1", borrower=known), make_loan(id="L-2", borrower=stranger)]
+    with pytest.raises(ValidationError, match="B-404"):
+        store.load_records(borrowers=[known], loans=loans, review_on=AS_OF)
+    assert store.stored_borrowers(["B-1"]) == {}
+    assert store.stored_loan_ids(["L-1", "L-2"]) == set()

@@ -47,12 +47,13 @@ from typing import Any
 
 import attrs
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from loancollect.domain.calendar import DayCount
 from loancollect.domain.checks import MAX_DATE, MIN_DATE
 from loancollect.domain.errors import LoanCollectError, ValidationError
-from loancollect.domain.loans import Frequency, Loan, Payment, RepaymentMethod
+from loancollect.domain.loans import Borrower, Frequency, Loan, Payment, RepaymentMethod
 from loancollect.domain.money import CURRENCIES, MAX_MINOR_UNITS
 from loancollect.domain.privacy import mask_id_number, mask_phone, mask_text
 from loancollect.ports import DEFAULT_TENANT
@@ -66,6 +67,7 @@ __all__ = [
     "ImportProblem",
     "ImportReport",
     "import_rows",
+    "load_records",
     "loan_rows",
     "payment_row",
 ]
@@ -917,3 +919,99 @@ def import_rows(
     if progress is not None:
         progress(report)
     return report
+
+
+# -- validated domain records in one transaction (the storage port's BulkLoading) ------------
+
+
+def _borrower_row(b: Borrower) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "kind": b.kind.value,
+        "name": b.name,
+        "jurisdiction": b.jurisdiction,
+        "time_zone": b.time_zone,
+        "locale": b.locale,
+        "contact_points": [[cp.kind.value, cp.value, cp.label] for cp in b.contact_points],
+        "national_id": b.national_id,
+    }
+
+
+def load_records(
+    store: SqlStore,
+    *,
+    borrowers: Sequence[Borrower],
+    loans: Sequence[Loan],
+    review_on: dt.date,
+) -> None:
+    """Write validated borrowers and loans (opening a case due on ``review_on`` for each
+    loan without one) in **one** transaction, through the bulk path; what
+    :meth:`SqlStore.load_records` does for ``loancollect import``.
+
+    Borrowers with an income or a debt service (columns the bulk rows do not carry)
+    are written with a plain upsert in the same transaction.
+
+    :raises ValidationError: naming the field and the value, if a row is refused (a
+        loan whose borrower is neither among ``borrowers`` nor stored); nothing is
+        written then.
+    """
+    importer = BulkImporter(
+        store, batch_size=max(1, len(borrowers), len(loans)), review_on=review_on
+    )
+    plain = [b for b in borrowers if b.monthly_income is None and b.monthly_debt_service is None]
+    rich = [m.borrower_to_row(b) for b in borrowers if b.monthly_income or b.monthly_debt_service]
+    try:
+        b_rows, _ = importer._prepare("borrower", 0, [_borrower_row(b) for b in plain])
+        l_rows, cases = importer._prepare("loan", 0, [loan_rows(x)[1] for x in loans])
+        with store.engine.begin() as conn:
+            if b_rows:
+                importer._copy(conn, _BORROWER, b_rows)
+            if rich:
+                ins: Any = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(
+                    t.borrowers
+                )
+                keys = ["tenant_id", "id"]
+                changes = {
+                    c.name: ins.excluded[c.name] for c in t.borrowers.columns if c.name not in keys
+                }
+                conn.execute(
+                    ins.on_conflict_do_update(index_elements=keys, set_=changes),
+                    [{**r, "tenant_id": store.tenant} for r in rich],
+                )
+            if l_rows:
+                importer._check_borrowers(conn, 0, l_rows)
+                importer._copy(conn, _LOAN, l_rows)
+                importer._copy(conn, _CASE, cases)
+    except _LocatedError as located:
+        bad = located.bad
+        raise ValidationError(bad.field, _shown(bad.value), bad.reason) from None
+
+
+def stored_borrowers(store: SqlStore, ids: Iterable[str]) -> dict[str, Borrower]:
+    """The stored borrowers (of the store's tenant) among ``ids``, by id."""
+    listed = sorted(set(ids))
+    found: dict[str, Borrower] = {}
+    c = t.borrowers.c
+    with store.engine.connect() as conn:
+        for start in range(0, len(listed), 900):
+            q = sa.select(t.borrowers).where(
+                c.tenant_id == store.tenant, c.id.in_(listed[start : start + 900])
+            )
+            for row in conn.execute(q).mappings():
+                b = m.row_to_borrower(row)
+                found[b.id] = b
+    return found
+
+
+def stored_ids(store: SqlStore, table: sa.Table, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` that are ids of ``table`` in the store's tenant."""
+    listed = sorted(set(ids))
+    found: set[str] = set()
+    c = table.c
+    with store.engine.connect() as conn:
+        for start in range(0, len(listed), 900):
+            q = sa.select(c.id).where(
+                c.tenant_id == store.tenant, c.id.in_(listed[start : start + 900])
+            )
+            found.update(conn.execute(q).scalars())
+    return found

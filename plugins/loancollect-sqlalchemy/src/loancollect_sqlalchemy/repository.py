@@ -45,7 +45,7 @@ import contextlib
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -365,6 +365,28 @@ class SqlStore:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+    def load_records(
+        self, *, borrowers: Sequence[Borrower], loans: Sequence[Loan], review_on: dt.date
+    ) -> None:
+        """Store validated borrowers and loans in one transaction through the bulk path
+        (the storage port's ``BulkLoading``; see
+        :func:`loancollect_sqlalchemy.bulk.load_records`)."""
+        from loancollect_sqlalchemy import bulk
+
+        bulk.load_records(self, borrowers=borrowers, loans=loans, review_on=review_on)
+
+    def stored_borrowers(self, ids: Collection[str]) -> dict[str, Borrower]:
+        """The stored borrowers among ``ids``, by id (``BulkLoading``)."""
+        from loancollect_sqlalchemy import bulk
+
+        return bulk.stored_borrowers(self, ids)
+
+    def stored_loan_ids(self, ids: Collection[str]) -> set[str]:
+        """Those of ``ids`` that are ids of stored loans (``BulkLoading``)."""
+        from loancollect_sqlalchemy import bulk
+
+        return bulk.stored_ids(self, t.loans, ids)
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision (the storage port's ``MigratingStorage``)."""
