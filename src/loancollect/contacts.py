@@ -38,6 +38,7 @@ __all__ = [
     "contact_point",
     "normalize_email",
     "normalize_phone",
+    "number_time_zones",
     "phone_time_zones",
 ]
 
@@ -125,7 +126,13 @@ def _zones(number: str, region: str | None) -> tuple[str, ...]:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
         return ()
-    zones = phone_timezone.time_zones_for_number(parsed)
+    return number_time_zones(parsed)
+
+
+def number_time_zones(number: phonenumbers.PhoneNumber) -> tuple[str, ...]:
+    """:func:`phone_time_zones` of a number parsed already (a caller that parsed it
+    for another question need not parse it again)."""
+    zones = phone_timezone.time_zones_for_number(number)
     return tuple(sorted(z for z in zones if z != _UNKNOWN_ZONE))
 
 

@@ -59,6 +59,7 @@ instance on the same manager. Each manager has its own guard.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import importlib.resources
@@ -77,7 +78,7 @@ import phonenumbers
 import pluggy
 
 from loancollect import registry
-from loancollect.contacts import phone_time_zones
+from loancollect.contacts import number_time_zones
 from loancollect.domain.case import Case, HoldKind, OutcomeKind
 from loancollect.domain.compliance import (
     Bankruptcy,
@@ -89,6 +90,7 @@ from loancollect.domain.compliance import (
     Direction,
     Dispute,
     Flags,
+    LocationCandidate,
     Moratorium,
     MoratoriumKind,
     OptOut,
@@ -474,7 +476,8 @@ def _geographic_zones(value: str) -> tuple[str, ...]:
     code = number.country_code
     if code is None or not phonenumbers.is_number_type_geographical(kind, code):
         return ()
-    return phone_time_zones(value)
+    # Surrounding blanks, which phone_time_zones strips, never change what parse reads.
+    return number_time_zones(number)
 
 
 def borrower_flags(case: Case, zone: str, as_of: dt.date, at: dt.datetime) -> Flags:
@@ -716,6 +719,35 @@ class _UndecidedError(Exception):
         self.violations = list(found)
 
 
+_FACTS_KEPT = 4096
+"""How many cases' facts the guard remembers: more than a review batch hands on to be
+sent, so the send-time judgement of a batch finds every case the review judged."""
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _CaseFacts:
+    """What the guard derived for one case: the inputs (by identity) and the facts."""
+
+    loan: Loan
+    case: Case
+    as_of: dt.date
+    history: Sequence[Event]
+    at: dt.datetime
+    candidates: tuple[LocationCandidate, ...]
+    zone: str
+    facts: BorrowerFacts
+    debt: DebtFacts
+
+    def matches(self, loan: Loan, case: Case, as_of: dt.date, history: Sequence[Event]) -> bool:
+        """True if these are the same loan, case and history objects, on the same day."""
+        return (
+            self.loan is loan
+            and self.case is case
+            and self.history is history
+            and self.as_of == as_of
+        )
+
+
 class ComplianceGuard:
     """The plug-in object that checks planned contacts against the registered packs.
 
@@ -762,15 +794,8 @@ class ComplianceGuard:
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self._last_history: tuple[Sequence[Event], str, tuple[ContactEvent, ...]] | None = None
-        self._last_facts: (
-            tuple[
-                tuple[Loan, Case, dt.date, dt.datetime, Sequence[Event]],
-                BorrowerFacts,
-                DebtFacts,
-                str,
-            ]
-            | None
-        ) = None
+        # The facts of the cases judged lately (see _case_facts), oldest first.
+        self._facts: collections.OrderedDict[int, _CaseFacts] = collections.OrderedDict()
 
     def __repr__(self) -> str:
         return f"ComplianceGuard(packs={[p.name for p in self.packs]})"
@@ -1069,17 +1094,29 @@ class ComplianceGuard:
         at: dt.datetime,
         history: Sequence[Event] = (),
     ) -> tuple[BorrowerFacts, DebtFacts, str]:
-        """Borrower and debt facts and the zone the case's dates are read in, remembered
-        for the case last seen: they are the same for every action of a case in one
-        review.
+        """Borrower and debt facts and the zone the case's dates are read in.
+
+        Remembered for the cases judged lately (:data:`_FACTS_KEPT`), keyed by the very
+        loan, case and history objects (frozen records: the same objects are the same
+        inputs): every action of a case in one review, and the send-time judgement of
+        the actions the review handed on with those objects, reuse the candidate zones
+        and the debt facts (its limitation period). Only the borrower's flags depend on
+        the instant: they are computed again for another ``at``.
 
         :raises _UndecidedError: when no candidate zone of the borrower is known.
         """
-        key = (loan, case, as_of, at, history)
+        key = id(loan)
         with self._lock:
-            last = self._last_facts
-            if last is not None and all(a is b for a, b in zip(last[0], key, strict=True)):
-                return last[1], last[2], last[3]
+            known = self._facts.get(key)
+        if known is not None and known.matches(loan, case, as_of, history):
+            if known.at == at:
+                return known.facts, known.debt, known.zone
+            facts = BorrowerFacts.from_borrower(
+                loan.borrower,
+                location_candidates=known.candidates,
+                flags=borrower_flags(case, known.zone, as_of, at),
+            )
+            return facts, known.debt, known.zone
         borrower = loan.borrower
         candidates = candidate_zones(
             borrower,
@@ -1104,8 +1141,22 @@ class ComplianceGuard:
             flags=borrower_flags(case, zone, as_of, at),
         )
         debt = debt_facts(loan, case, zone, self.lpr, history=history, as_of=as_of)
+        entry = _CaseFacts(
+            loan=loan,
+            case=case,
+            as_of=as_of,
+            history=history,
+            at=at,
+            candidates=candidates,
+            zone=zone,
+            facts=facts,
+            debt=debt,
+        )
         with self._lock:
-            self._last_facts = (key, facts, debt, zone)
+            self._facts[key] = entry
+            self._facts.move_to_end(key)
+            while len(self._facts) > _FACTS_KEPT:
+                self._facts.popitem(last=False)
         return facts, debt, zone
 
     def _contact_events(self, history: Sequence[Event], zone: str) -> tuple[ContactEvent, ...]:
