@@ -14,6 +14,7 @@ Nothing is sent and no hook is called: the cycle does that with the result.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -49,7 +50,7 @@ from loancollect.domain.events import (
     new_event,
 )
 from loancollect.domain.loans import ContactKind, DateRange, Loan, Payment
-from loancollect.domain.money import Rounding
+from loancollect.domain.money import Money, Rounding, round_div, to_decimal
 from loancollect.domain.overdue import (
     DEFAULT_CONFIG,
     Adjustment,
@@ -641,16 +642,20 @@ def _offers(
 ) -> tuple[Offer, ...]:
     if stage in TERMINAL_STAGES or stage == IN_ARRANGEMENT or not assessment.is_overdue:
         return ()
+    rules = [
+        rule
+        for rule in strategy.offers
+        if rule.stage == stage and not (rule.segments and segment not in rule.segments)
+    ]
+    if not rules:
+        return ()
     open_kinds = {a.kind for a in case.active_arrangements()}
     out = []
     due = assessment.amount_due
-    for rule in strategy.offers:
-        if rule.stage != stage or (rule.segments and segment not in rule.segments):
-            continue
+    for rule in rules:
         if rule.kind in open_kinds:
             continue
         valid_until = as_of + dt.timedelta(days=rule.valid_days)
-        penalty = assessment.penalty + assessment.compound_interest
         out.append(
             Offer(
                 rule_id=rule.id,
@@ -659,14 +664,18 @@ def _offers(
                 valid_until=valid_until,
                 amount_due=due,
                 max_installments=rule.max_installments,
-                min_down_payment=due.multiply(Decimal(rule.min_down_fraction), Rounding.UP)
+                min_down_payment=_share(due, rule.min_down_fraction, Rounding.UP)
                 if rule.kind is ArrangementKind.INSTALLMENT_PLAN
                 else None,
-                max_waiver=penalty.multiply(Decimal(rule.waiver_fraction), Rounding.DOWN)
+                max_waiver=_share(
+                    assessment.penalty + assessment.compound_interest,
+                    rule.waiver_fraction,
+                    Rounding.DOWN,
+                )
                 if rule.kind is ArrangementKind.WAIVER
                 else None,
-                settlement_amount=assessment.payoff_amount.multiply(
-                    Decimal(rule.settlement_fraction), Rounding.UP
+                settlement_amount=_share(
+                    assessment.payoff_amount, rule.settlement_fraction, Rounding.UP
                 )
                 if rule.kind is ArrangementKind.SETTLEMENT
                 else None,
@@ -674,3 +683,15 @@ def _offers(
             )
         )
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _fraction(text: str) -> tuple[int, int]:
+    """An offer rule's fraction (a decimal string) as an exact ratio, read once per text."""
+    return to_decimal(Decimal(text), "rate").as_integer_ratio()
+
+
+def _share(amount: Money, fraction: str, rounding: Rounding) -> Money:
+    """``amount.multiply(Decimal(fraction), rounding)``, with the fraction read once."""
+    num, den = _fraction(fraction)
+    return Money.from_minor(round_div(amount.minor_units * num, den, rounding), amount.currency)

@@ -474,6 +474,20 @@ def assess(
         and not penalty_holds
     ):
         return _assess_lean(loan, payments, as_of, config, loan.simple_penalty)
+    return _assess_general(loan, payments, as_of, config, adjustments, pauses, penalty_holds)
+
+
+def _assess_general(
+    loan: Loan,
+    payments: Sequence[Payment],
+    as_of: dt.date,
+    config: AssessmentConfig,
+    adjustments: Sequence[Adjustment],
+    pauses: Sequence[DateRange],
+    penalty_holds: Sequence[DateRange],
+) -> Assessment:
+    """:func:`assess` on the general path. A function of its own because its closures'
+    cells would be created on every call of ``assess``, the lean path's too."""
     if payments:
         check_payments(loan, payments)
     cur = loan.currency

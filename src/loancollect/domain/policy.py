@@ -242,6 +242,11 @@ class StagePolicy:
     dunning_types: tuple[DunningType, ...] = attrs.field(default=(), converter=_dunning)
     campaigns: tuple[Campaign, ...] = attrs.field(default=(), converter=_campaigns)
     refuse_backdated_runs: bool = False
+    # Derived once (the decision asks for each on every case): the active stages by
+    # name, the credit-control levels, whether a condition counts unpaid installments.
+    _by_name: dict[str, Stage] = attrs.field(init=False, repr=False, eq=False)
+    _levels: tuple[Stage, ...] = attrs.field(init=False, repr=False, eq=False)
+    _counts_installments: bool = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         names = [s.name for s in self.stages]
@@ -256,6 +261,11 @@ class StagePolicy:
                 "is not a stage"
             )
         object.__setattr__(self, "stages", tuple(sorted(self.stages, key=lambda s: s.rank)))
+        object.__setattr__(self, "_by_name", {s.name: s for s in self.stages})
+        object.__setattr__(self, "_levels", tuple(s for s in self.stages if s.level is not None))
+        object.__setattr__(
+            self, "_counts_installments", any(s.entry.counts_installments() for s in self.stages)
+        )
         check_ranges(self.delinquency_ranges)
         for d in self.dunning_types:
             if d.stage not in names:
@@ -283,7 +293,7 @@ class StagePolicy:
 
     def levels(self) -> tuple[Stage, ...]:
         """The credit-control levels (stages with a level delay), lowest first."""
-        return tuple(s for s in self.stages if s.level is not None)
+        return self._levels
 
     def dunning_type(self, stage: str) -> DunningType | None:
         """The dunning type whose notice is issued on entering ``stage``."""
@@ -296,7 +306,7 @@ class StagePolicy:
 
     def counts_installments(self) -> bool:
         """True if a condition looks at the number of unpaid installments."""
-        return any(s.entry.counts_installments() for s in self.stages)
+        return self._counts_installments
 
     def markers_of(self, stage: str) -> frozenset[str]:
         """The markers a case carries in ``stage`` (none for outcomes)."""
@@ -344,7 +354,7 @@ class StagePolicy:
 
     def stage(self, name: str) -> Stage | None:
         """The active stage called ``name`` (``None`` for outcomes and unknown names)."""
-        return next((s for s in self.stages if s.name == name), None)
+        return self._by_name.get(name)
 
     def rank(self, name: str) -> int:
         """Rank of a stage; outcome stages rank 0."""

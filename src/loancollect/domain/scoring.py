@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 _ZERO, _ONE, _HALF = Decimal(0), Decimal(1), Decimal("0.5")
+_PLACES = Decimal("0.0001")  # scores are kept to four places
 
 
 def _unit(field: str, value: Decimal | None) -> None:
@@ -82,7 +83,7 @@ def combine(contributions: Iterable[ScoreContribution]) -> Scores:
             return _HALF
         total = sum((w for _, w in pairs), _ZERO)
         value = sum((v * w for v, w in pairs), _ZERO) / total
-        return value.quantize(Decimal("0.0001"))
+        return value.quantize(_PLACES)
 
     return Scores(
         axis("risk"), axis("ability"), axis("willingness"), tuple(c.source for c in items)
@@ -90,7 +91,21 @@ def combine(contributions: Iterable[ScoreContribution]) -> Scores:
 
 
 def _clamp(value: Decimal) -> Decimal:
-    return min(_ONE, max(_ZERO, value)).quantize(Decimal("0.0001"))
+    return min(_ONE, max(_ZERO, value)).quantize(_PLACES)
+
+
+# Constants of the heuristic, built once (Decimal from a string costs on every call).
+_D0_02 = Decimal("0.02")
+_D0_03 = Decimal("0.03")
+_D0_05 = Decimal("0.05")
+_D0_1 = Decimal("0.1")
+_D0_15 = Decimal("0.15")
+_D0_3 = Decimal("0.3")
+_D0_4 = Decimal("0.4")
+_D0_5 = Decimal("0.5")
+_D0_6 = Decimal("0.6")
+_D0_8 = Decimal("0.8")
+_D180 = Decimal(180)
 
 
 def heuristic_contribution(
@@ -111,14 +126,14 @@ def heuristic_contribution(
     hardship = any(c.outcome is OutcomeKind.HARDSHIP_STATED for c in contacts)
     paid = assessment.total_paid.minor_units
     willingness = (
-        Decimal("0.6")
-        + Decimal("0.1") * case.kept_promises
-        - Decimal("0.15") * case.broken_promises
-        + Decimal("0.03") * rpc
-        - Decimal("0.15") * refused
-        - Decimal("0.02") * no_answer
-        + (Decimal("0.05") if paid else _ZERO)
-        - Decimal("0.1") * case.broken_arrangements
+        _D0_6
+        + _D0_1 * case.kept_promises
+        - _D0_15 * case.broken_promises
+        + _D0_03 * rpc
+        - _D0_15 * refused
+        - _D0_02 * no_answer
+        + (_D0_05 if paid else _ZERO)
+        - _D0_1 * case.broken_arrangements
     )
     borrower = loan.borrower
     income = borrower.monthly_income
@@ -127,17 +142,17 @@ def heuristic_contribution(
         service = debt.amount if debt is not None and debt.currency == loan.currency else _ZERO
         ratio = service / income.amount
         # Companies carry more leverage before they are unable to pay.
-        limit = Decimal("0.8") if borrower.kind is PartyKind.COMPANY else Decimal("0.5")
+        limit = _D0_8 if borrower.kind is PartyKind.COMPANY else _D0_5
         ability = _ONE - ratio / (2 * limit)
     else:
         repaid = _ONE - assessment.outstanding_principal.amount / loan.principal.amount
-        ability = Decimal("0.6") + repaid * Decimal("0.3")
+        ability = _D0_6 + repaid * _D0_3
     if hardship:
-        ability -= Decimal("0.4")
-    dpd_part = min(Decimal(assessment.dpd), Decimal(180)) / Decimal(180)
+        ability -= _D0_4
+    dpd_part = min(Decimal(assessment.dpd), _D180) / _D180
     willingness = _clamp(willingness)
     risk = _clamp(
-        Decimal("0.1") + dpd_part * Decimal("0.6") + (_ONE - willingness) * Decimal("0.3")
+        _D0_1 + dpd_part * _D0_6 + (_ONE - willingness) * _D0_3
     )
     return ScoreContribution(
         source="heuristic",

@@ -181,11 +181,13 @@ def loan_limitation(
     the whole balance is not modelled.
     """
     regime = regime_for(loan.borrower.jurisdiction, debt_type)
-    if regime is None or not loan.installments:
+    # The integer plan (due ordinal first) has a row per installment: reading it does
+    # not build the Installment objects of a loan rebuilt from storage.
+    if regime is None or not loan.plan:
         return None
     if calendar is None and regime.roll_last_day:
         calendar = court_calendar(loan.borrower.jurisdiction)
-    accrued = max(i.due_date for i in loan.installments)
+    accrued = dt.date.fromordinal(max(row[0] for row in loan.plan))
     return assess(
         regime,
         accrued,
