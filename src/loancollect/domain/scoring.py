@@ -151,9 +151,7 @@ def heuristic_contribution(
         ability -= _D0_4
     dpd_part = min(Decimal(assessment.dpd), _D180) / _D180
     willingness = _clamp(willingness)
-    risk = _clamp(
-        _D0_1 + dpd_part * _D0_6 + (_ONE - willingness) * _D0_3
-    )
+    risk = _clamp(_D0_1 + dpd_part * _D0_6 + (_ONE - willingness) * _D0_3)
     return ScoreContribution(
         source="heuristic",
         risk=risk,

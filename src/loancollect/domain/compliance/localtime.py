@@ -9,6 +9,7 @@ transition itself, in a fall-back overlap it is the first occurrence.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
@@ -26,21 +27,28 @@ __all__ = [
 
 _UTC = dt.UTC
 
+# ``local``, ``local_date`` and ``wall`` are remembered by (instant, zone): a review
+# judges every contact at one instant in a few zones, and converting an instant costs
+# more than looking it up. Equal instants in any zone give the same local time.
+
 
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@functools.lru_cache(maxsize=4096)
 def local(at: pendulum.DateTime, zone: str) -> pendulum.DateTime:
     """``at`` seen in ``zone``."""
     return at.in_timezone(zone)
 
 
+@functools.lru_cache(maxsize=4096)
 def local_date(at: pendulum.DateTime, zone: str) -> dt.date:
     """The calendar date of ``at`` in ``zone``."""
     return at.in_timezone(zone).date()
 
 
+@functools.lru_cache(maxsize=4096)
 def wall(at: pendulum.DateTime, zone: str) -> dt.time:
     """The local wall-clock time of ``at`` in ``zone`` (naive)."""
     return at.in_timezone(zone).time().replace(tzinfo=None)

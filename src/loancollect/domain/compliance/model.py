@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -63,6 +64,13 @@ def to_utc(value: dt.datetime, field: str) -> pendulum.DateTime:
         return value  # already normalised (the common case: records built from records)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, value, "naive datetime; pass a time-zone-aware one")
+    return _in_utc(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_utc(value: dt.datetime) -> pendulum.DateTime:
+    """An aware instant in UTC, remembered: a review proposes every contact at one instant
+    (equal instants in any zone are the same UTC instant)."""
     return pendulum.instance(value).in_timezone(pendulum.UTC)
 
 
