@@ -380,7 +380,9 @@ def decide(
         if policy.counts_installments():
             unpaid = sum(1 for i in assessment.installments if i.is_overdue)
         notices = tuple((n.stage, n.issued_on, n.status is NoticeStatus.SENT) for n in ps.notices)
-    enforcement_off = any(h.kind is HoldKind.ENFORCEMENT_OFF for h in case.active_holds(as_of))
+    # The holds of today: nothing below changes the case's holds.
+    holds_today = case.active_holds(as_of)
+    enforcement_off = any(h.kind is HoldKind.ENFORCEMENT_OFF for h in holds_today)
     facts = Facts(
         as_of=as_of,
         dpd=dpd,
@@ -402,7 +404,7 @@ def decide(
     )
     stage, transition, stay_ends = evaluate_stage(policy, case.stage, case.stage_since, facts)
     if (
-        case.active_holds(as_of)
+        holds_today
         and transition is not None
         and stage not in TERMINAL_STAGES
         and (policy.rank(stage) > policy.rank(case.stage))
@@ -486,7 +488,7 @@ def decide(
     stage_def = policy.stage(stage)
     contact_allowed = (
         not eff.suppresses_contact
-        and not case.active_holds(as_of)
+        and not holds_today
         # Placed with an agency, the agency contacts; sold, the buyer does.
         and case.placement is None
         and case.sale is None
@@ -556,7 +558,7 @@ def decide(
     # 5. Offers.
     offers = (
         _offers(variant.strategy, loan, case, assessment, stage, segment, as_of)
-        if not case.active_holds(as_of)
+        if not holds_today
         else ()
     )
 
@@ -612,8 +614,9 @@ def decide(
     if policy.refuse_backdated_runs:
         state = attrs.evolve(state, last_run=as_of)
     if state != case.policy_state:
-        case = attrs.evolve(case, policy_state=state)
-    case = attrs.evolve(case, next_review_date=next_review)
+        case = attrs.evolve(case, policy_state=state, next_review_date=next_review)
+    else:
+        case = attrs.evolve(case, next_review_date=next_review)
     return Decision(
         case=case,
         assessment=assessment,

@@ -29,6 +29,7 @@ ranges per installment; dunning types and notices; dunning campaigns.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
@@ -247,6 +248,7 @@ class StagePolicy:
     _by_name: dict[str, Stage] = attrs.field(init=False, repr=False, eq=False)
     _levels: tuple[Stage, ...] = attrs.field(init=False, repr=False, eq=False)
     _counts_installments: bool = attrs.field(init=False, repr=False, eq=False)
+    _dpd_thresholds: tuple[int, ...] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         names = [s.name for s in self.stages]
@@ -266,6 +268,10 @@ class StagePolicy:
         object.__setattr__(
             self, "_counts_installments", any(s.entry.counts_installments() for s in self.stages)
         )
+        thresholds: set[int] = set()
+        for s in self.stages:
+            thresholds |= s.entry.dpd_thresholds()
+        object.__setattr__(self, "_dpd_thresholds", tuple(sorted(thresholds)))
         check_ranges(self.delinquency_ranges)
         for d in self.dunning_types:
             if d.stage not in names:
@@ -500,13 +506,11 @@ def next_threshold_date(policy: StagePolicy, facts: Facts) -> dt.date | None:
     """
     if facts.anchor is None:
         return None
-    candidates = set()
-    for s in policy.stages:
-        candidates |= s.entry.dpd_thresholds()
-    future = sorted(t for t in candidates if t > facts.dpd)
-    if not future:
+    thresholds = policy._dpd_thresholds  # every stage's, sorted, built with the policy
+    i = bisect.bisect_right(thresholds, facts.dpd)
+    if i == len(thresholds):
         return None
-    return facts.anchor + dt.timedelta(days=future[0] + facts.dpd_offset)
+    return facts.anchor + dt.timedelta(days=thresholds[i] + facts.dpd_offset)
 
 
 __all__ += [
