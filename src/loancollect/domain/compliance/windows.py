@@ -86,6 +86,10 @@ def _zone_tuple(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+_DAYS_KEPT = 1024
+"""How many local days a window remembers the open ranges of."""
+
+
 @attrs.frozen(kw_only=True)
 class ContactWindow(Rule):
     """Contact only inside allowed local-time windows, in every zone considered.
@@ -115,6 +119,11 @@ class ContactWindow(Rule):
     channels: frozenset[Channel] = frozenset()
     waived_by_consent: bool = True
     exempt_purposes: frozenset[str] = frozenset()
+    # The open ranges of the local days asked about (ranges_on), remembered: every
+    # contact of a review asks about the same day or two.
+    _days: dict[dt.date, tuple[LocalTimeRange, ...]] = attrs.field(
+        init=False, factory=dict, repr=False, eq=False
+    )
 
     def _is_holiday(self, day: dt.date) -> bool:
         if day in self.quiet_dates:
@@ -123,10 +132,18 @@ class ContactWindow(Rule):
 
     def ranges_on(self, day: dt.date) -> tuple[LocalTimeRange, ...]:
         """The open ranges on local ``day``."""
+        known = self._days.get(day)
+        if known is not None:
+            return known
         if self.holiday_ranges is not None and self._is_holiday(day):
-            return self.holiday_ranges
-        weekday = day.weekday()
-        return tuple(w.range for w in self.allowed if weekday in w.weekdays)
+            found = self.holiday_ranges
+        else:
+            weekday = day.weekday()
+            found = tuple(w.range for w in self.allowed if weekday in w.weekdays)
+        if len(self._days) >= _DAYS_KEPT:
+            self._days.clear()
+        self._days[day] = found
+        return found
 
     def is_open(self, at: pendulum.DateTime, zone: str) -> bool:
         """True if ``at`` is inside a window in ``zone``."""
