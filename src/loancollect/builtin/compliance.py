@@ -719,9 +719,10 @@ class _UndecidedError(Exception):
         self.violations = list(found)
 
 
-_FACTS_KEPT = 4096
-"""How many cases' facts the guard remembers: more than a review batch hands on to be
-sent, so the send-time judgement of a batch finds every case the review judged."""
+_FACTS_KEPT = 2048
+"""How many cases' facts the guard remembers: more than a review batch (500 cases by
+default) hands on to be sent, so the send-time judgement of a batch finds every case
+the review judged; a miss only costs deriving the facts again."""
 
 
 @attrs.frozen(kw_only=True, eq=False)
