@@ -67,7 +67,7 @@ from loancollect.ports import (
     UnitOfWorkFactory,
 )
 from loancollect.registry import CycleSummary
-from loancollect.reporting import Table, build_report, load_report_data, write_csv
+from loancollect.reporting import SUMMARY_LABELS, Table, build_report, load_report_data, write_csv
 from loancollect.templates import LenderInfo, TemplateCatalog
 
 __all__ = ["main"]
@@ -209,17 +209,9 @@ def _print_summary(summary: CycleSummary, elapsed: float) -> None:
     table = RichTable(title=f"Cycle summary ({elapsed:.1f} s)", title_justify="left")
     table.add_column("measure")
     table.add_column("count", justify="right")
-    for name in (
-        "reviewed",
-        "stage_changes",
-        "actions_planned",
-        "sent",
-        "failed",
-        "blocked",
-        "rescheduled",
-        "errors",
-    ):
-        table.add_row(name.replace("_", " "), f"{getattr(summary, name):,}")
+    # The report's activity table counts the same events under the same names.
+    for name, label in SUMMARY_LABELS.items():
+        table.add_row(label, f"{getattr(summary, name):,}")
     console.print(table)
 
 
