@@ -461,8 +461,6 @@ def run(
             '"Pay in the lender\'s app."; give --lender FILE (see docs/cli.md#lender-profiles), '
             "or --placeholder-lender for a demo or a test"
         )
-    if lenders is not None and workers > 1:
-        _fail("--lender with --workers above 1 is not supported yet: use --workers 1")
     config = attrs.evolve(_config(policy_file), lenders=lenders)
     settings = _channel_settings(channels_file)
     channels, gaps = _usable_channels(pm, config, settings, build=not no_dispatch)
@@ -522,6 +520,7 @@ def _run_day(
             policy_file=policy_file,
             channel_settings=settings,
             dispatch=not no_dispatch,
+            lenders=config.lenders,  # the parsed profiles, the same in every worker
         )
         summary = CycleSummary()
         problems = []
