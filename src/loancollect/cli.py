@@ -67,7 +67,7 @@ from loancollect.ports import (
     UnitOfWorkFactory,
 )
 from loancollect.registry import CycleSummary
-from loancollect.reporting import Table, build_report, load_report_data, write_csv
+from loancollect.reporting import SUMMARY_LABELS, Table, build_report, load_report_data, write_csv
 from loancollect.templates import LenderInfo, TemplateCatalog
 
 __all__ = ["main"]
@@ -209,17 +209,9 @@ def _print_summary(summary: CycleSummary, elapsed: float) -> None:
     table = RichTable(title=f"Cycle summary ({elapsed:.1f} s)", title_justify="left")
     table.add_column("measure")
     table.add_column("count", justify="right")
-    for name in (
-        "reviewed",
-        "stage_changes",
-        "actions_planned",
-        "sent",
-        "failed",
-        "blocked",
-        "rescheduled",
-        "errors",
-    ):
-        table.add_row(name.replace("_", " "), f"{getattr(summary, name):,}")
+    # The report's activity table counts the same events under the same names.
+    for name, label in SUMMARY_LABELS.items():
+        table.add_row(label, f"{getattr(summary, name):,}")
     console.print(table)
 
 
@@ -469,8 +461,6 @@ def run(
             '"Pay in the lender\'s app."; give --lender FILE (see docs/cli.md#lender-profiles), '
             "or --placeholder-lender for a demo or a test"
         )
-    if lenders is not None and workers > 1:
-        _fail("--lender with --workers above 1 is not supported yet: use --workers 1")
     config = attrs.evolve(_config(policy_file), lenders=lenders)
     settings = _channel_settings(channels_file)
     channels, gaps = _usable_channels(pm, config, settings, build=not no_dispatch)
@@ -530,6 +520,7 @@ def _run_day(
             policy_file=policy_file,
             channel_settings=settings,
             dispatch=not no_dispatch,
+            lenders=config.lenders,  # the parsed profiles, the same in every worker
         )
         summary = CycleSummary()
         problems = []

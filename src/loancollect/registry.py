@@ -235,7 +235,24 @@ class ContactViolation:
 
 @attrs.frozen(kw_only=True)
 class CycleSummary:
-    """What one collection cycle did, as counts (given to ``loancollect_cycle_finished``)."""
+    """What one collection cycle did, as counts (given to ``loancollect_cycle_finished``).
+
+    Every count but ``reviewed`` and ``errors`` is a count of the events the cycle
+    stored, so the report (:mod:`loancollect.reporting`, its *activity* table) finds
+    the same numbers in storage:
+
+    :param reviewed: cases reviewed (no event: the report cannot count them).
+    :param stage_changes: ``STAGE_CHANGED`` events (every stage entered).
+    :param actions_planned: ``ACTION_PLANNED`` events: actions the review planned,
+        those the rules then blocked at once included, and fallbacks planned when a
+        send failed for good.
+    :param sent: ``ACTION_SENT`` events.
+    :param failed: ``ACTION_FAILED`` events with no retry (failed for good).
+    :param blocked: ``ACTION_BLOCKED`` events, at review or at the instant of sending.
+    :param rescheduled: ``ACTION_RESCHEDULED`` events, at review or at the instant of
+        sending.
+    :param errors: cases whose review raised (no event).
+    """
 
     reviewed: int = 0
     stage_changes: int = 0

@@ -23,6 +23,7 @@ import attrs
 
 from loancollect.domain import analytics as kpi
 from loancollect.domain.events import (
+    ActionFailed,
     Event,
     EventKind,
     PaymentReceived,
@@ -34,7 +35,16 @@ from loancollect.domain.loans import Loan, Payment
 from loancollect.domain.overdue import DEFAULT_BUCKETS, DEFAULT_CONFIG, AssessmentConfig, assess
 from loancollect.ports import UnitOfWorkFactory
 
-__all__ = ["ReportData", "Table", "build_report", "load_report_data", "month_ends", "write_csv"]
+__all__ = [
+    "SUMMARY_LABELS",
+    "ReportData",
+    "Table",
+    "activity_counts",
+    "build_report",
+    "load_report_data",
+    "month_ends",
+    "write_csv",
+]
 
 
 @attrs.frozen
@@ -265,21 +275,23 @@ def build_report(data: ReportData) -> list[Table]:
             (
                 ("promise-kept rate", _pct(kpi.promise_kept_rate(events))),
                 ("right-party-contact rate", _pct(kpi.right_party_contact_rate(events))),
-                ("actions sent", str(sum(1 for e in events if e.kind is EventKind.ACTION_SENT))),
-                (
-                    "actions blocked",
-                    str(sum(1 for e in events if e.kind is EventKind.ACTION_BLOCKED)),
-                ),
-                (
-                    "actions rescheduled",
-                    str(sum(1 for e in events if e.kind is EventKind.ACTION_RESCHEDULED)),
-                ),
                 ("promises made", str(sum(1 for e in events if e.kind is EventKind.PROMISE_MADE))),
                 (
                     "arrangements made",
                     str(sum(1 for e in events if e.kind is EventKind.ARRANGEMENT_MADE)),
                 ),
             ),
+        )
+    )
+    # What the runs did, counted from their events exactly as `loancollect run` counts
+    # them in its summary, under the same names (see activity_counts).
+    counts = activity_counts(events)
+    tables.append(
+        Table(
+            "activity",
+            "Collection activity (the run summary's counts, from the stored events)",
+            ("measure", "count"),
+            tuple((SUMMARY_LABELS[name], f"{n:,}") for name, n in counts.items()),
         )
     )
     per_cur_rows = []
@@ -394,6 +406,58 @@ def _count_matrix(
         for pair, n in matrix.counts.items():
             counts[pair] += n
     return kpi.RollMatrix(DEFAULT_BUCKETS.labels, dict(counts), {})
+
+
+SUMMARY_LABELS: dict[str, str] = {
+    "reviewed": "cases reviewed",
+    "stage_changes": "stage changes",
+    "actions_planned": "actions planned",
+    "sent": "actions sent",
+    "failed": "actions failed",
+    "blocked": "actions blocked",
+    "rescheduled": "actions rescheduled",
+    "errors": "cases in error",
+}
+"""The name shown for each count of a :class:`~loancollect.registry.CycleSummary`, by
+field: the run summary and the report's *activity* table print the same names."""
+
+_ACTIVITY_KINDS: dict[str, EventKind] = {
+    "stage_changes": EventKind.STAGE_CHANGED,
+    "actions_planned": EventKind.ACTION_PLANNED,
+    "sent": EventKind.ACTION_SENT,
+    "failed": EventKind.ACTION_FAILED,
+    "blocked": EventKind.ACTION_BLOCKED,
+    "rescheduled": EventKind.ACTION_RESCHEDULED,
+}
+
+
+def activity_counts(events: Iterable[Event]) -> dict[str, int]:
+    """The run summary's counts that events record, by summary field, from ``events``.
+
+    One per event of the kind, except ``failed``: only the ``ACTION_FAILED`` events
+    with no retry (a send failed for good), as the summary counts failures.
+    (``reviewed`` and ``errors`` leave no event and are not counted here.)
+
+    >>> from loancollect.domain.events import ActionFailed, new_event
+    >>> import datetime as dt
+    >>> retried = ActionFailed(key="k", channel="sms", rule="r", status="failed_retryable",
+    ...     detail="busy", attempts=1, retry_at=dt.datetime(2025, 3, 1, 9, tzinfo=dt.UTC))
+    >>> final = ActionFailed(key="k", channel="sms", rule="r", status="failed_permanent",
+    ...     detail="no such number", attempts=2)
+    >>> day = dt.date(2025, 3, 1)
+    >>> activity_counts([new_event(p, loan_id="L1", on=day) for p in (retried, final)])["failed"]
+    1
+    """
+    counts = dict.fromkeys(_ACTIVITY_KINDS, 0)
+    field_of = {kind: name for name, kind in _ACTIVITY_KINDS.items()}
+    for e in events:
+        name = field_of.get(e.kind)
+        if name is None:
+            continue
+        if e.kind is EventKind.ACTION_FAILED and ActionFailed.parse(e).retry_at is not None:
+            continue  # tried again later: not (yet) a failure
+        counts[name] += 1
+    return counts
 
 
 def _num(value: Decimal | None) -> str:

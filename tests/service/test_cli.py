@@ -102,10 +102,34 @@ def test_demo_prints_the_cycle_summary_and_the_report(
     for title in ("Portfolio on 2025-01-20", "Roll rates", "Promises and contacts", "Vintage"):
         assert title in out
     assert "Champion vs challenger (2025-01-01 → 2025-01-20)" in out
-    # the report's 13 tables, and those of installed plug-ins (loancollect_report_tables)
+    # the report's 14 tables, and those of installed plug-ins (loancollect_report_tables)
     written = re.search(r"CSV files: (\d+) in", out)
     assert written is not None
-    assert int(written.group(1)) == len(list((first / "report").glob("*.csv"))) >= 13
+    assert int(written.group(1)) == len(list((first / "report").glob("*.csv"))) >= 14
+
+
+def test_the_demos_summary_and_its_report_count_the_same_actions(
+    demo_runs: tuple[Path, Path, Result],
+) -> None:
+    _, _, result = demo_runs
+
+    def rows(title: str) -> dict[str, str]:
+        lines = result.output.splitlines()
+        start = next(n for n, line in enumerate(lines) if line.startswith(title))
+        found = {}
+        for line in lines[start:]:
+            if line.startswith("└"):
+                break
+            if line.startswith("│"):
+                name, count = (cell.strip() for cell in line.strip("│").split("│"))
+                found[name] = count
+        return found
+
+    summary, report = rows("Cycle summary"), rows("Collection activity")
+    shared = set(summary) & set(report)
+    assert {"stage changes", "actions planned", "actions sent", "actions blocked"} <= shared
+    assert {n: summary[n] for n in shared} == {n: report[n] for n in shared}
+    assert int(summary["actions sent"]) > 0
 
 
 def test_demo_writes_what_was_sent_and_the_report(demo_runs: tuple[Path, Path, Result]) -> None:

@@ -37,6 +37,9 @@ import pytest
 
 from loancollect.domain.events import (
     ActionBlocked,
+    ActionFailed,
+    ActionPlanned,
+    ActionRescheduled,
     ActionSent,
     ContactOutcomeRecorded,
     Payload,
@@ -173,10 +176,44 @@ def build_store() -> MemoryStore:
             ("2024-10-02", SegmentAssigned(segment="strategic")),
             ("2024-10-02", stage("current", "early")),
             ("2025-01-02", stage("early", "further")),
+            ("2025-01-03", ActionPlanned(rule="sms", channel="sms", key="k-sms", template="t")),
+            (
+                "2025-01-03",
+                ActionFailed(
+                    key="k-sms",
+                    channel="sms",
+                    rule="sms",
+                    status="failed_retryable",
+                    detail="busy",
+                    attempts=1,
+                    retry_at=dt.datetime(2025, 1, 3, 9, tzinfo=dt.UTC),
+                ),
+            ),
             ("2025-01-03", sent("sms")),
             (
                 "2025-01-04",
+                ActionRescheduled(
+                    key="k-phone",
+                    channel="phone",
+                    not_before=dt.datetime(2025, 1, 4, 1, tzinfo=dt.UTC),
+                    reasons="r",
+                    citations="",
+                ),
+            ),
+            (
+                "2025-01-04",
                 ActionBlocked(key="k-phone", channel="phone", rule="phone", reasons="r"),
+            ),
+            (
+                "2025-02-05",
+                ActionFailed(
+                    key="k-letter-1",
+                    channel="letter",
+                    rule="letter",
+                    status="failed_permanent",
+                    detail="returned",
+                    attempts=2,
+                ),
             ),
             ("2025-02-06", sent("letter")),
             ("2025-02-06", outcome("refused")),
@@ -345,11 +382,22 @@ def test_contact_measures(tables: dict[str, Table]) -> None:
     assert rows == {
         "promise-kept rate": "100.0%",
         "right-party-contact rate": "50.0%",  # a promise and a refusal
-        "actions sent": "5",
-        "actions blocked": "1",
-        "actions rescheduled": "0",
         "promises made": "1",
         "arrangements made": "0",
+    }
+
+
+def test_activity_counts_the_events_of_the_window_as_the_run_summary_does(
+    tables: dict[str, Table],
+) -> None:
+    assert tables["activity"].columns == ("measure", "count")
+    assert dict(tables["activity"].rows) == {
+        "stage changes": "4",  # L3's change of 2024-10-02 is before the window
+        "actions planned": "1",
+        "actions sent": "5",
+        "actions failed": "1",  # the letter's last try; the retried text is not a failure
+        "actions blocked": "1",
+        "actions rescheduled": "1",
     }
 
 

@@ -483,7 +483,7 @@ class Dispatcher:
         now = aware_now(self._clock)
         events: list[Event] = []
         problems: list[CycleProblem] = []
-        sent = failed = 0
+        sent = failed = blocked = rescheduled = fallbacks = 0
         batch_sent: list[tuple[str, DeliveryResult]] | None = (
             [] if isinstance(uow.outbox, BatchMarkingOutbox) else None
         )
@@ -494,7 +494,11 @@ class Dispatcher:
                 problems.append(CycleProblem(action.loan_id, Step.DISPATCH, outcome.problem))
                 continue  # left open, as it was, for the next run
             if result is None:
-                self._record_unsent(uow, outcome, as_of, now, events)
+                # Judged again at the instant of sending: a block or a reschedule now is
+                # counted as the review counts its own (one event each).
+                judged = self._record_unsent(uow, outcome, as_of, now, events)
+                blocked += judged is VerdictKind.BLOCK
+                rescheduled += judged is VerdictKind.RESCHEDULE
                 continue
             attempts = entry.attempts + 1
             if result.status is DeliveryStatus.SENT:
@@ -556,9 +560,16 @@ class Dispatcher:
                     fallback_of=entry.key,
                 )
                 events.append(new_event(planned, loan_id=action.loan_id, on=as_of))
+                fallbacks += 1
         if batch_sent and isinstance(uow.outbox, BatchMarkingOutbox):
             uow.outbox.mark_sent_many(batch_sent, at=now)
-        summary = CycleSummary(sent=sent, failed=failed)
+        summary = CycleSummary(
+            actions_planned=fallbacks,
+            sent=sent,
+            failed=failed,
+            blocked=blocked,
+            rescheduled=rescheduled,
+        )
         return CycleReport("", as_of, summary, tuple(problems)), events
 
     def _record_unsent(
@@ -568,7 +579,8 @@ class Dispatcher:
         as_of: dt.date,
         now: dt.datetime,
         events: list[Event],
-    ) -> None:
+    ) -> VerdictKind | None:
+        """Record an entry that was not sent; the verdict's kind if the rules stopped it."""
         entry, verdict = outcome.prepared.entry, outcome.verdict
         if verdict is not None and verdict.kind is VerdictKind.RESCHEDULE:
             uow.outbox.mark_failed(
@@ -578,11 +590,13 @@ class Dispatcher:
                 attempts=entry.attempts,
             )
             events.append(verdict.event(entry.action, as_of, at=now))
-        elif verdict is not None:
+            return verdict.kind
+        if verdict is not None:
             uow.outbox.cancel(entry.key, f"blocked: {verdict.reasons}")
             events.append(verdict.event(entry.action, as_of, at=now))
-        else:
-            uow.outbox.cancel(entry.key, outcome.prepared.cancel or "cancelled")
+            return verdict.kind
+        uow.outbox.cancel(entry.key, outcome.prepared.cancel or "cancelled")
+        return None
 
     def _reconcilable(self, action: PlannedAction) -> bool:
         """True if a send whose outcome is unknown may be tried again safely: the

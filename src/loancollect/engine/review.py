@@ -23,7 +23,7 @@ import pluggy
 from loancollect.domain.case import Case
 from loancollect.domain.decision import Advice, Decision, decide
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import Event
+from loancollect.domain.events import Event, EventKind
 from loancollect.domain.loans import ContactKind, Loan, Payment
 from loancollect.domain.overdue import Assessment
 from loancollect.domain.scoring import ScoreContribution, Scores
@@ -169,6 +169,11 @@ class Reviewer:
                 _LOG.warning("review of %s failed: %s", case.loan_id, _describe(exc))
                 continue
             events.extend(decision.events)
+            # Counted as the report counts them, one per event: every stage entered
+            # (a catch-up replay enters several) and every action planned, including
+            # those the rules block at once (they are also counted as blocked).
+            changes += sum(e.kind is EventKind.STAGE_CHANGED for e in decision.events)
+            planned += sum(e.kind is EventKind.ACTION_PLANNED for e in decision.events)
             for action, verdict in verdicts:
                 if verdict.kind is VerdictKind.BLOCK:
                     blocked += 1
@@ -177,7 +182,6 @@ class Reviewer:
                 if verdict.kind is VerdictKind.RESCHEDULE:
                     rescheduled += 1
                     events.append(verdict.event(action, as_of))
-                planned += 1
                 if fresh is not None and verdict.allowed and isinstance(uow.outbox, LeasingOutbox):
                     # sent by this worker right after the commit: leased to it till then
                     added = uow.outbox.add_leased(action, created_on=as_of, now=at)
@@ -188,7 +192,6 @@ class Reviewer:
                     fresh.append(Loaded(entry, loan, decision.assessment, decision.case, history))
             uow.cases.save(decision.case)
             reviewed += 1
-            changes += decision.transition is not None
         stored = uow.events.append(events) if events else ()
         summary = CycleSummary(
             reviewed=reviewed,

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from loancollect.engine.config import CycleConfig, CycleProblem
+from loancollect.lenders import LenderBook
 from loancollect.ports import DEFAULT_TENANT, Channel, ClaimingCases, Clock
 from loancollect.registry import CycleSummary
 
@@ -53,6 +54,9 @@ class WorkerSpec:
     :param batch_size: cases per claim (``None``: the config's).
     :param load_entrypoints: passed to ``make_plugin_manager``.
     :param dispatch: also dispatch the outbox.
+    :param lenders: the lender profiles that sign the messages (``None``: the
+        config's own). Given parsed, not as a file, so every worker signs with the
+        same profiles whatever happens to the file while they run.
     """
 
     url: str
@@ -66,6 +70,7 @@ class WorkerSpec:
     batch_size: int | None = None
     load_entrypoints: bool = True
     dispatch: bool = True
+    lenders: LenderBook | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -114,6 +119,8 @@ def _config(spec: WorkerSpec) -> CycleConfig:
         config = CycleConfig()
     if spec.batch_size is not None:
         config = attrs.evolve(config, batch_size=spec.batch_size)
+    if spec.lenders is not None:
+        config = attrs.evolve(config, lenders=spec.lenders)
     assert isinstance(config, CycleConfig)
     return config
 

@@ -18,7 +18,7 @@ from reportlab.lib.pagesizes import A4
 
 from loancollect.domain.loans import ContactKind
 from loancollect.domain.strategy import PlannedAction, Tone
-from loancollect.errors import ConfigurationError
+from loancollect.errors import ConfigurationError, ValidationError
 from loancollect.ports import (
     CAP_IDEMPOTENT,
     CAP_STATEMENT,
@@ -176,7 +176,10 @@ class LetterChannel:
             lender_name=statement.lender_name if statement is not None else "",
             recipient_name=statement.borrower_name if statement is not None else "",
         )
-        pdf, pages = render_pdf(spec, page_size=self.page_size, font_file=self.font_file)
+        try:
+            pdf, pages = render_pdf(spec, page_size=self.page_size, font_file=self.font_file)
+        except ValidationError as exc:  # a statement whose amounts cannot be summed
+            return DeliveryResult.failed_permanent(f"the letter cannot be laid out: {exc}")
         path = self.directory / f"{reference}.pdf"
         entry: dict[str, Any] = {
             "key": key,

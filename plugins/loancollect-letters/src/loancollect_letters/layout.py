@@ -31,6 +31,7 @@ from reportlab.platypus import (
 from loancollect.errors import ConfigurationError
 from loancollect.ports import Statement
 from loancollect.templates import format_date
+from loancollect_letters.statement_table import Labels, StatementRows, StatementTable
 
 __all__ = ["PAGE_SIZES", "FontSet", "LetterKind", "LetterSpec", "markup", "render_pdf"]
 
@@ -131,12 +132,19 @@ _LABELS = {
     "phone": ("电话", "Telephone"),
     "address": ("地址", "Address"),
     "page": ("第{n}页", "Page {n}"),
+    "carried": ("转下页", "Carried forward"),
+    "brought": ("承上页", "Brought forward"),
+    "total": ("合计", "Total"),
 }
+_BRITISH = {"none_overdue": "No instalment is in arrears."}
+"""Where British English words it otherwise (``en_GB``)."""
 
 
 def _label(key: str, locale: str, **fmt: object) -> str:
     zh, en = _LABELS[key]
     text = zh if locale.startswith("zh") else en
+    if locale.startswith("en_GB"):
+        text = _BRITISH.get(key, text)
     return str(text).format(**fmt) if fmt else str(text)
 
 
@@ -211,24 +219,6 @@ def _statement_flowables(
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ]
     )
-    if statement.lines:
-        rows: list[tuple[str, ...]] = [_columns(locale)]
-        rows += [
-            (
-                str(line.number),
-                format_date(line.due_date, locale),
-                line.principal,
-                line.interest,
-                line.fees,
-                line.penalty,
-                line.paid,
-                line.outstanding,
-            )
-            for line in statement.lines
-        ]
-        out.append(Table(rows, style=grid, repeatRows=1, hAlign="LEFT"))
-    else:
-        out.append(Paragraph(escape(_label("none_overdue", locale)), body))
     totals = [
         (_label("overdue_amount", locale), statement.overdue_amount),
         (_label("penalty", locale), statement.penalty),
@@ -237,7 +227,7 @@ def _statement_flowables(
         (_label("dpd", locale), str(statement.dpd)),
         (_label("payoff", locale), statement.payoff_amount),
     ]
-    out += [
+    tail: list[Flowable] = [
         Spacer(1, 3 * mm),
         Table(
             totals,
@@ -254,11 +244,26 @@ def _statement_flowables(
         ),
     ]
     # The table and its totals stay on one page: moved whole to the next page when they
-    # do not fit below the text. A statement longer than a page is split with its
-    # column headings repeated on each page (repeatRows) and the totals after it.
+    # do not fit below the text. A statement longer than a page flows over pages with
+    # the column headings repeated and the sums carried forward (StatementTable).
+    table: Flowable
+    if statement.lines:
+        labels = Labels(
+            columns=_columns(locale),
+            carried=_label("carried", locale),
+            brought=_label("brought", locale),
+            total=_label("total", locale),
+            bold=fonts.bold,
+            size=8.5,
+        )
+        rows = StatementRows.of(statement, lambda day: format_date(day, locale))
+        table = StatementTable(rows, labels, grid, head=out, tail=tail)
+    else:
+        out.append(Paragraph(escape(_label("none_overdue", locale)), body))
+        table = KeepTogether(out + tail)
     return [
         Spacer(1, 5 * mm),
-        KeepTogether(out),
+        table,
         Spacer(1, 3 * mm),
         Paragraph(
             f"<b>{escape(_label('how_to_pay', locale))}</b>: "

@@ -7,8 +7,12 @@
   ``lc_test_sends`` (no unique key, so a duplicate send across processes shows
   up as two rows) and answers a repeated key in the same process like an
   idempotent channel would;
-- :func:`channels_from_env` / :func:`clock_from_env`: worker factories reading
-  ``LOANCOLLECT_SENDS_URL`` and ``LOANCOLLECT_NOW`` (ISO instant); :func:`gateways`:
+- :class:`TextLog`: like :class:`SendLog`, but each row of ``lc_test_texts`` also
+  keeps the message's text, so a test reads what each worker process sent;
+- :func:`channels_from_env` / :func:`text_channels_from_env` / :func:`clock_from_env`:
+  worker factories reading
+  ``LOANCOLLECT_SENDS_URL``, ``LOANCOLLECT_SEND_DELAY`` (seconds a :class:`TextLog`
+  send takes) and ``LOANCOLLECT_NOW`` (ISO instant); :func:`gateways`:
   one :class:`Gateway` per channel name, for benchmarks;
 - :func:`ingest` / :func:`ingest_process`: what a host's ingestion does while the
   workers run (contact outcomes and payments through the engine's intake), in a
@@ -42,12 +46,15 @@ __all__ = [
     "CHANNELS",
     "Gateway",
     "SendLog",
+    "TextLog",
     "channels_from_env",
     "clock_from_env",
     "gateways",
     "ingest",
     "ingest_process",
     "sends_table",
+    "text_channels_from_env",
+    "texts_table",
 ]
 
 CHANNELS: Mapping[str, Medium] = MappingProxyType(
@@ -72,6 +79,15 @@ sends_table = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
 )
 """Every send recorded by :class:`SendLog`."""
+texts_table = sa.Table(
+    "lc_test_texts",
+    _meta,
+    sa.Column("key", sa.String(255), nullable=False, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+)
+"""Every send recorded by :class:`TextLog`, with the message's text."""
 
 
 class Gateway:
@@ -144,6 +160,56 @@ class SendLog:
                 {"key": idempotency_key, "channel": self._name, "pid": os.getpid()},
             )
         return DeliveryResult.sent(provider_id=idempotency_key)
+
+
+class TextLog:
+    """A channel recording each send, with its text, as a row of :data:`texts_table`.
+
+    :param delay: seconds each send takes (a slow gateway), so that several workers
+        share a small day instead of the first one to start doing it all.
+    """
+
+    def __init__(self, name: str, engine: sa.Engine, delay: float = 0.0) -> None:
+        self._name = name
+        self._engine = engine
+        self._delay = delay
+        _meta.create_all(engine, checkfirst=True)
+
+    @property
+    def name(self) -> str:
+        """The channel name."""
+        return self._name
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """None beyond sending."""
+        return frozenset()
+
+    def send(
+        self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
+    ) -> DeliveryResult:
+        """Record the send and its text; report it sent."""
+        if self._delay:
+            time.sleep(self._delay)
+        with self._engine.begin() as conn:
+            conn.execute(
+                texts_table.insert(),
+                {
+                    "key": idempotency_key,
+                    "channel": self._name,
+                    "pid": os.getpid(),
+                    "text": message.text,
+                },
+            )
+        return DeliveryResult.sent(provider_id=idempotency_key)
+
+
+def text_channels_from_env() -> dict[str, TextLog]:
+    """One :class:`TextLog` per name in :data:`CHANNELS`, on ``$LOANCOLLECT_SENDS_URL``,
+    each send taking ``$LOANCOLLECT_SEND_DELAY`` seconds (default 0)."""
+    engine = make_engine(os.environ["LOANCOLLECT_SENDS_URL"], pool_size=8)
+    delay = float(os.environ.get("LOANCOLLECT_SEND_DELAY", "0"))
+    return {name: TextLog(name, engine, delay) for name in CHANNELS}
 
 
 def channels_from_env() -> dict[str, SendLog]:
