@@ -18,7 +18,7 @@ from loancollect.domain.errors import ValidationError
 from loancollect.domain.loans import MAX_ANNUAL_RATE, Frequency, Installment, RepaymentMethod
 from loancollect.domain.money import CURRENCIES, Money, Rounding, round_div, to_decimal
 
-__all__ = ["annuity_payment", "build_schedule", "due_dates"]
+__all__ = ["annuity_payment", "build_schedule", "due_dates", "schedule_rows"]
 
 _HIGH_PRECISION = decimal.Context(prec=50)
 
@@ -69,7 +69,7 @@ def annuity_payment(
     return Money.rounded(raw, cur, rounding)
 
 
-def build_schedule(
+def schedule_rows(
     *,
     principal: Money,
     annual_rate: object,
@@ -82,27 +82,14 @@ def build_schedule(
     calendar: BusinessCalendar | None = None,
     roll: RollConvention = RollConvention.NONE,
     rounding: Rounding = Rounding.HALF_UP,
-) -> tuple[Installment, ...]:
-    """Compute a repayment schedule.
+) -> list[tuple[int, dt.date, int, int, None, dt.date, int]]:
+    """The schedule :func:`build_schedule` computes, as integer rows: ``(number,
+    due_date, principal, interest, fees, accrual_start, accrual_days)`` with amounts
+    in minor units of the principal's currency (``fees`` is ``None``).
 
-    :param principal: amount lent.
-    :param annual_rate: contract rate as a fraction (``Decimal("0.06")``).
-    :param term: number of periods (for ``BULLET``: the number of periods until
-        the single due date).
-    :param start: disbursement date, the anchor of the due dates.
-    :param day_count: ``None`` for periodic interest (annual / 12 per month);
-        a :class:`DayCount` for daily accrual over each period's actual dates.
-    :param calendar: business calendar for rolling due dates (with ``roll``).
-        Interest periods use the unadjusted dates, so rolling never changes the amounts.
-    :param rounding: the named rounding for the installment and each interest amount.
-    :returns: the installments, whose principal sums exactly to ``principal``.
-
-    Enums must be members (``Frequency.MONTHLY``, not ``"monthly"``).
-
-    :raises ValidationError: naming the argument for a bad value, including dates
-        outside :data:`~loancollect.domain.checks.MIN_DATE` …
-        :data:`~loancollect.domain.checks.MAX_DATE` (as start, first due date or
-        any due date of the schedule).
+    The shape :func:`loancollect.domain.loans.stored_loan` takes, so a loan can be
+    built without a ``Money`` per amount (what an import of many loans needs). The
+    arguments, checks and errors are those of :func:`build_schedule`.
     """
     method = require_enum(RepaymentMethod, method, "method")
     frequency = require_enum(Frequency, frequency, "frequency")
@@ -126,7 +113,6 @@ def build_schedule(
     if roll is not RollConvention.NONE and calendar is None:
         raise ValidationError("roll", roll.value, "rolling due dates needs a calendar")
 
-    cur = principal.currency
     dates = due_dates(start, term, frequency, first_due_date=first_due_date)
     for k, due in enumerate(dates):
         try:
@@ -171,19 +157,72 @@ def build_schedule(
             balance -= paid
             previous = due
 
-    result = []
-    quantum_scale = CURRENCIES[cur].minor_units
+    out = []
     for number, (due, accrual_start, paid, interest) in enumerate(rows, start=1):
         adjusted = calendar.roll(due, roll) if calendar is not None else due
         days = (day_count or DayCount.ACT_360).days(accrual_start, due)
-        result.append(
-            Installment(
-                number=number,
-                due_date=adjusted,
-                principal=Money(Decimal(paid).scaleb(-quantum_scale), cur),
-                interest=Money(Decimal(interest).scaleb(-quantum_scale), cur),
-                accrual_start=accrual_start,
-                accrual_days=days,
-            )
+        out.append((number, adjusted, paid, interest, None, accrual_start, days))
+    return out
+
+
+def build_schedule(
+    *,
+    principal: Money,
+    annual_rate: object,
+    term: int,
+    start: dt.date,
+    method: RepaymentMethod = RepaymentMethod.EQUAL_INSTALLMENT,
+    frequency: Frequency = Frequency.MONTHLY,
+    day_count: DayCount | None = None,
+    first_due_date: dt.date | None = None,
+    calendar: BusinessCalendar | None = None,
+    roll: RollConvention = RollConvention.NONE,
+    rounding: Rounding = Rounding.HALF_UP,
+) -> tuple[Installment, ...]:
+    """Compute a repayment schedule.
+
+    :param principal: amount lent.
+    :param annual_rate: contract rate as a fraction (``Decimal("0.06")``).
+    :param term: number of periods (for ``BULLET``: the number of periods until
+        the single due date).
+    :param start: disbursement date, the anchor of the due dates.
+    :param day_count: ``None`` for periodic interest (annual / 12 per month);
+        a :class:`DayCount` for daily accrual over each period's actual dates.
+    :param calendar: business calendar for rolling due dates (with ``roll``).
+        Interest periods use the unadjusted dates, so rolling never changes the amounts.
+    :param rounding: the named rounding for the installment and each interest amount.
+    :returns: the installments, whose principal sums exactly to ``principal``.
+
+    Enums must be members (``Frequency.MONTHLY``, not ``"monthly"``).
+
+    :raises ValidationError: naming the argument for a bad value, including dates
+        outside :data:`~loancollect.domain.checks.MIN_DATE` …
+        :data:`~loancollect.domain.checks.MAX_DATE` (as start, first due date or
+        any due date of the schedule).
+    """
+    rows = schedule_rows(
+        principal=principal,
+        annual_rate=annual_rate,
+        term=term,
+        start=start,
+        method=method,
+        frequency=frequency,
+        day_count=day_count,
+        first_due_date=first_due_date,
+        calendar=calendar,
+        roll=roll,
+        rounding=rounding,
+    )
+    cur = principal.currency
+    quantum_scale = CURRENCIES[cur].minor_units
+    return tuple(
+        Installment(
+            number=number,
+            due_date=due,
+            principal=Money(Decimal(paid).scaleb(-quantum_scale), cur),
+            interest=Money(Decimal(interest).scaleb(-quantum_scale), cur),
+            accrual_start=accrual_start,
+            accrual_days=days,
         )
-    return tuple(result)
+        for number, due, paid, interest, _, accrual_start, days in rows
+    )
