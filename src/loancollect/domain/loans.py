@@ -679,6 +679,27 @@ class Loan:
             **terms,
         )
 
+    def schedule_rows(self) -> tuple[tuple[Any, ...], ...]:
+        """The schedule as ``(number, due_date, principal, interest, fees, accrual_start,
+        accrual_days)`` rows, amounts in minor units (``fees`` may be ``None``): the
+        shape :func:`stored_loan` takes, read without building Installment objects when
+        the loan keeps its rows (one from :meth:`create` or :func:`stored_loan`)."""
+        rows = self._stored_rows
+        if rows is not None:
+            return rows
+        return tuple(
+            (
+                i.number,
+                i.due_date,
+                i.principal.minor_units,
+                i.interest.minor_units,
+                None if i.fees is None else i.fees.minor_units,
+                i.accrual_start,
+                i.accrual_days,
+            )
+            for i in self.installments
+        )
+
     @property
     def currency(self) -> str:
         """The loan's currency code."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from decimal import Decimal
 
 from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention, add_months
@@ -52,6 +53,15 @@ def due_dates(
     return [anchor + dt.timedelta(days=step * (k + offset)) for k in range(term)]
 
 
+@functools.lru_cache(maxsize=4096)
+def _growth(periodic_rate: str, term: int) -> Decimal:
+    """``(1 + r)^n`` at 50 digits for the rate written ``periodic_rate``; cached (a
+    portfolio has few distinct rates and terms, and the power is the slow part of an
+    annuity)."""
+    with decimal.localcontext(_HIGH_PRECISION):
+        return (1 + Decimal(periodic_rate)) ** term
+
+
 def annuity_payment(
     principal: Money, periodic_rate: Decimal, term: int, rounding: Rounding = Rounding.HALF_UP
 ) -> Money:
@@ -63,10 +73,31 @@ def annuity_payment(
     if periodic_rate == 0:
         raw = principal.amount / term
     else:
+        # Keyed by the text: equal Decimals with other exponents must not share a result.
+        growth = _growth(str(periodic_rate), term)
         with decimal.localcontext(_HIGH_PRECISION):
-            growth = (1 + periodic_rate) ** term
             raw = principal.amount * periodic_rate * growth / (growth - 1)
     return Money.rounded(raw, cur, rounding)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_due_dates(
+    start: dt.date, term: int, frequency: Frequency, first_due_date: dt.date | None
+) -> tuple[dt.date, ...]:
+    """:func:`due_dates`, each checked to be in range. Cached: a portfolio has few
+    distinct (start, term) pairs next to its loans, and the dates are immutable. An
+    error is raised afresh on every call (``lru_cache`` keeps only results)."""
+    dates = due_dates(start, term, frequency, first_due_date=first_due_date)
+    for k, due in enumerate(dates):
+        try:
+            check_date("due_date", due)
+        except ValidationError as exc:
+            raise ValidationError(
+                "term",
+                term,
+                f"installment {k + 1} would fall due on {due.isoformat()}: {exc.reason}",
+            ) from None
+    return tuple(dates)
 
 
 def schedule_rows(
@@ -113,16 +144,7 @@ def schedule_rows(
     if roll is not RollConvention.NONE and calendar is None:
         raise ValidationError("roll", roll.value, "rolling due dates needs a calendar")
 
-    dates = due_dates(start, term, frequency, first_due_date=first_due_date)
-    for k, due in enumerate(dates):
-        try:
-            check_date("due_date", due)
-        except ValidationError as exc:
-            raise ValidationError(
-                "term",
-                term,
-                f"installment {k + 1} would fall due on {due.isoformat()}: {exc.reason}",
-            ) from None
+    dates = _checked_due_dates(start, term, frequency, first_due_date)
     periods_per_year = frequency.periods_per_year
     num, den = rate.as_integer_ratio()
     balance = principal.minor_units
