@@ -113,3 +113,20 @@ def test_schedule_rows_of_a_loan_match_its_installments() -> None:
             )
             for i in loan.installments
         ]
+
+
+def test_load_records_refuses_a_loan_id_twice_and_writes_nothing(tmp_path: Path) -> None:
+    from loancollect.domain.errors import ValidationError
+
+    store = SqlStore(f"sqlite:///{tmp_path}/twice.db")
+    try:
+        loan = make_loan()
+        with pytest.raises(ValidationError) as refused:
+            store.load_records(
+                borrowers=[loan.borrower], loans=[loan, loan], review_on=dt.date(2025, 10, 31)
+            )
+        assert refused.value.field == "id"
+        assert refused.value.value == "L-1"
+        assert bulk.stored_ids(store, bulk.t.borrowers, ["B-1", loan.borrower.id]) == set()
+    finally:
+        store.dispose()

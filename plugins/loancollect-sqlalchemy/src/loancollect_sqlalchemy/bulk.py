@@ -804,9 +804,7 @@ class BulkImporter:
     def _cases(
         self, rows: list[tuple[Any, ...]], reviews: Sequence[dt.date | None]
     ) -> list[tuple[Any, ...]]:
-        """The case rows the loan rows open (due on their review date or ``review_on``);
-        checks that no loan id repeats."""
-        _check_unique(0, rows)
+        """The case rows the loan rows open (due on their review date or ``review_on``)."""
         enc = self._enc
         date = enc.date
         review_on = self.review_on
@@ -1008,6 +1006,7 @@ def load_records(
     try:
         b_rows, _ = importer._prepare("borrower", 0, [_borrower_row(b) for b in plain])
         l_rows = [_loan_values(x, importer._enc) for x in loans]
+        _check_unique(0, l_rows)
         cases = importer._cases(l_rows, [None] * len(l_rows))
         with store.engine.begin() as conn:
             if b_rows:
