@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from loancollect.domain.calendar import DayCount
+from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention
 from loancollect.domain.errors import LoanCollectError, ValidationError
 from loancollect.domain.loans import Frequency, Loan, PenaltyTerms, RepaymentMethod
 from loancollect.domain.money import Money
@@ -179,3 +179,53 @@ def test_create_with_an_unknown_term_is_refused_by_the_class() -> None:
             disbursement_date=dt.date(2025, 1, 1),
             colour="red",
         )
+
+
+_NO_ROLL = BusinessCalendar("CN")  # with RollConvention.NONE: the general path, dates unmoved
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    principal=st.integers(min_value=1, max_value=10**12),
+    currency=st.sampled_from(["CNY", "JPY", "KWD"]),
+    rate=st.decimals(min_value=0, max_value=1, places=6),
+    term=st.integers(min_value=1, max_value=120),
+    method=st.sampled_from(
+        [
+            RepaymentMethod.EQUAL_INSTALLMENT,
+            RepaymentMethod.EQUAL_PRINCIPAL,
+            RepaymentMethod.INTEREST_ONLY,
+        ]
+    ),
+    frequency=st.sampled_from(list(Frequency)),
+    disbursed=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2090, 1, 1)),
+)
+# 1.00 at 6 % for a month is exactly half a fen: the half-up division must round it up.
+@example(
+    principal=100,
+    currency="CNY",
+    rate=Decimal("0.06"),
+    term=2,
+    method=RepaymentMethod.INTEREST_ONLY,
+    frequency=Frequency.MONTHLY,
+    disbursed=dt.date(2025, 1, 1),
+)
+def test_the_common_terms_loop_computes_what_the_general_path_does(
+    principal: int,
+    currency: str,
+    rate: Decimal,
+    term: int,
+    method: RepaymentMethod,
+    frequency: Frequency,
+    disbursed: dt.date,
+) -> None:
+    args: dict[str, Any] = {
+        "principal": Money.from_minor(principal, currency),
+        "annual_rate": rate,
+        "term": term,
+        "start": disbursed,
+        "method": method,
+        "frequency": frequency,
+    }
+    general = schedule_rows(**args, calendar=_NO_ROLL, roll=RollConvention.NONE)
+    assert schedule_rows(**args) == general

@@ -154,6 +154,14 @@ def schedule_rows(
             return round_div(bal * num * periods, den * periods_per_year, rounding)
         return round_div(bal * num * day_count.days(begin, end), den * day_count.basis, rounding)
 
+    if (
+        day_count is None
+        and rounding is Rounding.HALF_UP
+        and calendar is None
+        and method is not RepaymentMethod.BULLET
+    ):
+        return _periodic_half_up(principal, rate, term, start, dates, method, periods_per_year)
+
     rows: list[tuple[dt.date, dt.date, int, int]] = []  # (due, accrual start, principal, interest)
     if method is RepaymentMethod.BULLET:
         interest = period_interest(balance, start, dates[-1], term)
@@ -184,6 +192,48 @@ def schedule_rows(
         adjusted = calendar.roll(due, roll) if calendar is not None else due
         days = (day_count or DayCount.ACT_360).days(accrual_start, due)
         out.append((number, adjusted, paid, interest, None, accrual_start, days))
+    return out
+
+
+def _periodic_half_up(
+    principal: Money,
+    rate: Decimal,
+    term: int,
+    start: dt.date,
+    dates: tuple[dt.date, ...],
+    method: RepaymentMethod,
+    periods_per_year: int,
+) -> list[tuple[int, dt.date, int, int, None, dt.date, int]]:
+    """:func:`schedule_rows` for the common terms (periodic interest, half-up, no
+    calendar, not a bullet) in one loop: the same arithmetic, with the half-up
+    division of :func:`~loancollect.domain.money.round_div` written out (the balance
+    and the rate are never negative). A test compares it with the general path."""
+    num, den = rate.as_integer_ratio()
+    per = den * periods_per_year
+    twice = 2 * per
+    balance = principal.minor_units
+    installment = part = 0
+    if method is RepaymentMethod.EQUAL_INSTALLMENT:
+        periodic = rate / periods_per_year
+        installment = annuity_payment(principal, periodic, term, Rounding.HALF_UP).minor_units
+    elif method is RepaymentMethod.EQUAL_PRINCIPAL:
+        part = round_div(balance, term, Rounding.HALF_UP)
+    days = DayCount.ACT_360.days
+    out = []
+    previous = start
+    for k, due in enumerate(dates, start=1):
+        interest = (2 * balance * num + per) // twice
+        if k == term:
+            paid = balance
+        elif method is RepaymentMethod.EQUAL_INSTALLMENT:
+            paid = min(max(installment - interest, 0), balance)
+        elif method is RepaymentMethod.EQUAL_PRINCIPAL:
+            paid = min(part, balance)
+        else:  # INTEREST_ONLY
+            paid = 0
+        out.append((k, due, paid, interest, None, previous, days(previous, due)))
+        balance -= paid
+        previous = due
     return out
 
 
