@@ -357,15 +357,29 @@ def _borrower(row: Mapping[str, Any]) -> Borrower:
     )
 
 
+# Penalty terms are frozen values and an import has few distinct ones: shared, not
+# rebuilt per loan (bounded, for an import of unusual data).
+_PENALTIES: dict[tuple[str, bool], PenaltyTerms] = {}
+
+
+def _penalty(markup: Decimal, compound: bool) -> PenaltyTerms:
+    key = (str(markup), compound)  # the text: equal Decimals may differ in exponent
+    terms = _PENALTIES.get(key)
+    if terms is None:
+        if len(_PENALTIES) >= 1000:
+            _PENALTIES.clear()
+        terms = _PENALTIES[key] = PenaltyTerms(markup=markup, compound=compound)
+    return terms
+
+
 def _loan(
     row: Mapping[str, Any], borrower: Borrower, schedule: Sequence[Installment] | None
 ) -> Loan:
     currency = _text(row, "currency")
     dc = _opt(row, "day_count")
     terms: dict[str, Any] = {
-        "penalty": PenaltyTerms(
-            markup=_number(row, "penalty_markup", Decimal("0.5")),
-            compound=_bool(row, "compound", True),
+        "penalty": _penalty(
+            _number(row, "penalty_markup", Decimal("0.5")), _bool(row, "compound", True)
         ),
         "grace_days": _int(row, "grace_days", 0),
         "private_lending": _bool(row, "private_lending"),

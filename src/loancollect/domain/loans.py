@@ -611,7 +611,7 @@ class Loan:
         Extra keyword arguments (``penalty``, ``grace_days``, ``tolerance``,
         ``private_lending``, ``contract_date``, ``product``) are passed to the class.
         """
-        from loancollect.domain.schedule import build_schedule
+        from loancollect.domain.schedule import build_schedule, schedule_rows
 
         check_text("loan.id", id, required=True)
         if not isinstance(borrower, Borrower):
@@ -624,6 +624,35 @@ class Loan:
         if day_count is not None:
             require_enum(DayCount, day_count, "loan.day_count")
         rate = to_decimal(annual_rate, "loan.annual_rate")
+        if terms.keys() <= _TERMS:
+            # The schedule in integers, and the loan over those rows (its installments
+            # built on first use): the same loan, without a Money per amount.
+            rows = schedule_rows(
+                principal=principal,
+                annual_rate=rate,
+                term=term,
+                start=disbursement_date,
+                method=method,
+                frequency=frequency,
+                day_count=day_count,
+                first_due_date=first_due_date,
+                calendar=calendar,
+                roll=roll,
+                rounding=rounding,
+            )
+            fields = {
+                **_TERM_DEFAULTS,
+                "id": id,
+                "borrower": borrower,
+                "principal": principal,
+                "annual_rate": rate,
+                "disbursement_date": disbursement_date,
+                "method": method,
+                "frequency": frequency,
+                "day_count": day_count,
+                **terms,
+            }
+            return _from_rows(fields, rows, principal.minor_units)
         installments = build_schedule(
             principal=principal,
             annual_rate=rate,
@@ -648,6 +677,27 @@ class Loan:
             frequency=frequency,
             day_count=day_count,
             **terms,
+        )
+
+    def schedule_rows(self) -> tuple[tuple[Any, ...], ...]:
+        """The schedule as ``(number, due_date, principal, interest, fees, accrual_start,
+        accrual_days)`` rows, amounts in minor units (``fees`` may be ``None``): the
+        shape :func:`stored_loan` takes, read without building Installment objects when
+        the loan keeps its rows (one from :meth:`create` or :func:`stored_loan`)."""
+        rows = self._stored_rows
+        if rows is not None:
+            return rows
+        return tuple(
+            (
+                i.number,
+                i.due_date,
+                i.principal.minor_units,
+                i.interest.minor_units,
+                None if i.fees is None else i.fees.minor_units,
+                i.accrual_start,
+                i.accrual_days,
+            )
+            for i in self.installments
         )
 
     @property
@@ -823,8 +873,32 @@ def stored_loan(
         "contract_date": contract_date,
         "product": product,
     }
-    checked = _checked_rows(schedule, disbursement_date, principal_minor)
-    if checked is None:  # a row breaks a rule: the constructor says which
+    return _from_rows(fields, schedule, principal_minor)
+
+
+# The keyword terms ``Loan.create`` passes on to the class, and their defaults.
+_TERM_DEFAULTS: dict[str, Any] = {
+    "penalty": DEFAULT_PENALTY,
+    "grace_days": 0,
+    "tolerance": None,
+    "private_lending": False,
+    "contract_date": None,
+    "product": "default",
+}
+_TERMS = frozenset(_TERM_DEFAULTS)
+
+
+def _from_rows(
+    fields: dict[str, Any], schedule: Sequence[Sequence[Any]], principal_minor: int
+) -> Loan:
+    """A :class:`Loan` of ``fields`` (every field but the installments) over schedule rows
+    in the :func:`stored_installments` shape, with every check of ``Loan(...)``: the rows
+    are checked as integers and kept (the Installment objects are built on first use);
+    a row that fails goes through the full constructor, which raises the usual error."""
+    checked = _checked_rows(schedule, fields["disbursement_date"], principal_minor)
+    principal = fields["principal"]
+    if checked is None or not isinstance(principal, Money):
+        currency = principal.currency if isinstance(principal, Money) else ""
         return Loan(**fields, installments=stored_installments(schedule, currency))
     loan: Loan = object.__new__(Loan)
     for name, value in fields.items():

@@ -799,15 +799,21 @@ class BulkImporter:
         _check_unique(first, rows)
         if prepare is not None:
             return rows, []
+        return rows, self._cases(rows, reviews)
+
+    def _cases(
+        self, rows: list[tuple[Any, ...]], reviews: Sequence[dt.date | None]
+    ) -> list[tuple[Any, ...]]:
+        """The case rows the loan rows open (due on their review date or ``review_on``)."""
+        enc = self._enc
         date = enc.date
         review_on = self.review_on
         opened = ("current", *_EMPTY_CASE)
         tenant = enc.tenant
-        cases = [
+        return [
             (r[0], *opened, date(review if review is not None else review_on), tenant)
             for r, review in zip(rows, reviews, strict=True)
         ]
-        return rows, cases
 
     def _missing(self, conn: Connection, table: sa.Table, ids: set[str]) -> set[str]:
         """Those of ``ids`` that are not ids of ``table`` in the importer's tenant."""
@@ -937,6 +943,43 @@ def _borrower_row(b: Borrower) -> dict[str, Any]:
     }
 
 
+def _loan_values(loan: Loan, enc: _Encoder) -> tuple[Any, ...]:
+    """The encoded ``lc_loans`` row of a validated :class:`Loan`: the values the bulk
+    path writes for ``loan_rows(loan)`` (same JSON text, same encodings), taken from
+    the loan's integer schedule rows where it keeps them, without checking again what
+    the domain constructors checked."""
+    rows = loan.schedule_rows()
+    iso = _ISO
+    schedule = json.dumps(
+        [
+            [n, iso[due], p, interest, fees, None if start is None else iso[start], days]
+            for n, (_, due, p, interest, fees, start, days) in enumerate(rows, start=1)
+        ],
+        separators=(",", ":"),
+    )
+    penalty = m.penalty_to_json(loan.penalty)
+    tolerance = loan.tolerance
+    return (
+        loan.id,
+        loan.borrower.id,
+        loan.principal.currency,
+        loan.principal.minor_units,
+        str(loan.annual_rate),
+        enc.date(loan.disbursement_date),
+        schedule,
+        loan.method.value,
+        loan.frequency.value,
+        None if loan.day_count is None else loan.day_count.value,
+        None if penalty is None else json.dumps(penalty),
+        loan.grace_days,
+        None if tolerance is None else tolerance.minor_units,
+        enc.flag(loan.private_lending),
+        enc.date(loan.contract_date),
+        loan.product,
+        enc.tenant,
+    )
+
+
 def load_records(
     store: SqlStore,
     *,
@@ -962,7 +1005,9 @@ def load_records(
     rich = [m.borrower_to_row(b) for b in borrowers if b.monthly_income or b.monthly_debt_service]
     try:
         b_rows, _ = importer._prepare("borrower", 0, [_borrower_row(b) for b in plain])
-        l_rows, cases = importer._prepare("loan", 0, [loan_rows(x)[1] for x in loans])
+        l_rows = [_loan_values(x, importer._enc) for x in loans]
+        _check_unique(0, l_rows)
+        cases = importer._cases(l_rows, [None] * len(l_rows))
         with store.engine.begin() as conn:
             if b_rows:
                 importer._copy(conn, _BORROWER, b_rows)
