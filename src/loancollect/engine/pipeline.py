@@ -43,6 +43,7 @@ from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.loans import ContactKind
 from loancollect.engine.config import CycleConfig
 from loancollect.engine.deciding import CaseFailure, CaseInput, CaseOutcome, Decider
+from loancollect.registry import TemplateSpec
 from loancollect.templates import TemplateCatalog
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "DecideSetup",
     "DecideTask",
     "PluginRecipe",
+    "TemplateRecipe",
     "fingerprint",
     "pool_for",
     "recipe_of",
@@ -73,8 +75,6 @@ DECIDE_HOOKS: tuple[str, ...] = (
 """The hooks a decide process asks, or that shape what it asks (the rule packs, the
 channels' media, the templates and the configuration the compliance guard is built
 from). A plug-in that implements none of them is not needed to decide."""
-
-_GUARD = "loancollect.compliance.guard"  # registered by install(); rebuilt in each process
 
 
 @attrs.frozen(kw_only=True)
@@ -111,6 +111,7 @@ def recipe_of(pm: pluggy.PluginManager) -> PluginRecipe | str:
     entry point, or a module importable by its name; an object registered in code
     (a class instance) cannot be rebuilt in another process.
     """
+    from loancollect.builtin.compliance import GUARD_NAME
     from loancollect.plugins import DEFAULT_PLUGINS
 
     dists: Mapping[str, tuple[str, str]] = getattr(pm, "plugin_dists", {})
@@ -118,7 +119,7 @@ def recipe_of(pm: pluggy.PluginManager) -> PluginRecipe | str:
     modules: list[str] = []
     present: set[str] = set()
     for name, plugin in pm.list_name_plugin():
-        if plugin is None or name == _GUARD:
+        if plugin is None or name == GUARD_NAME:  # installed by the engine, in each process
             continue
         present.add(name)
         if name in DEFAULT_PLUGINS:
@@ -165,6 +166,31 @@ def fingerprint(pm: pluggy.PluginManager) -> tuple[tuple[str, str, str], ...]:
 
 
 @attrs.frozen(kw_only=True)
+class TemplateRecipe:
+    """A :class:`~loancollect.templates.TemplateCatalog` as what it is built from
+    (compiled templates do not cross to another process)."""
+
+    specs: tuple[TemplateSpec, ...]
+    fallback_locale: str | None
+    jurisdictions: frozenset[str]
+
+    @classmethod
+    def of(cls, catalog: TemplateCatalog) -> TemplateRecipe:
+        """The recipe of ``catalog``."""
+        return cls(
+            specs=catalog.specs,
+            fallback_locale=catalog.fallback_locale,
+            jurisdictions=catalog.jurisdictions,
+        )
+
+    def __call__(self) -> TemplateCatalog:
+        """The catalog, compiled again."""
+        return TemplateCatalog(
+            self.specs, fallback_locale=self.fallback_locale, jurisdictions=self.jurisdictions
+        )
+
+
+@attrs.frozen(kw_only=True)
 class DecideSetup:
     """What a decide process is built from (sent once, when it starts).
 
@@ -177,7 +203,7 @@ class DecideSetup:
 
     plugins: Callable[[], pluggy.PluginManager]
     config: CycleConfig
-    templates: TemplateCatalog
+    templates: TemplateRecipe
     contact_kinds: Mapping[str, ContactKind | None]
     expected: tuple[tuple[str, str, str], ...]
 
@@ -203,6 +229,7 @@ class _Answer:
     seq: int
     outcomes: tuple[CaseOutcome | CaseFailure, ...] = ()
     error: str = ""
+    ending: bool = False  # the process stops after this answer
 
 
 def _build(setup: DecideSetup) -> tuple[Decider, tuple[tuple[str, str, str], ...]]:
@@ -211,7 +238,7 @@ def _build(setup: DecideSetup) -> tuple[Decider, tuple[tuple[str, str, str], ...
     from loancollect.engine.guard import Guard
 
     pm = setup.plugins()
-    install_compliance(pm, setup.templates, lint=False)
+    install_compliance(pm, setup.templates(), lint=False)
     guard = Guard(ContactRules(pm, history_days=setup.config.history_days))
     decider = Decider(pm=pm, config=setup.config, guard=guard, contact_kinds=setup.contact_kinds)
     return decider, fingerprint(pm)
@@ -237,9 +264,11 @@ def _serve(setup: DecideSetup, conn: multiprocessing.connection.Connection) -> N
             answer = _Answer(seq=task.seq, outcomes=tuple(outcomes))
             conn.send(answer)
         except BaseException as exc:  # the batch fails; the process goes on if it can
+            ending = not isinstance(exc, Exception)
             detail = traceback.format_exc(limit=3)
-            conn.send(_Answer(seq=task.seq, error=f"{type(exc).__name__}: {exc}\n{detail}"))
-            if not isinstance(exc, Exception):
+            error = f"{type(exc).__name__}: {exc}\n{detail}"
+            conn.send(_Answer(seq=task.seq, error=error, ending=ending))
+            if ending:
                 return
 
 
@@ -338,7 +367,7 @@ class DecidePool:
             self._replace(index)
             raise DecideProcessError(f"the decide process answered batch {answer.seq}, not {seq}")
         if answer.error:
-            if not worker.process.is_alive():
+            if answer.ending or not worker.process.is_alive():
                 self._replace(index)
             raise DecideProcessError(f"the decide process failed: {answer.error}")
         return list(answer.outcomes)

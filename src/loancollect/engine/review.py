@@ -41,11 +41,12 @@ from loancollect.engine.deciding import CaseFailure, CaseInput, CaseOutcome, Dec
 from loancollect.engine.dispatch import Loaded
 from loancollect.engine.guard import Guard, VerdictKind
 from loancollect.engine.pipeline import (
-    DecideProcessError,
     DecidePool,
+    DecideProcessError,
     DecideSetup,
     DecideTask,
     PluginRecipe,
+    TemplateRecipe,
     fingerprint,
     pool_for,
     recipe_of,
@@ -178,7 +179,7 @@ class Reviewer:
         setup = DecideSetup(
             plugins=plugins,
             config=self._config,
-            templates=self._templates or TemplateCatalog.from_plugins(self._pm),
+            templates=TemplateRecipe.of(self._templates or TemplateCatalog.from_plugins(self._pm)),
             contact_kinds=dict(self._contact_kinds),
             expected=fingerprint(self._pm),
         )
