@@ -88,7 +88,7 @@ def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     db = sqlite3.connect(path)
     try:
         return {
-            table: db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()  # noqa: S608
+            table: db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
             for table, order in TABLES.items()
         }
     finally:
@@ -100,7 +100,8 @@ def test_the_pipelined_cycle_writes_the_same_bytes_as_one_process(
 ) -> None:
     one, pipelined = _copy(seeded, tmp_path, "one.db"), _copy(seeded, tmp_path, "two.db")
     single, piped = _two_days(one, 1), _two_days(pipelined, 2)
-    assert single[0].summary.reviewed == 300 and single[1].summary.reviewed > 0
+    assert single[0].summary.reviewed == 300
+    assert single[1].summary.reviewed > 0
     assert single[0].summary.rescheduled > 0  # at half past ten at night the packs wait
     assert single[1].summary.sent > 0  # at ten in the morning they allow
     assert [r.summary for r in piped] == [r.summary for r in single]
@@ -128,7 +129,8 @@ def test_plugins_registered_in_code_keep_the_review_in_one_process(
         report = engine.review(AS_OF)
         engine.review(AS_OF + dt.timedelta(days=1))
     store.dispose()
-    assert report.summary.reviewed == 300 and report.problems == ()
+    assert report.summary.reviewed == 300
+    assert report.problems == ()
     said = [r for r in caplog.records if "runs in one process" in r.getMessage()]
     assert len(said) == 1  # said once, not per run
     assert "registered in code" in said[0].getMessage()
@@ -148,12 +150,16 @@ def test_a_decide_process_that_fails_fails_only_its_batch(
     assert not flag.exists()  # the fault fired, in a decide process
     failed = {p.loan_id for p in first.problems}
     batch = _due_ids(path)  # what is still due: exactly the failed batch
-    assert len(failed) == 50 and victim in failed and set(batch) == failed
-    assert first.summary.reviewed == 250 and first.summary.errors == 50
+    assert len(failed) == 50
+    assert victim in failed
+    assert set(batch) == failed
+    assert first.summary.reviewed == 250
+    assert first.summary.errors == 50
     assert all("batch not decided" in p.message for p in first.problems)
     again = engine.review(AS_OF)  # the replaced process decides the batch
     store.dispose()
-    assert again.summary.reviewed == 50 and again.problems == ()
+    assert again.summary.reviewed == 50
+    assert again.problems == ()
     assert _due_ids(path) == []
     # one record per entity: what one process writes in one review, byte for byte
     reference = _copy(seeded, tmp_path, "reference.db")
