@@ -50,7 +50,21 @@ def loancollect_score(loan: Any) -> None:
     os._exit(7)
 
 
-def rules_cn() -> pluggy.PluginManager:
-    """The fault tests' decision hooks: the PRC rule pack (their other plug-ins only
-    watch events, in the main process)."""
-    return make_plugin_manager(load_entrypoints=["rules-cn"])
+class Reserved:
+    """A decision plug-in a host registers in code: the loans it names get a segment."""
+
+    @hookimpl
+    def loancollect_segment(self, loan: Any) -> str | None:
+        return "reserved" if loan.id.endswith("0") else None
+
+
+def packs_and_reserved() -> pluggy.PluginManager:
+    """The host's factory for its decide processes: the packs and :class:`Reserved`."""
+    return make_plugin_manager(
+        load_entrypoints=["rules-cn", "rules-us", "rules-uk"], plugins=[Reserved()]
+    )
+
+
+def packs_only() -> pluggy.PluginManager:
+    """A factory that forgets the host's :class:`Reserved` (so it must not be used)."""
+    return make_plugin_manager(load_entrypoints=["rules-cn", "rules-us", "rules-uk"])

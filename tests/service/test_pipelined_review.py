@@ -136,6 +136,41 @@ def test_plugins_registered_in_code_keep_the_review_in_one_process(
     assert "registered in code" in said[0].getMessage()
 
 
+def test_a_host_factory_pipelines_plugins_registered_in_code(seeded: Path, tmp_path: Path) -> None:
+    one, piped = _copy(seeded, tmp_path, "one.db"), _copy(seeded, tmp_path, "two.db")
+    reserved = (pipeline_support.Reserved(),)
+    engine, store = _engine(one, 1, plugins=reserved)
+    assert engine.review(AS_OF).summary.reviewed == 300
+    store.dispose()
+    engine, store = _engine(
+        piped, 2, plugins=reserved, review_plugins=pipeline_support.packs_and_reserved
+    )
+    assert engine.review(AS_OF).summary.reviewed == 300
+    store.dispose()
+    expected, found = _rows(one), _rows(piped)
+    assert any("reserved" in str(row) for row in expected["lc_cases"])  # the plug-in decided
+    for table in TABLES:
+        assert found[table] == expected[table], table
+
+
+def test_a_factory_with_other_hooks_than_the_host_is_not_used(
+    seeded: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    one, other = _copy(seeded, tmp_path, "one.db"), _copy(seeded, tmp_path, "two.db")
+    reserved = (pipeline_support.Reserved(),)
+    engine, store = _engine(one, 1, plugins=reserved)
+    engine.review(AS_OF)
+    store.dispose()
+    engine, store = _engine(other, 2, plugins=reserved, review_plugins=pipeline_support.packs_only)
+    with caplog.at_level(logging.WARNING, logger="loancollect.engine.review"):
+        assert engine.review(AS_OF).summary.reviewed == 300
+    store.dispose()
+    (said,) = [r.getMessage() for r in caplog.records if "runs in one process" in r.getMessage()]
+    assert "other hooks than the host" in said
+    assert "loancollect_segment" in said
+    assert _rows(other) == _rows(one)  # decided here, with the host's hooks
+
+
 @pytest.mark.parametrize("kind", ["die", "raise"])
 def test_a_decide_process_that_fails_fails_only_its_batch(
     seeded: Path, tmp_path: Path, request: pytest.FixtureRequest, kind: str

@@ -151,17 +151,23 @@ def recipe_of(pm: pluggy.PluginManager) -> PluginRecipe | str:
     return recipe
 
 
-def fingerprint(pm: pluggy.PluginManager) -> tuple[tuple[str, str, str], ...]:
-    """Who implements each of :data:`DECIDE_HOOKS`, in call order: (hook, plug-in, function)."""
-    out: list[tuple[str, str, str]] = []
+def fingerprint(pm: pluggy.PluginManager) -> tuple[tuple[str, str], ...]:
+    """Who implements each of :data:`DECIDE_HOOKS`, in call order: (hook, function).
+
+    The function is named by module and qualified name (a method by its class), not
+    by the plug-in's registered name: an object registered without a name is named
+    after its ``id``, which differs from process to process.
+    """
+    out: list[tuple[str, str]] = []
     for hook in DECIDE_HOOKS:
         caller = getattr(pm.hook, hook, None)
         if caller is None:
             continue
         for impl in caller.get_hookimpls():
             fn = impl.function
-            where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"
-            out.append((hook, impl.plugin_name, where))
+            out.append(
+                (hook, f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}")
+            )
     return tuple(out)
 
 
@@ -205,7 +211,7 @@ class DecideSetup:
     config: CycleConfig
     templates: TemplateRecipe
     contact_kinds: Mapping[str, ContactKind | None]
-    expected: tuple[tuple[str, str, str], ...]
+    expected: tuple[tuple[str, str], ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -220,7 +226,7 @@ class DecideTask:
 
 @attrs.frozen(kw_only=True)
 class _Hello:
-    fingerprint: tuple[tuple[str, str, str], ...]
+    fingerprint: tuple[tuple[str, str], ...]
     error: str = ""
 
 
@@ -232,7 +238,7 @@ class _Answer:
     ending: bool = False  # the process stops after this answer
 
 
-def _build(setup: DecideSetup) -> tuple[Decider, tuple[tuple[str, str, str], ...]]:
+def _build(setup: DecideSetup) -> tuple[Decider, tuple[tuple[str, str], ...]]:
     from loancollect.builtin.compliance import install as install_compliance
     from loancollect.engine.compliance import ContactRules
     from loancollect.engine.guard import Guard
