@@ -39,10 +39,17 @@ from typing import Any
 import attrs
 import pluggy
 
+from loancollect.domain.decision import Decision
 from loancollect.domain.errors import ConfigurationError
 from loancollect.domain.loans import ContactKind
 from loancollect.engine.config import CycleConfig
-from loancollect.engine.deciding import CaseFailure, CaseInput, CaseOutcome, Decider
+from loancollect.engine.deciding import (
+    CaseFailure,
+    CaseInput,
+    CaseOutcome,
+    Decider,
+    JudgedAction,
+)
 from loancollect.registry import TemplateSpec
 from loancollect.templates import TemplateCatalog
 
@@ -231,9 +238,17 @@ class _Hello:
 
 
 @attrs.frozen(kw_only=True)
+class _Decided:
+    """A :class:`CaseOutcome` without its input (the main process has it: not sent back)."""
+
+    decision: Decision
+    judged: tuple[JudgedAction, ...]
+
+
+@attrs.frozen(kw_only=True)
 class _Answer:
     seq: int
-    outcomes: tuple[CaseOutcome | CaseFailure, ...] = ()
+    outcomes: tuple[_Decided | CaseFailure, ...] = ()
     error: str = ""
     ending: bool = False  # the process stops after this answer
 
@@ -267,7 +282,15 @@ def _serve(setup: DecideSetup, conn: multiprocessing.connection.Connection) -> N
             return
         try:
             outcomes = decider.decide_all(task.items, as_of=task.as_of, at=task.at)
-            answer = _Answer(seq=task.seq, outcomes=tuple(outcomes))
+            answer = _Answer(
+                seq=task.seq,
+                outcomes=tuple(
+                    o
+                    if isinstance(o, CaseFailure)
+                    else _Decided(decision=o.decision, judged=o.judged)
+                    for o in outcomes
+                ),
+            )
             conn.send(answer)
         except BaseException as exc:  # the batch fails; the process goes on if it can
             ending = not isinstance(exc, Exception)
@@ -353,8 +376,8 @@ class DecidePool:
         with contextlib.suppress(OSError, ValueError):  # died: seen when its answer is taken
             worker.conn.send(task)
 
-    def answer(self, index: int) -> list[CaseOutcome | CaseFailure]:
-        """The outcomes of process ``index``'s batch, waiting for them.
+    def answer(self, index: int, task: DecideTask) -> list[CaseOutcome | CaseFailure]:
+        """The outcomes of ``task``, given to process ``index``, waiting for them.
 
         :raises DecideProcessError: if the process raised or died; a dead one is replaced.
         """
@@ -376,7 +399,15 @@ class DecidePool:
             if answer.ending or not worker.process.is_alive():
                 self._replace(index)
             raise DecideProcessError(f"the decide process failed: {answer.error}")
-        return list(answer.outcomes)
+        out: list[CaseOutcome | CaseFailure] = []
+        for item, got in zip(task.items, answer.outcomes, strict=True):
+            if isinstance(got, _Decided) and isinstance(item, CaseInput):
+                out.append(CaseOutcome(input=item, decision=got.decision, judged=got.judged))
+            elif isinstance(got, CaseFailure):
+                out.append(got)
+            else:  # cannot happen: a decided case was sent as read
+                raise DecideProcessError(f"batch {task.seq}: answers out of step")
+        return out
 
     def _replace(self, index: int) -> None:
         old = self._workers[index]

@@ -207,23 +207,20 @@ class Reviewer:
                         items = _gather(uow, batch, as_of, self._guard)
                     flight.append(
                         _InFlight(
-                            seq=seq,
                             slot=slot,
-                            as_of=as_of,
                             after=run.after,
                             batch=batch,
-                            items=tuple(items),
-                            at=at,
+                            task=DecideTask(seq=seq, as_of=as_of, at=at, items=tuple(items)),
                         )
                     )
-                    pool.submit(slot, DecideTask(seq=seq, as_of=as_of, at=at, items=tuple(items)))
+                    pool.submit(slot, flight[-1].task)
                     seq += 1
                     run.after = batch[-1].loan_id
                 if not flight:
                     break
                 head = flight.popleft()
                 try:
-                    decided = pool.answer(head.slot)
+                    decided = pool.answer(head.slot, head.task)
                 except DecideProcessError as exc:
                     _LOG.error("review batch ending %s failed: %s", head.batch[-1].loan_id, exc)
                     message = f"batch not decided: {exc}"
@@ -236,7 +233,7 @@ class Reviewer:
                     continue
                 with self._storage() as uow:
                     outcomes = self._recheck(uow, head, decided)
-                    self._write(run, uow, outcomes, head.at, head.batch[-1].loan_id)
+                    self._write(run, uow, outcomes, head.task.at, head.batch[-1].loan_id)
                 run.reviewed += len(head.batch)
                 self._after_commit(run)
             done = True
@@ -261,24 +258,24 @@ class Reviewer:
         now = [
             case
             for case in uow.cases.due_for_review(
-                head.as_of, limit=2 * len(head.batch) + 8, after_loan_id=head.after
+                head.task.as_of, limit=2 * len(head.batch) + 8, after_loan_id=head.after
             )
             if case.loan_id <= last
         ]
         sent: dict[str, CaseInput] = {}
         answers: dict[str, CaseOutcome | CaseFailure] = {}
-        for item, outcome in zip(head.items, decided, strict=True):
+        for item, outcome in zip(head.task.items, decided, strict=True):
             if isinstance(item, CaseInput):
                 sent[item.case.loan_id] = item
                 answers[item.case.loan_id] = outcome
         out: list[CaseOutcome | CaseFailure] = []
-        for item in _gather(uow, now, head.as_of, self._guard):
+        for item in _gather(uow, now, head.task.as_of, self._guard):
             if isinstance(item, CaseFailure):
                 out.append(item)
             elif sent.get(item.case.loan_id) == item:
                 out.append(answers[item.case.loan_id])
             else:  # changed while it was decided: decide it from what is stored now
-                out.extend(self._decider.decide_all([item], as_of=head.as_of, at=head.at))
+                out.extend(self._decider.decide_all([item], as_of=head.task.as_of, at=head.task.at))
         return out
 
     # -- writing -----------------------------------------------------------------------------
@@ -368,13 +365,10 @@ class _Run:
 class _InFlight:
     """A batch read and handed to a decide process (``after``: the cursor before it)."""
 
-    seq: int
     slot: int
-    as_of: dt.date
     after: str | None
     batch: Sequence[Case]
-    items: tuple[CaseInput | CaseFailure, ...]
-    at: dt.datetime
+    task: DecideTask
 
 
 def _gather(
