@@ -56,8 +56,9 @@ class CycleConfig:
         is signed by :meth:`LenderBook.for_message` instead of ``lender``.
     :param review_processes: processes that decide during a review while this one
         reads and writes (the pipelined review, byte-identical in what it writes).
-        ``None`` (automatic): two when the machine has two cores or more, started
-        once a day's review has decided ``PIPELINE_THRESHOLD`` (5,000) cases in one
+        ``None`` (automatic): on two cores or more ``AUTOMATIC_PROCESSES`` of
+        :mod:`loancollect.engine.review` (one, for now: see its note), started once
+        a day's review has decided ``PIPELINE_THRESHOLD`` (5,000) cases in one
         process; ``1``: never; ``n``: ``n`` processes from the first batch. The
         review stays in one process, saying why once, when the plug-ins cannot be
         rebuilt in a fresh process (see :mod:`loancollect.engine.pipeline`), and on

@@ -63,7 +63,7 @@ from loancollect.ports import (
 from loancollect.registry import CycleSummary
 from loancollect.templates import TemplateCatalog
 
-__all__ = ["PIPELINE_PROCESSES", "PIPELINE_THRESHOLD", "Reviewer"]
+__all__ = ["AUTOMATIC_PROCESSES", "PIPELINE_PROCESSES", "PIPELINE_THRESHOLD", "Reviewer"]
 
 _LOG = logging.getLogger("loancollect.engine.review")
 
@@ -159,7 +159,7 @@ class Reviewer:
         wanted = self._config.review_processes
         if wanted is not None:
             return wanted
-        return PIPELINE_PROCESSES if (os.cpu_count() or 1) >= 2 else 1
+        return AUTOMATIC_PROCESSES if (os.cpu_count() or 1) >= 2 else 1
 
     def _threshold(self) -> int:
         # automatic: only a day with this many due cases pays for starting processes
@@ -330,8 +330,15 @@ class Reviewer:
 
 
 PIPELINE_PROCESSES = 2
-"""Decide processes of an automatic pipelined review (the machines it is tuned for
-have two cores: one reads and writes, two decide, the work is rarely balanced)."""
+"""Decide processes of a pipelined review on two cores (one process reads and writes,
+two decide: the work is rarely balanced)."""
+
+AUTOMATIC_PROCESSES = 1
+"""Processes an automatic review (``review_processes=None``) uses on two cores or more.
+One for now: measured (``benchmarks/bench_storage.py``), the reading and writing
+process's share of a pipelined review (each batch read twice, loans and decisions
+pickled) is about the whole review in one process, so deciding elsewhere does not
+shorten the day yet. Set to :data:`PIPELINE_PROCESSES` once that share is smaller."""
 
 PIPELINE_THRESHOLD = 5_000
 """Automatic mode: cases a review decides in one process before it starts decide
