@@ -34,11 +34,11 @@ def test_a_broken_arrow_fails_the_check(tmp_path: Path) -> None:
     config.write_text(
         "[importlinter]\nroot_packages =\n    loancollect\n\n"
         "[importlinter:contract:inverted]\nname = inverted\ntype = forbidden\n"
-        "source_modules =\n    loancollect.engine.review\n"
+        "source_modules =\n    loancollect.engine.deciding\n"
         "forbidden_modules =\n    loancollect.domain.decision\n",
         encoding="utf-8",
     )
     result = _lint(config)
     assert result.returncode != 0
     assert "inverted BROKEN" in result.stdout
-    assert "loancollect.engine.review -> loancollect.domain.decision" in result.stdout
+    assert "loancollect.engine.deciding -> loancollect.domain.decision" in result.stdout

@@ -6,7 +6,9 @@ Each trial imports a fresh portfolio of a few thousand loans into SQLite, starts
 day's cycle in a child process, kills it with SIGKILL at a random instant while it
 runs, runs the day again to the end, and checks the outbox, the event log and the
 providers' delivery logs (written and synced by the providers themselves). Bounded:
-at most 40 attempts, until 20 of them were killed mid-cycle.
+at most 40 attempts, until 20 of them were killed mid-cycle; with the review pipelined
+(two spawned decide processes, which end when their parent's pipe closes), at most 6
+attempts until 3 were killed (each run starts its decide processes: kept short).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from loancollect_sqlalchemy import SqlStore
 from loancollect_sqlalchemy.bulk import import_rows
 from loancollect_sqlalchemy.synthetic import Portfolio, portfolio
@@ -47,7 +50,7 @@ engine = CollectionEngine(
     storage=open_storage(pm, sys.argv[1]),
     clock=FixedClock(dt.datetime.fromisoformat(sys.argv[2])),
     channels=log_channels(),
-    config=CycleConfig(batch_size=100),
+    config=CycleConfig(batch_size=100, review_processes=int(sys.argv[4])),
 )
 print("ready", flush=True)
 report = engine.run_cycle(dt.date.fromisoformat(sys.argv[3]))
@@ -55,7 +58,7 @@ print("done", report.summary.reviewed, report.summary.sent, flush=True)
 """
 
 
-def _run(url: str, folder: Path, kill_after: float | None) -> tuple[int, float]:
+def _run(url: str, folder: Path, kill_after: float | None, processes: int = 1) -> tuple[int, float]:
     """Run the day in a child; kill it ``kill_after`` seconds into the cycle.
 
     :return: the exit code (``-SIGKILL`` only when killed before the cycle ended) and
@@ -63,7 +66,7 @@ def _run(url: str, folder: Path, kill_after: float | None) -> tuple[int, float]:
     """
     env = {**os.environ, "LOANCOLLECT_FAULT_DIR": str(folder)}
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, url, NOW, AS_OF.isoformat()],
+        [sys.executable, "-c", CHILD, url, NOW, AS_OF.isoformat(), str(processes)],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -94,23 +97,29 @@ def _log(folder: Path, channel: str) -> list[str]:
     return path.read_text(encoding="utf-8").split() if path.exists() else []
 
 
+@pytest.mark.parametrize(
+    ("processes", "kills_wanted", "attempts_allowed"),
+    [(1, KILLS, ATTEMPTS), (2, 3, 6)],
+    ids=["one-process", "pipelined"],
+)
 def test_killed_at_random_points_then_rerun_loses_nothing_and_sends_nothing_twice(
-    tmp_path: Path,
+    tmp_path: Path, processes: int, kills_wanted: int, attempts_allowed: int
 ) -> None:
     rng = random.Random(20251031)
     # How long a whole cycle takes here, so the kills land inside one.
-    code, cycle = _run(_trial_database(tmp_path / "calibration", 0), tmp_path / "calibration", None)
+    calibration = tmp_path / "calibration"
+    code, cycle = _run(_trial_database(calibration, 0), calibration, None, processes)
     assert code == 0
     kills = attempts = 0
-    while kills < KILLS and attempts < ATTEMPTS:
+    while kills < kills_wanted and attempts < attempts_allowed:
         attempts += 1
         folder = tmp_path / f"trial-{attempts}"
         url = _trial_database(folder, attempts)
         db = folder / "collect.db"
 
-        code, _ = _run(url, folder, kill_after=rng.uniform(0.02, 0.95) * cycle)
+        code, _ = _run(url, folder, rng.uniform(0.02, 0.95) * cycle, processes)
         killed = code == -signal.SIGKILL
-        assert _run(url, folder, kill_after=None)[0] == 0  # the re-run ends
+        assert _run(url, folder, None, processes)[0] == 0  # the re-run ends
         kills += killed
 
         with sqlite3.connect(db) as conn:
@@ -141,4 +150,4 @@ def test_killed_at_random_points_then_rerun_loses_nothing_and_sends_nothing_twic
         assert all(channel_of[key] not in DEDUPLICATING for key in repeats), repeats
         assert sum(n - 1 for n in repeats.values()) <= int(killed), repeats
         assert cases[0] == cases[1] == LOANS  # one record per case after the crash
-    assert kills >= KILLS, f"only {kills} of {attempts} runs were killed mid-cycle"
+    assert kills >= kills_wanted, f"only {kills} of {attempts} runs were killed mid-cycle"

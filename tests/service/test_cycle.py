@@ -125,6 +125,7 @@ def make_engine(
     store: MemoryStore,
     clock: FixedClock,
     plugins: tuple[object, ...] = (),
+    processes: int | None = None,
     **channels: RecordingChannel,
 ) -> CollectionEngine:
     chans = {name: channels.get(name) or RecordingChannel(name) for name in CHANNELS}
@@ -133,7 +134,7 @@ def make_engine(
         storage=store,
         clock=clock,
         channels=chans,
-        config=CycleConfig(batch_size=64, dispatch_workers=4),
+        config=CycleConfig(batch_size=64, dispatch_workers=4, review_processes=processes),
     )
 
 
@@ -346,17 +347,24 @@ CRASH_DAY = START + dt.timedelta(days=40)
 
 
 @pytest.mark.parametrize(
-    "where",
+    ("where", "processes"),
     [
-        "before-review-commit",
-        "after-review-commit",
-        "after-event-before-dispatch",
-        "after-send",
-        "before-dispatch-commit",
+        ("before-review-commit", 1),
+        ("after-review-commit", 1),
+        ("after-event-before-dispatch", 1),
+        ("after-send", 1),
+        ("before-dispatch-commit", 1),
+        # the crash day's review pipelined (two decide processes), then re-run so
+        ("before-review-commit", 2),
+        ("after-review-commit", 2),
+        ("after-event-before-dispatch", 2),
     ],
 )
 def test_a_crash_at_any_step_then_a_rerun_loses_nothing_and_sends_nothing_twice(
-    where: str, portfolio: Portfolio, reference: tuple[dict[str, Any], dict[str, int]]
+    where: str,
+    processes: int,
+    portfolio: Portfolio,
+    reference: tuple[dict[str, Any], dict[str, int]],
 ) -> None:
     store = MemoryStore()
     clock = FixedClock(pendulum.datetime(2025, 1, 1, 2, tz="UTC"))
@@ -371,11 +379,21 @@ def test_a_crash_at_any_step_then_a_rerun_loses_nothing_and_sends_nothing_twice(
             continue
         # The crashing run, with the same channel objects (the provider remembers keys).
         if where == "before-review-commit":
-            crashing = make_engine(CommitCrash(store, 1, after=False), clock, **channels)  # type: ignore[arg-type]
+            crashing = make_engine(
+                CommitCrash(store, 1, after=False),  # type: ignore[arg-type]
+                clock,
+                processes=processes,
+                **channels,
+            )
         elif where == "after-review-commit":
-            crashing = make_engine(CommitCrash(store, 1, after=True), clock, **channels)  # type: ignore[arg-type]
+            crashing = make_engine(
+                CommitCrash(store, 1, after=True),  # type: ignore[arg-type]
+                clock,
+                processes=processes,
+                **channels,
+            )
         elif where == "after-event-before-dispatch":
-            crashing = make_engine(store, clock, (EventCrash(day),), **channels)
+            crashing = make_engine(store, clock, (EventCrash(day),), processes, **channels)
         elif where == "after-send":
             flaky = SendThenCrash("sms", crash_on=1)
             flaky.deliveries = channels["sms"].deliveries
@@ -385,7 +403,8 @@ def test_a_crash_at_any_step_then_a_rerun_loses_nothing_and_sends_nothing_twice(
             crashing = make_engine(DispatchCommitCrash(store), clock, **channels)  # type: ignore[arg-type]
         with pytest.raises(Crash):
             crashing.run_cycle(day)
-        engine.run_cycle(day)  # the operator re-runs the day
+        rerun = engine if processes == 1 else make_engine(store, clock, (), processes, **channels)
+        rerun.run_cycle(day)  # the operator re-runs the day
     state = snapshot(store, portfolio.loans)
     sent = Counter(d.key for ch in channels.values() for d in ch.deliveries)
     assert set(sent.values()) == {1}, "an action was delivered twice"

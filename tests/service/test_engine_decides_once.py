@@ -14,8 +14,8 @@ from loancollect import CycleConfig, Loan, Money, hookimpl, make_plugin_manager
 from loancollect.domain import decision as decision_module
 from loancollect.domain.scoring import ScoreContribution
 from loancollect.engine import CollectionEngine
+from loancollect.engine import deciding as deciding_module
 from loancollect.engine import dispatch as dispatch_module
-from loancollect.engine import review as review_module
 from loancollect.testing import (
     UNCHECKED_CONTACT,
     FixedClock,
@@ -79,7 +79,7 @@ def test_each_due_case_is_decided_once_and_assessed_once(monkeypatch: pytest.Mon
     engine.add_loans(loans, review_on=DAY)
     decides: Counter[str] = Counter()
     assesses: Counter[str] = Counter()
-    _counting(monkeypatch, review_module, "decide", decides)
+    _counting(monkeypatch, deciding_module, "decide", decides)
     _counting(monkeypatch, decision_module, "assess", assesses)
     _counting(monkeypatch, dispatch_module, "assess", assesses)
 

@@ -74,6 +74,7 @@ class World:
         plugins: tuple[object, ...] = (),
         store: MemoryStore | None = None,
         loans: int = 3,
+        processes: int | None = None,
     ) -> None:
         self.store = store or MemoryStore()
         self.clock = FixedClock(at)
@@ -84,7 +85,7 @@ class World:
             storage=self.store,
             clock=self.clock,
             channels=self.channels,
-            config=config or CycleConfig(),
+            config=attrs_evolve(config or CycleConfig(), review_processes=processes),
         )
         if store is None:
             self.engine.add_loans([_loan(i) for i in range(1, loans + 1)], review_on=DAY)
@@ -100,8 +101,13 @@ class World:
 # -- lawful at the instant of sending -------------------------------------------------
 
 
-def test_an_action_planned_at_ten_is_not_sent_at_half_past_eleven_at_night() -> None:
-    world = World(MORNING)
+# The review in one process, and pipelined (spawned decide processes): the same guarantees.
+PROCESSES = pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "pipelined"])
+
+
+@PROCESSES
+def test_an_action_planned_at_ten_is_not_sent_at_half_past_eleven_at_night(processes: int) -> None:
+    world = World(MORNING, processes=processes)
     planned = world.engine.review(DAY)
     assert planned.summary.actions_planned > 0
     world.clock.set(NIGHT)
@@ -129,13 +135,14 @@ class CrashAfterPlanning:
             raise KeyboardInterrupt("the process dies")
 
 
-def test_a_crash_after_planning_then_a_rerun_at_night_sends_nothing() -> None:
+@PROCESSES
+def test_a_crash_after_planning_then_a_rerun_at_night_sends_nothing(processes: int) -> None:
     store = MemoryStore()
-    crashing = World(MORNING, plugins=(CrashAfterPlanning(),), store=store)
+    crashing = World(MORNING, plugins=(CrashAfterPlanning(),), store=store, processes=processes)
     crashing.engine.add_loans([_loan(i) for i in range(1, 4)], review_on=DAY)
     with pytest.raises(KeyboardInterrupt):
         crashing.engine.run_cycle(DAY)
-    rerun = World(NIGHT, store=store)
+    rerun = World(NIGHT, store=store, processes=processes)
     report = rerun.engine.run_cycle(DAY)
     assert report.summary.sent == 0
     assert rerun.delivered() == 0
@@ -152,14 +159,16 @@ class NaiveClock:
         return DAY
 
 
-def test_a_naive_clock_contacts_no_one() -> None:
-    world = World(MORNING)
+@PROCESSES
+def test_a_naive_clock_contacts_no_one(processes: int) -> None:
+    world = World(MORNING, processes=processes)
     world.engine.review(DAY)
     naive = CollectionEngine(
         pm=make_plugin_manager(load_entrypoints=["rules-cn"]),
         storage=world.store,
         clock=NaiveClock(),
         channels=world.channels,
+        config=CycleConfig(review_processes=processes),
     )
     with pytest.raises(ConfigurationError, match="naive instant"):
         naive.run_cycle(DAY)
@@ -279,19 +288,23 @@ class PlainGateway:
         return DeliveryResult.sent(f"p-{len(self.log)}")
 
 
-def test_a_crash_mid_dispatch_re_sends_at_most_the_message_in_flight() -> None:
+@PROCESSES
+def test_a_crash_mid_dispatch_re_sends_at_most_the_message_in_flight(processes: int) -> None:
     log: list[str] = []
     store = MemoryStore()
     first = World(
         MORNING,
         channels={"sms": PlainGateway("sms", log, crash_on=3)},
         store=store,
-        config=CycleConfig(dispatch_workers=4),
+        config=CycleConfig(dispatch_workers=4, batch_size=2),  # several batches in flight
+        processes=processes,
     )
     first.engine.add_loans([_loan(i) for i in range(1, 9)], review_on=DAY)
     with pytest.raises(KeyboardInterrupt):
         first.engine.run_cycle(DAY)
-    rerun = World(MORNING, channels={"sms": PlainGateway("sms", log)}, store=store)
+    rerun = World(
+        MORNING, channels={"sms": PlainGateway("sms", log)}, store=store, processes=processes
+    )
     rerun.engine.run_cycle(DAY)
     with store() as uow:
         planned = {

@@ -58,13 +58,15 @@ def _intake(store: SqlStore) -> Intake:
     return Intake(storage=store, notify=lambda events: None)
 
 
-def _engine(store: SqlStore, batch_size: int = 10) -> CollectionEngine:
+def _engine(
+    store: SqlStore, batch_size: int = 10, processes: int | None = None
+) -> CollectionEngine:
     return CollectionEngine(
         pm=make_plugin_manager(load_entrypoints=False, config=UNCHECKED_CONTACT),
         storage=store,
         clock=FixedClock(NOW),
         channels={c: RecordingChannel(name=c) for c in CHANNELS},
-        config=CycleConfig(batch_size=batch_size),
+        config=CycleConfig(batch_size=batch_size, review_processes=processes),
     )
 
 
@@ -314,13 +316,17 @@ def _drop_refusal(store: SqlStore) -> None:
             conn.exec_driver_sql("DROP FUNCTION refuse()")
 
 
-def test_a_storage_error_fails_its_batch_only_and_is_reported(loaded: SqlStore) -> None:
+# pipelined: on SQLite two decide processes; PostgreSQL claims, so it stays in one process
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "pipelined"])
+def test_a_storage_error_fails_its_batch_only_and_is_reported(
+    loaded: SqlStore, processes: int
+) -> None:
     with loaded() as uow:
         due = [c.loan_id for c in uow.cases.due_for_review(AS_OF, limit=100)]
     assert len(due) == 30
     victim = due[12]  # in the second batch of ten
     _refuse_writes_of(loaded, victim)
-    report = _engine(loaded).review(AS_OF)
+    report = _engine(loaded, processes=processes).review(AS_OF)
     (problem,) = [p for p in report.problems if "batch rolled back" in p.message]
     assert "refused" in problem.message
     with loaded() as uow:
@@ -337,7 +343,7 @@ def test_a_storage_error_fails_its_batch_only_and_is_reported(loaded: SqlStore) 
         ).scalar_one()
     assert written == 0  # nothing of the failed batch was written
     _drop_refusal(loaded)
-    rerun = _engine(loaded).review(AS_OF)
+    rerun = _engine(loaded, processes=processes).review(AS_OF)
     assert rerun.summary.errors == 0
     assert rerun.summary.reviewed == len(left)
     assert list(loaded.verify_all()) == []

@@ -104,6 +104,11 @@ class CollectionEngine:
         from the registered channel specs with ``channel_settings``.
     :param templates: the message templates (built from the registered ones by default);
         validated against the strategy at start-up.
+    :param review_plugins: for the pipelined review
+        (:attr:`CycleConfig.review_processes`), a picklable function (module level)
+        that builds, in a decide process, a plug-in manager with the same decision
+        hooks as ``pm``; needed only when ``pm`` holds plug-in objects registered in
+        code. ``None``: rebuilt from ``pm``'s built-ins, entry points and modules.
     """
 
     def __init__(
@@ -120,6 +125,7 @@ class CollectionEngine:
         validate_templates: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        review_plugins: Callable[[], pluggy.PluginManager] | None = None,
     ) -> None:
         self.pm = pm
         self.storage = storage
@@ -153,6 +159,8 @@ class CollectionEngine:
             guard=self.guard,
             contact_kinds=self.channels.contact_kinds,
             notify=self._notify,
+            templates=self.templates,
+            review_plugins=review_plugins,
         )
 
     # -- the cycle -----------------------------------------------------------------------

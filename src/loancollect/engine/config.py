@@ -54,6 +54,15 @@ class CycleConfig:
         currency than the loan's (the core never looks a rate up itself).
     :param lenders: lender profiles per product and language; when set, each message
         is signed by :meth:`LenderBook.for_message` instead of ``lender``.
+    :param review_processes: processes that decide during a review while this one
+        reads and writes (the pipelined review, byte-identical in what it writes).
+        ``None`` (automatic): on two cores or more ``AUTOMATIC_PROCESSES`` of
+        :mod:`loancollect.engine.review` (one, for now: see its note), started once
+        a day's review has decided ``PIPELINE_THRESHOLD`` (5,000) cases in one
+        process; ``1``: never; ``n``: ``n`` processes from the first batch. The
+        review stays in one process, saying why once, when the plug-ins cannot be
+        rebuilt in a fresh process (see :mod:`loancollect.engine.pipeline`), and on
+        storage whose workers claim cases (each claiming worker decides its own).
     """
 
     policy: StagePolicy = DEFAULT_POLICY
@@ -71,8 +80,13 @@ class CycleConfig:
     batch_timeout: float = 600.0
     history_days: int = 400
     rates: RateSource | None = None
+    review_processes: int | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.review_processes is not None and self.review_processes < 1:
+            raise ConfigurationError(
+                f"cycle review_processes={self.review_processes} must be >= 1 (or None)"
+            )
         for name in ("batch_size", "max_attempts", "history_days", "dispatch_workers"):
             value = getattr(self, name)
             if value < 1:
