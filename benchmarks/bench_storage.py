@@ -235,9 +235,11 @@ def _write_floor(path: Path) -> dict[str, float]:
         'FROM lc_events WHERE "on" = ? ORDER BY loan_id, seq',
         (AS_OF.isoformat(),),
     ).fetchall()
-    outbox = src.execute(
+    found = src.execute(
         "SELECT * FROM lc_outbox WHERE created_on = ? ORDER BY loan_id", (AS_OF.isoformat(),)
-    ).fetchall()
+    )
+    tenant_column = [d[0] for d in found.description].index("tenant_id")
+    outbox = found.fetchall()
     cases = src.execute(
         'SELECT * FROM lc_cases WHERE loan_id IN (SELECT loan_id FROM lc_events WHERE "on" = ?) '
         "ORDER BY loan_id",
@@ -246,8 +248,9 @@ def _write_floor(path: Path) -> dict[str, float]:
     schema = [
         r[0]
         for r in src.execute(
-            "SELECT sql FROM sqlite_master WHERE name IN ('lc_events', 'lc_outbox', 'lc_cases') "
-            "AND sql IS NOT NULL"
+            # The tables and their indexes, which the cycle's writes maintain too.
+            "SELECT sql FROM sqlite_master WHERE tbl_name IN ('lc_events', 'lc_outbox', "
+            "'lc_cases') AND sql IS NOT NULL ORDER BY type DESC"
         )
     ]
     src.close()
@@ -302,8 +305,10 @@ def _write_floor(path: Path) -> dict[str, float]:
         dst.execute("COMMIT")
         dst.execute("BEGIN")
         dst.executemany(
-            "UPDATE lc_outbox SET status = 'sent', attempts = attempts + 1 WHERE key = ?",
-            [(r[0],) for r in new],
+            # by the primary key (tenant, key), as the engine marks them
+            "UPDATE lc_outbox SET status = 'sent', attempts = attempts + 1 "
+            "WHERE tenant_id = ? AND key = ?",
+            [(r[tenant_column], r[0]) for r in new],
         )
         dst.execute("COMMIT")
     seconds = time.perf_counter() - started
