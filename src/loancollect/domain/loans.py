@@ -611,7 +611,7 @@ class Loan:
         Extra keyword arguments (``penalty``, ``grace_days``, ``tolerance``,
         ``private_lending``, ``contract_date``, ``product``) are passed to the class.
         """
-        from loancollect.domain.schedule import build_schedule, schedule_rows
+        from loancollect.domain.schedule import installments_from_rows, schedule_rows
 
         check_text("loan.id", id, required=True)
         if not isinstance(borrower, Borrower):
@@ -624,22 +624,22 @@ class Loan:
         if day_count is not None:
             require_enum(DayCount, day_count, "loan.day_count")
         rate = to_decimal(annual_rate, "loan.annual_rate")
+        rows = schedule_rows(
+            principal=principal,
+            annual_rate=rate,
+            term=term,
+            start=disbursement_date,
+            method=method,
+            frequency=frequency,
+            day_count=day_count,
+            first_due_date=first_due_date,
+            calendar=calendar,
+            roll=roll,
+            rounding=rounding,
+        )
         if terms.keys() <= _TERMS:
-            # The schedule in integers, and the loan over those rows (its installments
-            # built on first use): the same loan, without a Money per amount.
-            rows = schedule_rows(
-                principal=principal,
-                annual_rate=rate,
-                term=term,
-                start=disbursement_date,
-                method=method,
-                frequency=frequency,
-                day_count=day_count,
-                first_due_date=first_due_date,
-                calendar=calendar,
-                roll=roll,
-                rounding=rounding,
-            )
+            # The loan over the integer rows (its installments built on first use):
+            # the same loan, without a Money per amount.
             fields = {
                 **_TERM_DEFAULTS,
                 "id": id,
@@ -653,19 +653,8 @@ class Loan:
                 **terms,
             }
             return _from_rows(fields, rows, principal.minor_units)
-        installments = build_schedule(
-            principal=principal,
-            annual_rate=rate,
-            term=term,
-            start=disbursement_date,
-            method=method,
-            frequency=frequency,
-            day_count=day_count,
-            first_due_date=first_due_date,
-            calendar=calendar,
-            roll=roll,
-            rounding=rounding,
-        )
+        # Terms the class does not know: its constructor names them in the error.
+        installments = installments_from_rows(rows, principal.currency)
         return cls(
             id=id,
             borrower=borrower,

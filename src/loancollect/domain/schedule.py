@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+from collections.abc import Sequence
 from decimal import Decimal
 
 from loancollect.domain.calendar import BusinessCalendar, DayCount, RollConvention, add_months
@@ -19,7 +20,13 @@ from loancollect.domain.errors import ValidationError
 from loancollect.domain.loans import MAX_ANNUAL_RATE, Frequency, Installment, RepaymentMethod
 from loancollect.domain.money import CURRENCIES, Money, Rounding, round_div, to_decimal
 
-__all__ = ["annuity_payment", "build_schedule", "due_dates", "schedule_rows"]
+__all__ = [
+    "annuity_payment",
+    "build_schedule",
+    "due_dates",
+    "installments_from_rows",
+    "schedule_rows",
+]
 
 _HIGH_PRECISION = decimal.Context(prec=50)
 
@@ -285,14 +292,21 @@ def build_schedule(
         roll=roll,
         rounding=rounding,
     )
-    cur = principal.currency
-    quantum_scale = CURRENCIES[cur].minor_units
+    return installments_from_rows(rows, principal.currency)
+
+
+def installments_from_rows(
+    rows: Sequence[tuple[int, dt.date, int, int, None, dt.date, int]], currency: str
+) -> tuple[Installment, ...]:
+    """The :class:`Installment` records of :func:`schedule_rows`'s rows (amounts in
+    minor units of ``currency``)."""
+    quantum_scale = CURRENCIES[currency].minor_units
     return tuple(
         Installment(
             number=number,
             due_date=due,
-            principal=Money(Decimal(paid).scaleb(-quantum_scale), cur),
-            interest=Money(Decimal(interest).scaleb(-quantum_scale), cur),
+            principal=Money(Decimal(paid).scaleb(-quantum_scale), currency),
+            interest=Money(Decimal(interest).scaleb(-quantum_scale), currency),
             accrual_start=accrual_start,
             accrual_days=days,
         )
