@@ -52,6 +52,7 @@ from loancollect.domain.money import Money
 from loancollect.domain.overdue import assess
 from loancollect.domain.policy_file import loads_policy
 from loancollect.engine import CollectionEngine, CycleConfig
+from loancollect.engine.startup import start_up_frozen
 from loancollect.engine.workers import WorkerSpec, run_workers, shares_a_day
 from loancollect.lenders import LenderBook, loads_lenders
 from loancollect.plugins import make_plugin_manager, plugin_info
@@ -325,7 +326,7 @@ def demo(n_loans: int, days: int, seed: int, db: str | None, out_dir: str, start
         for part in parts:
             part.start(run)
             started_parts.append(part)
-        with _progress() as progress:
+        with start_up_frozen(), _progress() as progress:
             task = progress.add_task("simulating days", total=days)
             for offset in range(days):
                 day = first + dt.timedelta(days=offset)
@@ -475,9 +476,10 @@ def run(
         )
     started = time.perf_counter()
     try:
-        summary, problems = _run_day(
-            pm, storage, config, channels, settings, day, db, policy_file, workers, no_dispatch
-        )
+        with start_up_frozen():
+            summary, problems = _run_day(
+                pm, storage, config, channels, settings, day, db, policy_file, workers, no_dispatch
+            )
     except LoanCollectError as exc:
         _fail(str(exc))
     _print_summary(summary, time.perf_counter() - started)

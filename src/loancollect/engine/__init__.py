@@ -15,6 +15,8 @@
 - :mod:`~loancollect.engine.dispatch`: render, rate limits, send, record, retry, fallback;
 - :mod:`~loancollect.engine.compliance`: the history and the question to the rule packs;
 - :mod:`~loancollect.engine.workers`: the one multi-process runner;
+- :mod:`~loancollect.engine.startup`: start-up objects kept out of the garbage
+  collector's walks while a host runs its days (the host's choice);
 - :mod:`~loancollect.engine.config`: :class:`CycleConfig`, reports and problems.
 
 ``CollectionEngine.run_cycle(as_of)`` does, for one business day:

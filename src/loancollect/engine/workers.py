@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from loancollect.engine.config import CycleConfig, CycleProblem
+from loancollect.engine.startup import start_up_frozen
 from loancollect.lenders import LenderBook
 from loancollect.ports import DEFAULT_TENANT, Channel, ClaimingCases, Clock
 from loancollect.registry import CycleSummary
@@ -145,7 +146,8 @@ def run_worker(spec: WorkerSpec, worker: int = 0) -> WorkerResult:
     )
     started = time.perf_counter()
     try:
-        report = engine.run_cycle(spec.as_of, dispatch=spec.dispatch)
+        with start_up_frozen():  # the plug-ins, packs and templates live to the end
+            report = engine.run_cycle(spec.as_of, dispatch=spec.dispatch)
     finally:
         dispose = getattr(storage, "dispose", None)
         if callable(dispose):
