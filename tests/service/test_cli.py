@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import csv
 import functools
-import http.server
 import json
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pendulum
@@ -364,30 +361,6 @@ def office_hours(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         cli, "CollectionEngine", functools.partial(CollectionEngine, clock=FixedClock(at))
     )
-
-
-@pytest.fixture
-def refusing_gateway() -> Iterator[str]:
-    """An SMS gateway on 127.0.0.1 that refuses every message (HTTP 400: permanent)."""
-
-    class Refuse(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(400)
-            self.end_headers()
-            self.wfile.write(b"invalid number")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/send"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.usefixtures("office_hours")

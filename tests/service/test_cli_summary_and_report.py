@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import http.server
-import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pendulum
@@ -118,30 +115,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FixedClock:
     fixed = FixedClock(pendulum.datetime(2025, 2, 16, 13, 30, tz="UTC"))
     monkeypatch.setattr(cli, "CollectionEngine", functools.partial(CollectionEngine, clock=fixed))
     return fixed
-
-
-@pytest.fixture
-def refusing_gateway() -> Iterator[str]:
-    """An SMS gateway on 127.0.0.1 that refuses every message (HTTP 400: permanent)."""
-
-    class Refuse(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(400)
-            self.end_headers()
-            self.wfile.write(b"invalid number")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/send"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -776,21 +776,9 @@ def stored_installments(rows: Iterable[Sequence[Any]], currency: str) -> tuple[I
         raise UnknownCurrencyError("currency", currency)
     money, new, put = Money.from_minor, object.__new__, object.__setattr__
     out: list[Installment] = []
-    for number, due, principal, interest, fees, start, days in rows:
-        if isinstance(due, str):
-            due = dt.date.fromisoformat(due)
-        if isinstance(start, str):
-            start = dt.date.fromisoformat(start)
-        if not (
-            type(number) is int
-            and number >= 1
-            and type(principal) is int
-            and principal >= 0
-            and type(interest) is int
-            and interest >= 0
-            and (fees is None or (type(fees) is int and fees >= 0))
-            and type(due) is dt.date
-        ):
+    for row in rows:
+        number, due, principal, interest, fees, start, days = parsed = _parsed_row(row)
+        if not _plain_row(parsed):
             out.append(
                 Installment(
                     number,
@@ -899,6 +887,33 @@ def _from_rows(
     return loan
 
 
+def _parsed_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A stored schedule row ``(number, due_date, principal, interest, fees,
+    accrual_start, accrual_days)`` with its ISO dates parsed."""
+    number, due, principal, interest, fees, start, days = row
+    if isinstance(due, str):
+        due = dt.date.fromisoformat(due)
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start)
+    return (number, due, principal, interest, fees, start, days)
+
+
+def _plain_row(row: tuple[Any, ...]) -> bool:
+    """True if a parsed row passes the checks the Installment constructor makes on its
+    number, due date and amounts (whole non-negative minor units)."""
+    number, due, principal, interest, fees = row[:5]
+    return (
+        type(number) is int
+        and number >= 1
+        and type(principal) is int
+        and principal >= 0
+        and type(interest) is int
+        and interest >= 0
+        and (fees is None or (type(fees) is int and fees >= 0))
+        and type(due) is dt.date
+    )
+
+
 def _checked_rows(
     schedule: Sequence[Sequence[Any]], disbursement_date: dt.date, principal_minor: int
 ) -> tuple[tuple[Any, ...], ...] | None:
@@ -910,26 +925,14 @@ def _checked_rows(
     total = 0
     if type(previous) is not dt.date:
         return None
-    for number, due, principal, interest, fees, start, days in schedule:
-        if isinstance(due, str):
-            due = dt.date.fromisoformat(due)
-        if isinstance(start, str):
-            start = dt.date.fromisoformat(start)
-        if not (
-            type(number) is int
-            and number >= 1
-            and type(principal) is int
-            and principal >= 0
-            and type(interest) is int
-            and interest >= 0
-            and (fees is None or (type(fees) is int and fees >= 0))
-            and type(due) is dt.date
-            and due > previous
-        ):
+    for row in schedule:
+        parsed = _parsed_row(row)
+        due = parsed[1]
+        if not _plain_row(parsed) or due <= previous:
             return None
         previous = due
-        total += principal
-        out.append((number, due, principal, interest, fees, start, days))
+        total += parsed[2]
+        out.append(parsed)
     if not out or total != principal_minor:
         return None
     return tuple(out)
