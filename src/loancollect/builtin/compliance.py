@@ -113,7 +113,7 @@ from loancollect.domain.events import (
     EventKind,
     OptedOut,
 )
-from loancollect.domain.legal import loan_limitation
+from loancollect.domain.legal import court_calendar, loan_limitation, regime_for
 from loancollect.domain.loans import Borrower, ContactKind, ContactPoint, Loan
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
 from loancollect.domain.strategy import PlannedAction, Tone
@@ -152,6 +152,7 @@ __all__ = [
     "template_jurisdictions",
     "template_tags",
     "violations",
+    "warm_calendars",
 ]
 
 _LOG = logging.getLogger("loancollect.compliance")
@@ -1217,6 +1218,29 @@ def _jurisdictions(values: Iterable[object], what: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def warm_calendars(packs: Iterable[RulePack]) -> tuple[str, ...]:
+    """Build, once, the court calendars the packs' jurisdictions read limitation in.
+
+    A borrower's limitation period (:func:`debt_facts`) rolls its last day to a court
+    business day, from the ``holidays`` package's tables; the first such check imports
+    the country's module and builds its tables, a one-off cost that would otherwise
+    fall on the first case of the day. :func:`install` calls this at start-up, so it
+    is paid there. Nothing is judged here: the calendars are the same objects the
+    first check would build (:func:`~loancollect.domain.legal.court_calendar` keeps
+    them), and every contact is still judged at its own instant.
+
+    :returns: the jurisdictions whose calendar was built.
+    """
+    built = []
+    for pack in packs:
+        for jurisdiction in pack.jurisdictions:
+            regime = regime_for(jurisdiction)
+            if regime is not None and regime.roll_last_day:
+                if court_calendar(jurisdiction) is not None:
+                    built.append(jurisdiction)
+    return tuple(dict.fromkeys(built))
+
+
 def install(
     pm: pluggy.PluginManager, templates: TemplateCatalog | None = None, *, lint: bool = True
 ) -> ComplianceGuard | None:
@@ -1246,6 +1270,8 @@ def install(
             "packs your portfolio needs (e.g. make_plugin_manager(load_entrypoints=True))",
             CONFIG_UNCHECKED,
         )
+    # The one-off cost of the first limitation check belongs to start-up.
+    warm_calendars(guard.packs)
     previous = pm.get_plugin(GUARD_NAME)
     if previous is not None:
         pm.unregister(previous)

@@ -689,12 +689,24 @@ class SqlUnitOfWork:
         self._case_writes.clear()
         conn = self.conn
         if checked:
-            written = {r[0] for r in conn.execute(self._save_checked(), checked)}
+            # Through the driver's executemany (as the events and the outbox rows): one
+            # row changed per case written. Fewer, and some case was saved meanwhile by
+            # another unit of work: back to before the statement, and find which one
+            # with the statement that returns the cases it wrote.
+            writer = self.store.rows
+            encoded = [writer.case_row(row) for row in checked]
+            savepoint = conn.begin_nested()
+            changed = conn.exec_driver_sql(writer.save_cases_checked, encoded).rowcount
+            if changed == len(checked):
+                savepoint.commit()
+            else:
+                savepoint.rollback()
+                written = {r[0] for r in conn.execute(self._save_checked(), checked)}
+                for row in checked:
+                    if row["loan_id"] not in written:
+                        raise ConcurrentUpdateError(row["loan_id"])
             for row in checked:
-                loan_id = row["loan_id"]
-                if loan_id not in written:
-                    raise ConcurrentUpdateError(loan_id)
-                versions[loan_id] = row["version"]
+                versions[row["loan_id"]] = row["version"]
         if blind:
             for loan_id, version in conn.execute(self._save_blind(), blind):
                 versions[loan_id] = version
