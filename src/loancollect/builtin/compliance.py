@@ -1235,9 +1235,12 @@ def warm_calendars(packs: Iterable[RulePack]) -> tuple[str, ...]:
     for pack in packs:
         for jurisdiction in pack.jurisdictions:
             regime = regime_for(jurisdiction)
-            if regime is not None and regime.roll_last_day:
-                if court_calendar(jurisdiction) is not None:
-                    built.append(jurisdiction)
+            if (
+                regime is not None
+                and regime.roll_last_day
+                and court_calendar(jurisdiction) is not None
+            ):
+                built.append(jurisdiction)
     return tuple(dict.fromkeys(built))
 
 
@@ -1270,8 +1273,10 @@ def install(
             "packs your portfolio needs (e.g. make_plugin_manager(load_entrypoints=True))",
             CONFIG_UNCHECKED,
         )
-    # The one-off cost of the first limitation check belongs to start-up.
+    # One-off costs of the first judgement belong to start-up: the court calendars and
+    # the table of each country's zones (read from the tz database once).
     warm_calendars(guard.packs)
+    _country_zones()
     previous = pm.get_plugin(GUARD_NAME)
     if previous is not None:
         pm.unregister(previous)
