@@ -1282,8 +1282,14 @@ class SqlOutboxRepository:
         if not sent:
             return
         tenant = self._uow.tenant
-        params = [{"k": k, "t": tenant, "at": at, "res": m.result_to_json(r)} for k, r in sent]
-        updated = self._uow.execute(_MARK_SENT_MANY, params).rowcount
+        # Through the driver's executemany, encoded as the columns' types encode them
+        # (the events and new outbox rows are written so too).
+        writer = self._uow.store.rows
+        stamp = writer.instant("outbox.sent_at", at)
+        params = [(stamp, writer.document(m.result_to_json(r)), tenant, k) for k, r in sent]
+        self._uow.flush()
+        with self._uow._db_errors():
+            updated = self._uow.conn.exec_driver_sql(writer.mark_sent, params).rowcount
         if updated == len(params):
             return
         # Some keys were not open: find out which, and whether they were sent before.

@@ -22,6 +22,7 @@ import json
 from typing import Any
 
 from loancollect.domain.errors import ValidationError
+from loancollect.ports import OutboxStatus
 
 __all__ = ["RowWriter"]
 
@@ -116,6 +117,19 @@ class RowWriter:
         )
         """Insert a case, or update it if its stored version is the row's ``version``
         minus one (the version read); one row changed per case written."""
+        sent, pending, retry = (
+            OutboxStatus.SENT.value,
+            OutboxStatus.PENDING.value,
+            OutboxStatus.RETRY.value,
+        )
+        self.mark_sent = (
+            f"UPDATE lc_outbox SET status = '{sent}', attempts = attempts + 1, "
+            f"sent_at = {mark}, result = {json_mark}, next_attempt_at = NULL, "
+            f"lease_until = NULL WHERE tenant_id = {mark} AND key = {mark} "
+            f"AND status IN ('{pending}', '{retry}')"
+        )
+        """Mark an open entry sent: ``(sent_at, result, tenant_id, key)``, as
+        :meth:`instant` and :meth:`document` encode them; one row changed per entry."""
 
     def case_row(self, row: dict[str, Any]) -> tuple[Any, ...]:
         """A case row (:func:`~loancollect_sqlalchemy.mapping.case_to_row` with its
