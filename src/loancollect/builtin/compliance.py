@@ -113,7 +113,7 @@ from loancollect.domain.events import (
     EventKind,
     OptedOut,
 )
-from loancollect.domain.legal import court_calendar, loan_limitation, regime_for
+from loancollect.domain.legal import court_calendar, loan_limitation
 from loancollect.domain.loans import Borrower, ContactKind, ContactPoint, Loan
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
 from loancollect.domain.strategy import PlannedAction, Tone
@@ -1219,7 +1219,7 @@ def _jurisdictions(values: Iterable[object], what: str) -> frozenset[str]:
 
 
 def warm_calendars(packs: Iterable[RulePack]) -> tuple[str, ...]:
-    """Build, once, the court calendars the packs' jurisdictions read limitation in.
+    """Build, once, the court calendars of the packs' jurisdictions (limitation periods).
 
     A borrower's limitation period (:func:`debt_facts`) rolls its last day to a court
     business day, from the ``holidays`` package's tables; the first such check imports
@@ -1234,12 +1234,9 @@ def warm_calendars(packs: Iterable[RulePack]) -> tuple[str, ...]:
     built = []
     for pack in packs:
         for jurisdiction in pack.jurisdictions:
-            regime = regime_for(jurisdiction)
-            if (
-                regime is not None
-                and regime.roll_last_day
-                and court_calendar(jurisdiction) is not None
-            ):
+            # A country-level pack (``US``) also covers its states' borrowers, whose
+            # calendars come from the same country module: built here too.
+            if court_calendar(jurisdiction) is not None:
                 built.append(jurisdiction)
     return tuple(dict.fromkeys(built))
 

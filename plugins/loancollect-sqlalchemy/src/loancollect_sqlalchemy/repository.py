@@ -209,9 +209,12 @@ def _sqlite_document(value: Any) -> Any:
         return value
     if value == "[]":  # most of a case's documents: nothing recorded
         return []
-    found, end = _DECODE(value)
+    try:
+        found, end = _DECODE(value)
+    except json.JSONDecodeError:
+        end = -1
     if end != len(value):
-        return json.loads(value)  # surrounding blanks, or text after it: as json.loads does
+        return json.loads(value)  # blanks around it, or not JSON: as json.loads does
     return found
 
 
