@@ -167,4 +167,8 @@ class RowWriter:
     @staticmethod
     def document(value: Any) -> str | None:
         """A JSON column's text, as SQLAlchemy's JSON type serialises it."""
-        return None if value is None else json.dumps(value)
+        if value is None:
+            return None
+        if type(value) is list and not value:
+            return "[]"  # json.dumps([]): most of a case's documents
+        return json.dumps(value)
