@@ -1161,6 +1161,20 @@ class ComplianceGuard:
                 self._facts.popitem(last=False)
         return facts, debt, zone
 
+    def forget(self) -> None:
+        """Drop the facts remembered for the cases judged lately.
+
+        They only spare deriving the facts again for the very same loan, case and history
+        objects (a review batch's, judged again when its actions are sent); once a batch's
+        actions are sent those objects are not seen again, and keeping them would keep a
+        few batches of loans, cases and histories alive for the garbage collector to walk.
+        The engine calls this after each batch is sent and at the end of a cycle. Nothing
+        judged depends on it: a miss derives the facts again.
+        """
+        with self._lock:
+            self._facts.clear()
+            self._last_history = None
+
     def _contact_events(self, history: Sequence[Event], zone: str) -> tuple[ContactEvent, ...]:
         """:func:`contact_events`, remembered for the history last seen: the engine asks
         about every action of a case with the same history object."""
