@@ -113,7 +113,7 @@ from loancollect.domain.events import (
     EventKind,
     OptedOut,
 )
-from loancollect.domain.legal import loan_limitation
+from loancollect.domain.legal import court_calendar, loan_limitation
 from loancollect.domain.loans import Borrower, ContactKind, ContactPoint, Loan
 from loancollect.domain.lpr import CN_ONE_YEAR_LPR, LprTable
 from loancollect.domain.strategy import PlannedAction, Tone
@@ -152,6 +152,7 @@ __all__ = [
     "template_jurisdictions",
     "template_tags",
     "violations",
+    "warm_calendars",
 ]
 
 _LOG = logging.getLogger("loancollect.compliance")
@@ -1160,6 +1161,20 @@ class ComplianceGuard:
                 self._facts.popitem(last=False)
         return facts, debt, zone
 
+    def forget(self) -> None:
+        """Drop the facts remembered for the cases judged lately.
+
+        They only spare deriving the facts again for the very same loan, case and history
+        objects (a review batch's, judged again when its actions are sent); once a batch's
+        actions are sent those objects are not seen again, and keeping them would keep a
+        few batches of loans, cases and histories alive for the garbage collector to walk.
+        The engine calls this after each batch is sent and at the end of a cycle. Nothing
+        judged depends on it: a miss derives the facts again.
+        """
+        with self._lock:
+            self._facts.clear()
+            self._last_history = None
+
     def _contact_events(self, history: Sequence[Event], zone: str) -> tuple[ContactEvent, ...]:
         """:func:`contact_events`, remembered for the history last seen: the engine asks
         about every action of a case with the same history object."""
@@ -1217,6 +1232,29 @@ def _jurisdictions(values: Iterable[object], what: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def warm_calendars(packs: Iterable[RulePack]) -> tuple[str, ...]:
+    """Build, once, the court calendars of the packs' jurisdictions (limitation periods).
+
+    A borrower's limitation period (:func:`debt_facts`) rolls its last day to a court
+    business day, from the ``holidays`` package's tables; the first such check imports
+    the country's module and builds its tables, a one-off cost that would otherwise
+    fall on the first case of the day. :func:`install` calls this at start-up, so it
+    is paid there. Nothing is judged here: the calendars are the same objects the
+    first check would build (:func:`~loancollect.domain.legal.court_calendar` keeps
+    them), and every contact is still judged at its own instant.
+
+    :returns: the jurisdictions whose calendar was built.
+    """
+    built = []
+    for pack in packs:
+        for jurisdiction in pack.jurisdictions:
+            # A country-level pack (``US``) also covers its states' borrowers, whose
+            # calendars come from the same country module: built here too.
+            if court_calendar(jurisdiction) is not None:
+                built.append(jurisdiction)
+    return tuple(dict.fromkeys(built))
+
+
 def install(
     pm: pluggy.PluginManager, templates: TemplateCatalog | None = None, *, lint: bool = True
 ) -> ComplianceGuard | None:
@@ -1246,6 +1284,10 @@ def install(
             "packs your portfolio needs (e.g. make_plugin_manager(load_entrypoints=True))",
             CONFIG_UNCHECKED,
         )
+    # One-off costs of the first judgement belong to start-up: the court calendars and
+    # the table of each country's zones (read from the tz database once).
+    warm_calendars(guard.packs)
+    _country_zones()
     previous = pm.get_plugin(GUARD_NAME)
     if previous is not None:
         pm.unregister(previous)

@@ -66,7 +66,7 @@ from loancollect.engine.config import (
     CycleReport,
     Step,
 )
-from loancollect.engine.dispatch import ChannelBook, Dispatcher
+from loancollect.engine.dispatch import ChannelBook, Dispatcher, Loaded
 from loancollect.engine.guard import Guard, Verdict, VerdictKind
 from loancollect.engine.intake import Inbound, InboundKind, Intake
 from loancollect.engine.review import Reviewer
@@ -172,20 +172,37 @@ class CollectionEngine:
         """Review every due case for ``as_of``, then dispatch the outbox."""
         run_id = run_id or uuid.uuid4().hex[:12]
         self.pm.hook.loancollect_cycle_started(as_of=as_of, run_id=run_id)
-        if dispatch:
-            send = lambda planned: self._dispatcher.send_planned(planned, as_of)  # noqa: E731
-            report = self._reviewer.run(as_of, send=send)
-            report = report + self._dispatcher.dispatch(as_of)
-        else:
-            report = self._reviewer.run(as_of)
+        try:
+            if dispatch:
+                report = self._reviewer.run(as_of, send=lambda p: self._send_batch(p, as_of))
+                report = report + self._dispatcher.dispatch(as_of)
+            else:
+                report = self._reviewer.run(as_of)
+        finally:
+            self._forget_facts()
         self.pm.hook.loancollect_cycle_finished(as_of=as_of, run_id=run_id, summary=report.summary)
         return CycleReport(run_id, as_of, report.summary, report.problems)
+
+    def _send_batch(self, planned: Sequence[Loaded], as_of: dt.date) -> CycleReport:
+        """Send a committed review batch's new actions (each judged at its instant)."""
+        try:
+            return self._dispatcher.send_planned(planned, as_of)
+        finally:
+            # the batch's loans, cases and histories are not judged again
+            self._forget_facts()
+
+    def _forget_facts(self) -> None:
+        if self.compliance is not None:
+            self.compliance.forget()
 
     def review(
         self, as_of: dt.date, *, on_batch: Callable[[CycleSummary], None] | None = None
     ) -> CycleReport:
         """Decide every case due on ``as_of``, batch by batch; write outbox and events."""
-        return self._reviewer.run(as_of, on_batch=on_batch)
+        try:
+            return self._reviewer.run(as_of, on_batch=on_batch)
+        finally:
+            self._forget_facts()
 
     def dispatch(self, as_of: dt.date, *, limit: int | None = None) -> CycleReport:
         """Send open outbox entries (due now), concurrently within the configured bounds."""

@@ -410,6 +410,8 @@ def _write_batch(
     problems: list[CycleProblem] = []
     reviewed = changes = planned = blocked = rescheduled = errors = 0
     outbox = uow.outbox
+    # once a batch, not per action: a protocol check walks the protocol's members
+    leasing = outbox if isinstance(outbox, LeasingOutbox) else None
     for outcome in outcomes:
         if isinstance(outcome, CaseFailure):
             errors += 1
@@ -431,9 +433,9 @@ def _write_batch(
             if verdict.kind is VerdictKind.RESCHEDULE:
                 rescheduled += 1
                 events.append(verdict.event(action, as_of))
-            if fresh is not None and verdict.allowed and isinstance(outbox, LeasingOutbox):
+            if fresh is not None and verdict.allowed and leasing is not None:
                 # sent by this worker right after the commit: leased to it till then
-                added = outbox.add_leased(action, created_on=as_of, now=at)
+                added = leasing.add_leased(action, created_on=as_of, now=at)
             else:
                 added = outbox.add(action, created_on=as_of, not_before=verdict.not_before)
             if added and verdict.allowed and fresh is not None:

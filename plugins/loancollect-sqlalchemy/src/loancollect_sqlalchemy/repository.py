@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -176,8 +177,54 @@ _WITH_EVENTS = (
     .where(_EV.tenant_id == _TENANT, _EV.loan_id.in_(sa.bindparam("ks", expanding=True)))
     .distinct()
 )
+
+
+def _json_as_stored(table: sa.Table) -> list[Any]:
+    """The columns of ``table``, its JSON documents read as the driver returns them.
+
+    SQLAlchemy's JSON type decodes each document with ``json.loads`` behind two layers
+    of result processing per value; the hot reads (the due cases, the loans of a
+    batch) decode them with :func:`_sqlite_document` instead, and on PostgreSQL the
+    driver already returns ``jsonb`` decoded. Rows are read by position.
+    """
+    return [
+        sa.type_coerce(c, sa.Text()).label(f"{table.name}_{c.name}")
+        if isinstance(c.type, sa.JSON)
+        else c.label(f"{table.name}_{c.name}")
+        for c in table.columns
+    ]
+
+
+def _json_positions(table: sa.Table, offset: int = 0) -> tuple[int, ...]:
+    return tuple(offset + i for i, c in enumerate(table.columns) if isinstance(c.type, sa.JSON))
+
+
+_DECODE = json.JSONDecoder().raw_decode
+
+
+def _sqlite_document(value: Any) -> Any:
+    """A JSON column's stored SQLite text decoded as SQLAlchemy's JSON type decodes it
+    (``json.loads``; ``NULL`` is ``None``), without its per-value layers."""
+    if not isinstance(value, str):
+        return value
+    if value == "[]":  # most of a case's documents: nothing recorded
+        return []
+    try:
+        found, end = _DECODE(value)
+    except json.JSONDecodeError:
+        end = -1
+    if end != len(value):
+        return json.loads(value)  # blanks around it, or not JSON: as json.loads does
+    return found
+
+
+def _as_read(value: Any) -> Any:
+    return value
+
+
 # A loan with its borrower: the borrower of the same tenant.
-_WITH_BORROWER = sa.select(t.loans, t.borrowers).join(
+_WITH_BORROWER = sa.select(*_json_as_stored(t.loans), *_json_as_stored(t.borrowers)).join_from(
+    t.loans,
     t.borrowers,
     sa.and_(
         t.borrowers.c.tenant_id == t.loans.c.tenant_id,
@@ -188,12 +235,30 @@ _GET_LOAN = _WITH_BORROWER.where(t.loans.c.tenant_id == _TENANT, t.loans.c.id ==
 _LOAN_KEYS = tuple(t.loans.columns.keys())
 _BORROWER_KEYS = tuple(t.borrowers.columns.keys())
 _N_LOAN = len(_LOAN_KEYS)
+_LOAN_JSON = _json_positions(t.loans)
+_BORROWER_JSON = _json_positions(t.borrowers)
+# The cases, read by position: the due selections and claim_due.
+_CASES = sa.select(*_json_as_stored(t.cases))
+_CASE_KEYS = tuple(t.cases.columns.keys())
+_CASE_JSON = _json_positions(t.cases)
+_CASE_VERSION = _CASE_KEYS.index("version")
 
 
-def _loan_from(row: Sequence[Any]) -> Loan:
+def _decoded(
+    keys: Sequence[str], row: Sequence[Any], json_at: Sequence[int], decode: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """A row by column name, its JSON documents (at ``json_at``) decoded by ``decode``."""
+    found = dict(zip(keys, row, strict=True))
+    for i in json_at:
+        found[keys[i]] = decode(row[i])
+    return found
+
+
+def _loan_from(row: Sequence[Any], decode: Callable[[Any], Any]) -> Loan:
+    """A loan from a :data:`_WITH_BORROWER` row; ``decode`` reads its JSON documents."""
     return m.row_to_loan(
-        dict(zip(_LOAN_KEYS, row[:_N_LOAN], strict=True)),
-        m.row_to_borrower(dict(zip(_BORROWER_KEYS, row[_N_LOAN:], strict=True))),
+        _decoded(_LOAN_KEYS, row[:_N_LOAN], _LOAN_JSON, decode),
+        m.row_to_borrower(_decoded(_BORROWER_KEYS, row[_N_LOAN:], _BORROWER_JSON, decode)),
     )
 
 
@@ -470,6 +535,10 @@ class SqlUnitOfWork:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self.tenant = store.tenant
+        # how the hot reads decode a JSON column's value (see _json_as_stored)
+        self.document: Callable[[Any], Any] = (
+            _sqlite_document if store.dialect == "sqlite" else _as_read
+        )
         self._conn: Connection | None = None
         self._entered = False
         # write-behind buffers
@@ -689,12 +758,24 @@ class SqlUnitOfWork:
         self._case_writes.clear()
         conn = self.conn
         if checked:
-            written = {r[0] for r in conn.execute(self._save_checked(), checked)}
+            # Through the driver's executemany (as the events and the outbox rows): one
+            # row changed per case written. Fewer, and some case was saved meanwhile by
+            # another unit of work: back to before the statement, and find which one
+            # with the statement that returns the cases it wrote.
+            writer = self.store.rows
+            encoded = [writer.case_row(row) for row in checked]
+            savepoint = conn.begin_nested()
+            changed = conn.exec_driver_sql(writer.save_cases_checked, encoded).rowcount
+            if changed == len(checked):
+                savepoint.commit()
+            else:
+                savepoint.rollback()
+                written = {r[0] for r in conn.execute(self._save_checked(), checked)}
+                for row in checked:
+                    if row["loan_id"] not in written:
+                        raise ConcurrentUpdateError(row["loan_id"])
             for row in checked:
-                loan_id = row["loan_id"]
-                if loan_id not in written:
-                    raise ConcurrentUpdateError(loan_id)
-                versions[loan_id] = row["version"]
+                versions[row["loan_id"]] = row["version"]
         if blind:
             for loan_id, version in conn.execute(self._save_blind(), blind):
                 versions[loan_id] = version
@@ -792,7 +873,7 @@ class SqlUnitOfWork:
         row = self._loan_rows[loan_id]
         if row is None:
             return True, None
-        loan = _loan_from(row)
+        loan = _loan_from(row, self.document)
         self._loans[loan_id] = loan
         return True, loan
 
@@ -830,7 +911,7 @@ class SqlLoanRepository:
         if known:
             return loan
         row = self._uow.execute(_GET_LOAN, {"k": loan_id, "t": self._uow.tenant}).first()
-        return None if row is None else _loan_from(row)
+        return None if row is None else _loan_from(row, self._uow.document)
 
     def get_borrower(self, borrower_id: str) -> Borrower | None:
         """The stored borrower with ``borrower_id``, or ``None``."""
@@ -982,26 +1063,24 @@ class SqlCaseRepository:
         self._uow._saved[case.loan_id] = case
 
     def _found(self, rows: Iterable[Any]) -> list[Case]:
+        """Cases from :data:`_CASES` rows (by position), their versions remembered."""
         versions = self._uow._case_versions
         staged = self._uow._case_writes
+        decode = self._uow.document
         found = []
         for row in rows:
-            if row["loan_id"] not in staged:
-                versions[row["loan_id"]] = row["version"]
-            found.append(m.row_to_case(row))
+            if row[0] not in staged:
+                versions[row[0]] = row[_CASE_VERSION]
+            found.append(m.row_to_case(_decoded(_CASE_KEYS, row, _CASE_JSON, decode)))
         return found
 
     def _due(self, as_of: dt.date) -> Any:
         c = t.cases.c
-        return (
-            sa.select(t.cases)
-            .where(
-                c.tenant_id == self._uow.tenant,
-                c.closed_on.is_(None),
-                c.next_review_date <= as_of,
-            )
-            .order_by(c.loan_id)
-        )
+        return _CASES.where(
+            c.tenant_id == self._uow.tenant,
+            c.closed_on.is_(None),
+            c.next_review_date <= as_of,
+        ).order_by(c.loan_id)
 
     def due_for_review(
         self, as_of: dt.date, *, limit: int, after_loan_id: str | None = None
@@ -1020,7 +1099,7 @@ class SqlCaseRepository:
         q = self._due(as_of).limit(limit)
         if after_loan_id is not None:
             q = q.where(t.cases.c.loan_id > after_loan_id)
-        found = self._found(self._uow.execute(q).mappings())
+        found = self._found(self._uow.execute(q))
         if found:
             self._uow.prefetch([c.loan_id for c in found])
         return found
@@ -1068,7 +1147,7 @@ class PgCaseRepository(SqlCaseRepository):
                 q = q.where(c.loan_id > after)
             if settled:
                 q = q.where(c.loan_id.not_in(settled))
-            rows = uow.execute(q).mappings().all()
+            rows = uow.execute(q).all()
             if rows:
                 break
             if after is None:
@@ -1206,8 +1285,14 @@ class SqlOutboxRepository:
         if not sent:
             return
         tenant = self._uow.tenant
-        params = [{"k": k, "t": tenant, "at": at, "res": m.result_to_json(r)} for k, r in sent]
-        updated = self._uow.execute(_MARK_SENT_MANY, params).rowcount
+        # Through the driver's executemany, encoded as the columns' types encode them
+        # (the events and new outbox rows are written so too).
+        writer = self._uow.store.rows
+        stamp = writer.instant("outbox.sent_at", at)
+        params = [(stamp, writer.document(m.result_to_json(r)), tenant, k) for k, r in sent]
+        self._uow.flush()
+        with self._uow._db_errors():
+            updated = self._uow.conn.exec_driver_sql(writer.mark_sent, params).rowcount
         if updated == len(params):
             return
         # Some keys were not open: find out which, and whether they were sent before.

@@ -22,6 +22,7 @@ import json
 from typing import Any
 
 from loancollect.domain.errors import ValidationError
+from loancollect.ports import OutboxStatus
 
 __all__ = ["RowWriter"]
 
@@ -52,6 +53,25 @@ _OUTBOX_COLUMNS = (
     "lease_until",
     "tenant_id",
 )
+_CASE_COLUMNS = (
+    "loan_id",
+    "stage",
+    "stage_since",
+    "segment",
+    "variant",
+    "arrangements",
+    "holds",
+    "contacts",
+    "flags",
+    "last_actions",
+    "next_review_date",
+    "closed_on",
+    "work",
+    "version",
+    "tenant_id",
+)
+_CASE_JSON = frozenset(range(5, 10)) | {12}  # the JSON columns' positions in a case row
+_CASE_DATES = (2, 10, 11)  # the Date columns' positions in a case row
 _JSON_AT = {"events": 6, "outbox": 2}  # the JSON column's position in each row
 
 
@@ -84,6 +104,44 @@ class RowWriter:
             f"VALUES ({values(_OUTBOX_COLUMNS, _JSON_AT['outbox'])}) "
             "ON CONFLICT (tenant_id, key) DO NOTHING"
         )
+        changed = ", ".join(
+            f"{c} = excluded.{c}" for c in _CASE_COLUMNS if c not in ("loan_id", "tenant_id")
+        )
+        case_values = ", ".join(
+            json_mark if i in _CASE_JSON else mark for i in range(len(_CASE_COLUMNS))
+        )
+        self.save_cases_checked = (
+            f"INSERT INTO lc_cases ({', '.join(_CASE_COLUMNS)}) VALUES ({case_values}) "
+            f"ON CONFLICT (tenant_id, loan_id) DO UPDATE SET {changed} "
+            "WHERE lc_cases.version = excluded.version - 1"
+        )
+        """Insert a case, or update it if its stored version is the row's ``version``
+        minus one (the version read); one row changed per case written."""
+        sent, pending, retry = (
+            OutboxStatus.SENT.value,
+            OutboxStatus.PENDING.value,
+            OutboxStatus.RETRY.value,
+        )
+        self.mark_sent = (
+            f"UPDATE lc_outbox SET status = '{sent}', attempts = attempts + 1, "
+            f"sent_at = {mark}, result = {json_mark}, next_attempt_at = NULL, "
+            f"lease_until = NULL WHERE tenant_id = {mark} AND key = {mark} "
+            f"AND status IN ('{pending}', '{retry}')"
+        )
+        """Mark an open entry sent: ``(sent_at, result, tenant_id, key)``, as
+        :meth:`instant` and :meth:`document` encode them; one row changed per entry."""
+
+    def case_row(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        """A case row (:func:`~loancollect_sqlalchemy.mapping.case_to_row` with its
+        ``version`` and ``tenant_id``) in :attr:`save_cases_checked`'s column order,
+        encoded as the table's types encode it (JSON text, dates as stored)."""
+        values = [row[c] for c in _CASE_COLUMNS]
+        for i in _CASE_JSON:
+            values[i] = self.document(values[i])
+        for i in _CASE_DATES:
+            if values[i] is not None:
+                values[i] = self.date(values[i])
+        return tuple(values)
 
     def date(self, value: dt.date) -> Any:
         """A ``Date`` column's stored value."""
@@ -109,4 +167,8 @@ class RowWriter:
     @staticmethod
     def document(value: Any) -> str | None:
         """A JSON column's text, as SQLAlchemy's JSON type serialises it."""
-        return None if value is None else json.dumps(value)
+        if value is None:
+            return None
+        if type(value) is list and not value:
+            return "[]"  # json.dumps([]): most of a case's documents
+        return json.dumps(value)

@@ -80,11 +80,26 @@ def _instants(obj: Any) -> None:
     Fields carrying ``metadata={"instant": "<field name>"}`` accept any aware
     datetime and are stored as UTC ``pendulum.DateTime``.
     """
-    for a in attrs.fields(type(obj)):
-        name = a.metadata.get("instant")
-        value = getattr(obj, a.name)
-        if name is not None and value is not None:
-            object.__setattr__(obj, a.name, to_utc(value, name))
+    for attribute, name in _instant_fields(type(obj)):
+        value = getattr(obj, attribute)
+        if value is not None:
+            object.__setattr__(obj, attribute, to_utc(value, name))
+
+
+_INSTANT_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _instant_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """``(attribute, field name)`` of the instant fields of an attrs class (its fields
+    never change: looked up once per class, not for every record built)."""
+    found = _INSTANT_FIELDS.get(cls)
+    if found is None:
+        found = _INSTANT_FIELDS[cls] = tuple(
+            (a.name, a.metadata["instant"])
+            for a in attrs.fields(cls)
+            if a.metadata.get("instant") is not None
+        )
+    return found
 
 
 def _zone(field: str, value: str) -> None:
