@@ -48,11 +48,23 @@ class ContactRules:
         at: dt.datetime,
         history: tuple[Event, ...],
     ) -> list[ContactViolation]:
-        """Every plug-in's objections to sending ``action`` at the instant ``at``."""
+        """Every plug-in's objections to sending ``action`` at the instant ``at``.
+
+        What the engine does at ``at`` is dispatch the action, and the dispatch of a
+        field-visit action is the visit's notice (the visit is made later, and judged
+        then by whoever makes it), so the rules are told the notice is given at ``at``
+        (``visit_notice_at``); they ignore it for every other medium.
+        """
         return [
             v
             for result in self._hook(
-                action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+                action=action,
+                loan=loan,
+                case=case,
+                as_of=as_of,
+                at=at,
+                history=history,
+                visit_notice_at=at,
             )
             for v in (result or ())
         ]
