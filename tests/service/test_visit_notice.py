@@ -257,3 +257,28 @@ def test_at_the_door_debt_details_wait_for_identity_so_the_notice_letter_is_no_d
         for v in result
     ]
     assert _ids(found) == {"UK-07"}
+
+
+def test_a_visit_whose_script_the_catalog_does_not_hold_is_not_made(world: World) -> None:
+    loan = gb_loan()
+    with world.store() as uow:
+        case = uow.cases.get(loan.id)
+        history = uow.events.recent(loan.id, DPD1)
+    assert case is not None
+    found = [
+        v
+        for result in world.pm.hook.loancollect_check_contact(
+            action=attrs.evolve(visit_action(loan), template="improvised"),
+            loan=loan,
+            case=case,
+            as_of=DPD1 + dt.timedelta(days=3),
+            at=NOTICE.add(days=3),
+            history=history,
+            visit_notice_at=NOTICE,
+        )
+        for v in result
+    ]
+    (undecided,) = found
+    assert undecided.rule_id == "compliance-undecided"
+    assert undecided.reschedule_at is None
+    assert "'improvised'" in undecided.detail

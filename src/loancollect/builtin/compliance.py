@@ -983,6 +983,20 @@ class ComplianceGuard:
             self._warned.add(key)
         _LOG.warning(message, *args)
 
+    def _has_template(self, action: PlannedAction) -> bool:
+        """Whether the catalog holds the template ``action`` is rendered with."""
+        return (
+            self.templates is not None
+            and self.templates.find(
+                action.template,
+                action.channel,
+                action.locale,
+                stage=action.stage,
+                tone=action.tone,
+            )
+            is not None
+        )
+
     def _content(self, action: PlannedAction) -> frozenset[str]:
         tags: set[str] = set(_TONE_TAGS.get(action.tone, ()))
         if self.templates is not None:
@@ -1086,6 +1100,21 @@ class ComplianceGuard:
             if channel is Channel.VISIT
             else None
         )
+        if notice is not None and not notice.gives and not self._has_template(action):
+            # What is said at the door decides whether identity comes before the debt's
+            # details (UK-07): a script the catalog does not hold cannot be judged.
+            raise _UndecidedError(
+                ContactViolation(
+                    rule_id=UNDECIDED,
+                    citation="fail closed: no visit whose script the rules cannot judge",
+                    detail=(
+                        f"the visit's script {action.template!r} (channel {action.channel!r}, "
+                        f"locale {action.locale!r}) is not in the template catalog, so what "
+                        "is said at the door cannot be judged and the visit is not made: "
+                        "register it (the shipped one is 'door_script')"
+                    ),
+                )
+            )
         try:
             return check(
                 proposed_contact(action, at, channel, self._content(action), notice=notice),
