@@ -1,8 +1,10 @@
 """Field visits under the UK rules (CONC 7.9: adequate notice before a visit): the
-dispatch of a visit action is the visit's notice and goes out; the visit itself,
-judged later through ``loancollect_check_contact``, is allowed only from the recorded
-notice plus the pack's notice period, and never without a recorded notice. Every
-other rule still applies at the door."""
+dispatch of a visit action through a channel that delivers the written notice
+(``CAP_VISIT_NOTICE``) is the visit's notice and goes out; through any other channel
+it is a visit without notice and is blocked. The visit itself, judged later through
+``loancollect_check_contact``, is allowed only from the recorded notice plus the
+pack's notice period, and never without a recorded notice. Every other rule still
+applies at the door."""
 
 from __future__ import annotations
 
@@ -27,9 +29,10 @@ from loancollect import (
 from loancollect.domain.case import Case
 from loancollect.domain.commands import SetFlag
 from loancollect.domain.errors import ValidationError
-from loancollect.domain.events import ActionBlocked, ActionSent
+from loancollect.domain.events import ActionBlocked, ActionSent, new_event
 from loancollect.domain.strategy import PlannedAction, Strategy, Tone, idempotency_key
 from loancollect.engine import CollectionEngine, CycleConfig
+from loancollect.ports import CAP_IDEMPOTENT, CAP_VISIT_NOTICE
 from loancollect.registry import ContactViolation
 from loancollect.testing import FixedClock, MemoryStore, RecordingChannel
 
@@ -85,15 +88,19 @@ class PlansAVisit:
 
 
 class World:
-    """An engine with every rule pack and only the plug-in's visit action planned."""
+    """An engine with every rule pack and only the plug-in's visit action planned.
 
-    def __init__(self, *loans: Loan) -> None:
+    :param notice: the visit channel delivers the written notice (``CAP_VISIT_NOTICE``).
+    """
+
+    def __init__(self, *loans: Loan, notice: bool = True) -> None:
         self.pm = make_plugin_manager(
             load_entrypoints=["rules-cn", "rules-us", "rules-uk", "rules-eu"],
             plugins=(PlansAVisit(),),
         )
         self.store = MemoryStore()
-        self.visits = RecordingChannel("visit")
+        caps = {CAP_IDEMPOTENT, CAP_VISIT_NOTICE} if notice else {CAP_IDEMPOTENT}
+        self.visits = RecordingChannel("visit", capabilities=frozenset(caps))
         self.engine = CollectionEngine(
             pm=self.pm,
             storage=self.store,
@@ -154,7 +161,54 @@ def test_the_dispatch_of_a_british_visit_action_is_its_notice_and_goes_out(world
     (sent,) = world.events("L-GB", EventKind.ACTION_SENT)
     assert isinstance(sent, ActionSent)
     assert sent.channel == "visit"
+    assert sent.notice == CAP_VISIT_NOTICE  # the record of a delivered notice
     assert world.events("L-GB", EventKind.ACTION_BLOCKED) == []
+
+
+def test_a_british_visit_action_through_a_channel_that_gives_no_notice_is_blocked() -> None:
+    built = World(gb_loan(), notice=False)
+    report = built.engine.run_cycle(DPD1)
+    assert (report.summary.sent, report.summary.blocked) == (0, 1)
+    assert built.visits.deliveries == []
+    (held,) = built.events("L-GB", EventKind.ACTION_BLOCKED)
+    assert isinstance(held, ActionBlocked)
+    assert "UK-08: no notice of the visit was given" in held.reasons
+    # Nor can anyone make that visit later: nothing records a notice.
+    assert _ids(built.door(gb_loan(), NOTICE.add(days=7), visit_notice_at=NOTICE)) == {"UK-08"}
+
+
+def test_a_dispatch_recorded_without_a_delivered_notice_counts_as_none() -> None:
+    # A visit action sent where no pack asks for notice (a US borrower), then judged
+    # by a caller under rules that do: the request alone was never a notice.
+    built = World(gb_loan())
+    built.engine.run_cycle(DPD1)
+    loan = gb_loan()
+    with built.store() as uow:
+        history = tuple(
+            new_event(
+                attrs.evolve(ActionSent.parse(e), notice=""), loan_id=e.loan_id, on=e.on, at=e.at
+            )
+            if e.kind is EventKind.ACTION_SENT
+            else e
+            for e in uow.events.recent(loan.id, DPD1)
+        )
+        case = uow.cases.get(loan.id)
+    assert case is not None
+    found = [
+        v
+        for result in built.pm.hook.loancollect_check_contact(
+            action=attrs.evolve(visit_action(loan), template="door_script"),
+            loan=loan,
+            case=case,
+            as_of=DPD1 + dt.timedelta(days=7),
+            at=NOTICE.add(days=7),
+            history=history,
+            visit_notice_at=NOTICE,
+        )
+        for v in result
+    ]
+    assert _ids(found) == {"UK-08"}
+    assert found[0].detail == "no notice of the visit was given"
 
 
 def test_a_visit_three_days_after_the_recorded_notice_is_allowed(world: World) -> None:

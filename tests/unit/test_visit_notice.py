@@ -1,6 +1,7 @@
 """What a field-visit contact is as to its notice: the notice being given now, or the
-visit itself with the notice recorded by the action's dispatch; never a notice that
-is only claimed."""
+visit itself with the notice recorded by the action's dispatch through a channel
+that delivered it; never a notice that is only claimed, nor a dispatch that
+delivered none."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ SENT = pendulum.datetime(2025, 3, 3, 10, tz=LDN)
 def dispatched(at: dt.datetime | None = SENT, **fields: object):  # type: ignore[no-untyped-def]
     fields.setdefault("key", ACTION.idempotency_key)
     fields.setdefault("channel", "visit")
+    fields.setdefault("notice", "visit_notice")  # the channel delivered the written notice
     return make_event(EventKind.ACTION_SENT, on=dt.date(2025, 3, 3), at=at, **fields)
 
 
@@ -54,6 +56,13 @@ def test_no_record_no_notice_whatever_the_caller_claims() -> None:
     other_key = dispatched(key="L-1:other.visit:2025-03-03")
     other_channel = dispatched(channel="letter")
     assert visit_notice(ACTION, later, SENT, (other_key, other_channel), LDN) == VisitNotice()
+
+
+def test_a_dispatch_through_a_channel_that_delivered_no_notice_is_no_notice() -> None:
+    later = SENT.add(days=5)
+    silent = dispatched(notice="")  # a channel without CAP_VISIT_NOTICE: only a request
+    for claim in (None, SENT, later):
+        assert visit_notice(ACTION, later, claim, (silent,), LDN) == VisitNotice()
 
 
 def test_a_dispatch_recorded_after_the_instant_judged_is_no_notice_yet() -> None:

@@ -1,9 +1,11 @@
 """What a field-visit contact is, as to its notice: the notice itself, or the visit.
 
 A visit action of the cycle does not put an agent at the door when it is
-dispatched. Its dispatch to a channel of medium ``visit`` is the **notice** of the
-visit (its template is the notice; the field-visit plug-in keeps the action as a
-visit request). The **visit itself** is made days later, and whoever makes it (a
+dispatched. Its dispatch to a channel of medium ``visit`` that delivers the action's
+message to the borrower as the written notice of the visit (capability
+:data:`~loancollect.ports.CAP_VISIT_NOTICE`: the field-visit plug-in's channel with
+a letter or e-mail channel to post it, before it keeps the action as a visit request)
+is the **notice** of the visit. The **visit itself** is made days later, and whoever makes it (a
 planner choosing the day's windows, an agent's phone checking in) judges that
 instant again through ``loancollect_check_contact``. The rule packs' visit rules
 (UK CONC 7.9: adequate notice before a visit) need to know which of the two they
@@ -13,13 +15,17 @@ judge, and for the visit, when the notice was given.
 stored events, failing closed:
 
 - the action's dispatch is recorded in the history (``ACTION_SENT`` with its key):
-  the contact is the visit, and its notice is that record's instant, or the
-  caller's ``visit_notice_at`` when it is later (the later of the two; a caller
-  cannot move a recorded notice earlier). A record later than the instant judged
-  is no notice yet;
+  the contact is the visit. Its notice is that record's instant when the record
+  says the channel delivered the notice (``ActionSent.notice``, written by the
+  engine only for a channel declaring ``CAP_VISIT_NOTICE``), or the caller's
+  ``visit_notice_at`` when it is later (the later of the two; a caller cannot move
+  a recorded notice earlier). A record later than the instant judged is no notice
+  yet; a dispatch through a channel that delivered no notice is none at all;
 - no dispatch is recorded and ``visit_notice_at`` is the very instant judged: the
   contact is the notice being given now (what the engine asks before it
-  dispatches a visit action);
+  dispatches a visit action through a channel declaring ``CAP_VISIT_NOTICE``; it
+  names no notice for any other channel, so that dispatch is judged as a visit
+  without notice);
 - otherwise no notice is recorded: the contact is a visit without notice, which a
   pack requiring notice refuses. A caller's ``visit_notice_at`` alone never counts
   as notice: it must be recorded.
@@ -36,6 +42,7 @@ import pendulum
 from loancollect.domain.errors import ValidationError
 from loancollect.domain.events import ActionSent, Event, EventKind
 from loancollect.domain.strategy import PlannedAction
+from loancollect.ports import CAP_VISIT_NOTICE
 
 __all__ = ["VisitNotice", "visit_notice"]
 
@@ -89,14 +96,20 @@ def visit_notice(
             "visit_notice_at", claimed.isoformat(), "naive datetime; give an aware instant"
         )
     when = pendulum.instance(at).in_timezone(pendulum.UTC)
-    records = [
-        _recorded(e, zone)
+    dispatches = [
+        (sent, e)
         for e in history
-        if e.kind is EventKind.ACTION_SENT and _dispatch_of(ActionSent.parse(e), action)
+        if e.kind is EventKind.ACTION_SENT
+        for sent in (ActionSent.parse(e),)
+        if _dispatch_of(sent, action)
     ]
-    if records:
-        # The action was dispatched: what is judged now is the visit it announced.
-        given = max(records)
+    if dispatches:
+        # The action was dispatched: what is judged now is the visit. Its notice is a
+        # dispatch whose channel delivered it; any other dispatch gave no notice.
+        notices = [_recorded(e, zone) for sent, e in dispatches if sent.notice == CAP_VISIT_NOTICE]
+        if not notices:
+            return VisitNotice()
+        given = max(notices)
         if claimed is not None:
             given = max(given, pendulum.instance(claimed).in_timezone(pendulum.UTC))
         return VisitNotice(sent_at=given if given <= when else None)
