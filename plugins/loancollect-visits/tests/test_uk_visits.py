@@ -1,18 +1,20 @@
 """British visits (UK CONC 7.9: adequate notice before a visit). The engine dispatches
-the visit action to the ``visit`` channel: that dispatch is the notice, recorded as
+the visit action to the ``visit`` channel, which posts the notice letter through its
+notice channel and then keeps the request: that dispatch is the notice, recorded as
 the action's ``ACTION_SENT`` and the request's ``requested_at``. The visit itself is
 planned and checked in only from the notice plus the UK pack's three days; a visit
-with no recorded notice is never planned."""
+with no recorded notice, or through a channel that posts none, is never planned."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pendulum
-import pluggy
 import pytest
+from loancollect_letters.channel import LetterChannel
 from loancollect_visits import (
     FieldDesk,
     Plan,
@@ -30,18 +32,22 @@ from loancollect_visits import (
 from loancollect_visits.demo import VisitsDemo
 from loancollect_visits.model import Agent, Unplanned
 from loancollect_visits.positions import from_osmand
+from pypdf import PdfReader
 from visits_helpers import near
 
 from loancollect import EventKind, hookimpl, make_plugin_manager
 from loancollect.demo import Behaviour, DemoLoan, SimulatedClock, World
 from loancollect.demo_parts import DemoRun, DemoSetup
 from loancollect.domain.case import Case
+from loancollect.domain.events import ActionBlocked, ActionFailed, ActionSent
 from loancollect.domain.intake import GeoPoint
 from loancollect.domain.loans import ContactKind, ContactPoint, Loan
 from loancollect.domain.money import Money
 from loancollect.domain.strategy import PlannedAction, Strategy, Tone, idempotency_key
 from loancollect.engine import CollectionEngine, CycleConfig
-from loancollect.testing import MemoryStore, make_action, make_borrower, make_loan
+from loancollect.ports import CAP_IDEMPOTENT, CAP_VISIT_NOTICE
+from loancollect.templates import format_date
+from loancollect.testing import MemoryStore, RecordingChannel, make_action, make_borrower, make_loan
 
 LONDON = GeoPoint(lat=Decimal("51.5072"), lon=Decimal("-0.1276"))
 NOTICE_DAY = dt.date(2025, 3, 10)  # a Monday (GMT)
@@ -118,18 +124,127 @@ def gb_engine(loans: int, channel: Any, clock: SimulatedClock | None = None) -> 
     return built
 
 
+def pdf_text(path: Path) -> str:
+    """The text of a PDF, white space collapsed."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
+
+
+def sites(*numbers: int) -> SiteTable:
+    return SiteTable({f"L-{n}": site(n) for n in numbers})
+
+
+def events(built: CollectionEngine, kind: EventKind, *numbers: int) -> list[object]:
+    with built.storage() as uow:
+        return [e.payload for n in numbers for e in uow.events.stream(f"L-{n}") if e.kind is kind]
+
+
 @pytest.fixture(scope="module")
-def noticed() -> tuple[CollectionEngine, tuple[VisitRequest, ...]]:
-    """Three London loans whose visit notice went out on Monday at 10:00."""
+def letters(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the notice letters of :func:`noticed` are posted."""
+    return tmp_path_factory.mktemp("letters")
+
+
+@pytest.fixture(scope="module")
+def noticed(letters: Path) -> tuple[CollectionEngine, tuple[VisitRequest, ...]]:
+    """Three London loans whose visit notice letter went out on Monday at 10:00."""
     book = VisitBook()
     channel = VisitChannel(
-        book=book, locate=SiteTable({f"L-{n}": site(n) for n in (1, 2, 3)}), now=lambda: NOTICE
+        book=book, locate=sites(1, 2, 3), now=lambda: NOTICE, notice=LetterChannel(letters)
     )
     built = gb_engine(3, channel)
     assert built.run_cycle(NOTICE_DAY).summary.sent == 3
     requests = book.open(before=NOTICE.add(seconds=1))
     assert {r.requested_at for r in requests} == {NOTICE}
     return built, requests
+
+
+def test_the_notice_letter_is_posted_before_the_request_is_kept(
+    noticed: tuple[CollectionEngine, tuple[VisitRequest, ...]], letters: Path
+) -> None:
+    built, requests = noticed
+    pdfs = sorted(letters.glob("*.pdf"))
+    assert len(pdfs) == len(requests) == 3
+    for pdf in pdfs:
+        text = pdf_text(pdf)
+        assert "Notice of visit" in text
+        assert "a member of our staff may visit you" in text
+        assert format_date(NOTICE_DAY, "en_GB") in text  # the letter's date: the notice day
+    sent = events(built, EventKind.ACTION_SENT, 1, 2, 3)
+    assert {s.notice for s in sent if isinstance(s, ActionSent)} == {CAP_VISIT_NOTICE}
+    (one, *_) = [s for s in sent if isinstance(s, ActionSent)]
+    assert dict(one.evidence)["notice_channel"] == "letter"
+    assert dict(one.evidence)["notice_id"].startswith("LTR-")
+
+
+def test_a_british_visit_through_a_channel_that_posts_no_notice_is_blocked_and_never_made() -> None:
+    book = VisitBook()
+    channel = VisitChannel(book=book, locate=sites(1, 2), now=lambda: NOTICE)
+    assert CAP_VISIT_NOTICE not in channel.capabilities
+    built = gb_engine(2, channel)
+    summary = built.run_cycle(NOTICE_DAY).summary
+    assert (summary.sent, summary.blocked) == (0, 2)
+    assert book.open(before=NOTICE.add(days=30)) == ()
+    blocked = events(built, EventKind.ACTION_BLOCKED, 1, 2)
+    assert len(blocked) == 2
+    assert all(
+        isinstance(b, ActionBlocked) and "UK-08: no notice of the visit was given" in b.reasons
+        for b in blocked
+    )
+    # A request the host keeps for that action anyway is never planned: no notice.
+    request = _request(1)
+    plan = _plan(built, NOTICE_DAY + dt.timedelta(days=7), [request])
+    assert plan.stops == ()
+    assert "UK-08: no notice of the visit was given" in plan.unplanned[0].reason
+
+
+@pytest.mark.parametrize(
+    ("mode", "status"), [("retryable", "failed_retryable"), ("permanent", "failed_permanent")]
+)
+def test_a_notice_that_is_not_posted_keeps_no_request_and_records_no_notice(
+    mode: str, status: str
+) -> None:
+    post = RecordingChannel("letter", capabilities=frozenset({CAP_IDEMPOTENT}))
+    post.fail_always(mode)
+    book = VisitBook()
+    channel = VisitChannel(book=book, locate=sites(1), now=lambda: NOTICE, notice=post)
+    built = gb_engine(1, channel)
+    assert built.run_cycle(NOTICE_DAY).summary.sent == 0
+    assert {d.key for d in post.deliveries} == {
+        idempotency_key("L-1", "further.visit", NOTICE_DAY) + ":notice"
+    }
+    assert book.open(before=NOTICE.add(days=30)) == ()
+    assert events(built, EventKind.ACTION_SENT, 1) == []
+    failures = events(built, EventKind.ACTION_FAILED, 1)
+    assert failures
+    for failed in failures:
+        assert isinstance(failed, ActionFailed)
+        assert failed.status == status
+        assert "the visit notice was not sent (letter)" in failed.detail
+    # With no notice recorded, no visit is ever planned for that action.
+    plan = _plan(built, NOTICE_DAY + dt.timedelta(days=7), [_request(1)])
+    assert plan.stops == ()
+    assert "UK-08: no notice of the visit was given" in plan.unplanned[0].reason
+
+
+def _request(n: int) -> VisitRequest:
+    """A request for loan ``n``'s strategy visit, as if the channel had kept it."""
+    key = idempotency_key(f"L-{n}", "further.visit", NOTICE_DAY)
+    return VisitRequest(
+        key=key,
+        loan_id=f"L-{n}",
+        requested_at=NOTICE,
+        locale="en_GB",
+        site=site(n),
+        action=make_action(
+            loan_id=f"L-{n}",
+            channel="visit",
+            rule_id="further.visit",
+            template="visit_notice",
+            as_of=NOTICE_DAY,
+            idempotency_key=key,
+            locale="en_GB",
+        ),
+    )
 
 
 def _rules(built: CollectionEngine, **kwargs: Any) -> VisitRules:
@@ -251,7 +366,7 @@ def test_the_demo_part_makes_british_visits_from_the_third_day(tmp_path: Any) ->
     setup = DemoSetup(
         out=tmp_path,
         now=clock.now,
-        pm=pluggy.PluginManager("loancollect"),
+        pm=make_plugin_manager(load_entrypoints=["letter"]),
         seed=5,
         first=NOTICE_DAY,
         days=4,
@@ -279,6 +394,12 @@ def test_the_demo_part_makes_british_visits_from_the_third_day(tmp_path: Any) ->
         part.after_cycle(run, NOTICE_DAY + dt.timedelta(days=days))
         assert part.visits == 0
     assert part.unplanned == 8  # four requests, refused on each of the two days
+    # Each visit's notice letter is in the demo's letters folder, dated the notice day.
+    pdfs = sorted((tmp_path / "letters").glob("*.pdf"))
+    assert len(pdfs) == 4
+    assert all(
+        "Notice of visit" in " ".join(p.extract_text() for p in PdfReader(f).pages) for f in pdfs
+    )
     part.after_cycle(run, NOTICE_DAY + dt.timedelta(days=3))
     assert part.visits == 4
     assert part.refused == 0
