@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pendulum
 import pytest
 from loancollect_letters.channel import LetterChannel
@@ -411,3 +412,17 @@ def test_the_demo_part_makes_british_visits_from_the_third_day(tmp_path: Any) ->
             if e.kind is EventKind.CONTACT_OUTCOME
         ]
     assert len(outcomes) >= 4
+
+
+def test_a_visit_at_the_very_instant_of_its_claimed_notice_is_not_taken_for_the_notice(
+    noticed: tuple[CollectionEngine, tuple[VisitRequest, ...]],
+) -> None:
+    built, _ = noticed
+    rules = _rules(built, **PACK_ONLY)
+    key = "L-1:host.visit:2025-03-10"  # never dispatched: no notice recorded
+    made = _request(1)
+    request = attrs.evolve(made, key=key, action=attrs.evolve(made.action, idempotency_key=key))
+    facts = rules.facts("L-1", NOTICE_DAY)
+    assert facts is not None
+    found = rules.objections(request, request.requested_at, facts, as_of=NOTICE_DAY)
+    assert "UK-08: no notice of the visit was given" in found

@@ -184,8 +184,9 @@ class VisitRules:
                 as_of=as_of,
                 at=at,
                 history=facts.history,
-                # The visit itself, after the notice its dispatch gave.
-                visit_notice_at=request.requested_at,
+                # The visit itself, after the notice its dispatch gave. Never the notice's
+                # own instant: the bridge takes that as the notice being given now.
+                visit_notice_at=request.requested_at if request.requested_at < at else None,
             )
             for v in (result or ())
         ]
