@@ -16,7 +16,8 @@ never planned, and a check-in is refused, when:
   the notice is the visit action itself, dispatched through the channel): the
   policy's lead time here, and the packs' own notice period, to which the hook is
   told the notice's instant (``visit_notice_at``: the request's ``requested_at``;
-  the engine's bridge counts it only as recorded, by the action's ``ACTION_SENT``);
+  the engine's bridge counts it only as recorded, by the action's ``ACTION_SENT``
+  marked as a delivered notice: the channel posted the notice letter);
 - the borrower's zone cannot be found from the coordinates (fail closed);
 - any rule pack objects (hours, caps, cease requests, opt-outs …).
 """
