@@ -82,7 +82,11 @@ def _hooks() -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
 
 
 def _argnames(fn: Callable[..., Any]) -> list[str]:
-    return list(inspect.signature(fn).parameters)
+    # A keyword added later has a default (callers may leave it out): shown with it.
+    return [
+        name if p.default is inspect.Parameter.empty else f"{name}={p.default!r}"
+        for name, p in inspect.signature(fn).parameters.items()
+    ]
 
 
 def _roles(text: str) -> str:

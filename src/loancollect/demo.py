@@ -145,8 +145,14 @@ def generate_portfolio(count: int, *, seed: int, start: dt.date) -> list[DemoLoa
         if rng.random() < 0.75:
             points.append(ContactPoint(ContactKind.EMAIL, f"customer{i}@example.com"))
         if rng.random() < 0.85:
+            # An individual's postal address is their home: the packs allow a visit only
+            # at a place they know (UK CONC 7.9: home, or elsewhere with consent).
             points.append(
-                ContactPoint(ContactKind.ADDRESS, f"{rng.randrange(1, 300)} Demo Street, Unit {i}")
+                ContactPoint(
+                    ContactKind.ADDRESS,
+                    f"{rng.randrange(1, 300)} Demo Street, Unit {i}",
+                    "" if company else "home",
+                )
             )
         income = None
         if rng.random() < 0.6:

@@ -465,6 +465,7 @@ def loancollect_check_contact(
     as_of: dt.date,
     at: dt.datetime,
     history: tuple[Event, ...],
+    visit_notice_at: dt.datetime | None = None,
 ) -> Iterable[ContactViolation]:
     """Object to a proposed contact.
 
@@ -483,6 +484,25 @@ def loancollect_check_contact(
         outcomes, opt-outs, holds …) from the last ``CycleConfig.history_days`` days:
         what frequency caps and cool-downs count. Opt-outs of any age are also kept
         on the case (flags ``opt_out:<channel>:<date>``).
+    :param visit_notice_at: for an action of medium ``visit``, when its notice was
+        given (time-zone aware). The dispatch of a visit action through a channel that
+        delivers the written notice (capability ``CAP_VISIT_NOTICE``) *is* the visit's
+        notice; the visit is made later. The engine, which dispatches, passes ``at``
+        itself for such a channel: what is judged is the notice being given now (a
+        pack's visit rules check the visit it announces, vulnerability and place, but
+        not the notice period, which starts now); for a visit channel that delivers
+        no notice it passes ``None``, and the dispatch is judged as a visit without
+        notice. Whoever makes the visit later (a planner, a check-in at the door)
+        passes the instant the notice was given (``VisitRequest.requested_at``) or
+        ``None``: what is judged is the visit itself, which a pack requiring notice
+        (UK ``VisitRule``) allows only from the notice plus its notice period. The
+        built-in bridge counts a notice only as recorded: the action's
+        ``ACTION_SENT`` in ``history`` marked ``notice="visit_notice"`` (or this
+        instant when later). Once that dispatch is recorded the contact is always the
+        visit; with no such record there is no notice, and the visit is refused.
+        Added after 0.1 as a keyword with a default: callers and implementations that
+        do not name it keep working (pluggy >= 1.7 passes it to an implementation
+        naming it with a default).
     :return: :class:`~loancollect.registry.ContactViolation` records (empty: allowed).
 
     .. versionadded:: 0.1

@@ -54,6 +54,7 @@ __all__ = [
     "CAP_POLL",
     "CAP_STATEMENT",
     "CAP_SUBJECT",
+    "CAP_VISIT_NOTICE",
     "DEFAULT_TENANT",
     "AuditKey",
     "AuditTally",
@@ -125,6 +126,14 @@ CAP_INLINE = "inline"
 """Capability: the channel's ``send`` does no I/O and returns at once (an in-memory
 recorder, a gateway stand-in); the engine calls it in the dispatching thread instead
 of a deadline thread. A channel whose send may block must not declare it."""
+CAP_VISIT_NOTICE = "visit_notice"
+"""Capability: for a field-visit action, the channel delivers the action's rendered
+message to the borrower as the written notice of the visit (a letter, an e-mail)
+before it accepts the action, and fails the action when that notice is not
+delivered. So the action's ``ACTION_SENT`` is the record of a notice actually given:
+the engine judges the dispatch as the notice (and records it so) only through a
+channel declaring this; through any other, the dispatch is judged as the visit
+itself, which a pack requiring notice (UK CONC 7.9) refuses."""
 
 
 class DeliveryStatus(enum.Enum):

@@ -39,9 +39,16 @@ def _docstring_example(name: str) -> str:
     return textwrap.dedent(doc.split("**Example**::", 1)[1]).strip("\n") + "\n"
 
 
+def _defaults(name: str) -> dict[str, object]:
+    spec = _spec(name)
+    return {k: p.default for k, p in inspect.signature(spec.function).parameters.items()}
+
+
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_has_anchor_and_exact_signature_heading(name):
-    heading = f"## {name}({', '.join(_spec(name).argnames)})"
+    spec = _spec(name)
+    later = [f"{k}={_defaults(name)[k]!r}" for k in spec.kwargnames]  # keywords added later
+    heading = f"## {name}({', '.join([*spec.argnames, *later])})"
     text = DOC.read_text(encoding="utf-8")
     assert f'<a id="hook-{name}"></a>\n{heading}\n' in text, f"missing: {heading}"
 
@@ -55,7 +62,7 @@ def test_every_documented_hook_exists():
 @pytest.mark.parametrize("name", HOOKS)
 def test_every_parameter_is_documented(name):
     section = _section(name)
-    for arg in _spec(name).argnames:
+    for arg in (*_spec(name).argnames, *_spec(name).kwargnames):
         assert f"- `{arg}`:" in section, f"{name}: parameter {arg!r} undocumented"
 
 

@@ -35,7 +35,7 @@ SHIPPED = {
     "email": {"overdue_notice", "firm_reminder", "arrangement_confirmation"},
     "letter": {"reminder", "final_notice", "legal_warning"},
     "phone": {"reminder", "firm_reminder"},
-    "visit": {"visit_notice"},
+    "visit": {"visit_notice", "door_script"},
 }
 LOCALES = ("zh_CN", "en_US", "en_GB")
 

@@ -195,6 +195,39 @@ def test_visit_needs_notice_and_never_to_vulnerable_customers() -> None:
     assert check(visit, vulnerable, D, [], PACKS).outcome is Outcome.BLOCKED
 
 
+def test_a_visit_three_days_after_its_notice_is_allowed_two_days_after_it_waits() -> None:
+    notice = at(3, 10)  # Monday 10:00
+    three_days = call(at(6, 10), channel=Channel.VISIT, place="home", visit_notice_sent_at=notice)
+    assert check(three_days, who(), D, [], PACKS).allowed
+    two_days = call(at(5, 10), channel=Channel.VISIT, place="home", visit_notice_sent_at=notice)
+    v = check(two_days, who(), D, [], PACKS)
+    assert (v.outcome, v.earliest, v.rule_ids) == (Outcome.RESCHEDULED, at(6, 10), ("UK-08",))
+
+
+def test_a_visit_with_no_recorded_notice_is_refused() -> None:
+    v = check(call(at(6, 10), channel=Channel.VISIT, place="home"), who(), D, [], PACKS)
+    assert (v.outcome, v.earliest, v.rule_ids) == (Outcome.BLOCKED, None, ("UK-08",))
+
+
+def test_the_notice_of_a_visit_goes_in_the_window_and_never_to_a_vulnerable_customer() -> None:
+    tags = {Tag.DEBT_DETAILS}  # the written notice states the amount due
+    notice = call(
+        at(3, 10), channel=Channel.VISIT, place="home", gives_visit_notice=True, content_tags=tags
+    )
+    assert check(notice, who(), D, [], PACKS).allowed
+    vulnerable = who(flags=Flags(vulnerable=True))
+    assert check(notice, vulnerable, D, [], PACKS).outcome is Outcome.BLOCKED
+    night = call(at(3, 22), channel=Channel.VISIT, place="home", gives_visit_notice=True)
+    v = check(night, who(), D, [], PACKS)
+    assert (v.outcome, v.rule_ids) == (Outcome.RESCHEDULED, ("UK-04-WINDOW",))
+
+
+def test_the_packs_notice_period_is_an_option() -> None:
+    five = (pack(UkOptions(visit_notice_days=5)),)
+    visit = call(at(6, 10), channel=Channel.VISIT, place="home", visit_notice_sent_at=at(3, 10))
+    assert check(visit, who("GB"), D, [], five).earliest == at(8, 10)
+
+
 def test_options_validation() -> None:
     with pytest.raises(ConfigurationError):
         UkOptions(window_start=dt.time(21), window_end=dt.time(8))

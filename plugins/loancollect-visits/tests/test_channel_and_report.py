@@ -1,4 +1,5 @@
-"""The visit channel keeps one request per action; the report counts visits,
+"""The visit channel posts the visit's notice through its notice channel, then keeps
+one request per action (none when the notice is not sent); the report counts visits,
 right-party contacts and promises from the stored outcomes."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from visits_helpers import DAY, SHANGHAI, engine
 
 from loancollect.domain.case import ContactOutcome, OutcomeKind
 from loancollect.domain.errors import ConfigurationError
-from loancollect.ports import DeliveryStatus
-from loancollect.testing import make_action, make_message
+from loancollect.ports import CAP_IDEMPOTENT, CAP_VISIT_NOTICE, DeliveryStatus
+from loancollect.testing import RecordingChannel, make_action, make_message
 
 NOW = dt.datetime(2025, 3, 9, 15, tzinfo=dt.UTC)
 
@@ -69,6 +70,61 @@ def test_sites_are_read_from_the_hosts_csv(tmp_path: Path) -> None:
 def test_the_channel_without_sites_is_a_configuration_error_naming_the_setting() -> None:
     with pytest.raises(ConfigurationError, match="'sites'"):
         from_settings({})
+
+
+def test_only_a_channel_with_a_notice_channel_declares_that_it_gives_the_visit_notice() -> None:
+    book = VisitBook()
+    assert CAP_VISIT_NOTICE not in _channel(book, {}).capabilities
+    post = RecordingChannel("letter", capabilities=frozenset({CAP_IDEMPOTENT}))
+    noticed = VisitChannel(book=book, locate=SiteTable({}), notice=post)
+    assert {CAP_VISIT_NOTICE, CAP_IDEMPOTENT} <= noticed.capabilities
+    # A notice channel that does not de-duplicate could post a notice twice on a retry.
+    once = VisitChannel(
+        book=book, locate=SiteTable({}), notice=RecordingChannel("letter", frozenset())
+    )
+    assert CAP_VISIT_NOTICE in once.capabilities
+    assert CAP_IDEMPOTENT not in once.capabilities
+
+
+def test_the_notice_is_sent_first_under_its_own_key_and_once() -> None:
+    book = VisitBook()
+    post = RecordingChannel("letter", capabilities=frozenset({CAP_IDEMPOTENT}))
+    channel = VisitChannel(
+        book=book, locate=SiteTable({"L-1": Site(point=SHANGHAI)}), now=lambda: NOW, notice=post
+    )
+    action = make_action(channel="visit", template="visit_notice")
+    message = make_message(channel="visit")
+    first = channel.send(action, message, action.idempotency_key)
+    channel.send(action, message, action.idempotency_key)
+    assert first.ok
+    (posted,) = post.deliveries
+    assert posted.key == action.idempotency_key + ":notice"
+    assert posted.message == message
+    assert dict(first.evidence)["notice_channel"] == "letter"
+    assert len(book.open(before=NOW + dt.timedelta(seconds=1))) == 1
+
+
+def test_a_notice_that_fails_keeps_no_request_and_no_notice_goes_to_an_unknown_site() -> None:
+    book = VisitBook()
+    post = RecordingChannel("letter", capabilities=frozenset({CAP_IDEMPOTENT}))
+    channel = VisitChannel(
+        book=book, locate=SiteTable({"L-1": Site(point=SHANGHAI)}), now=lambda: NOW, notice=post
+    )
+    action = make_action(channel="visit", template="visit_notice")
+    post.fail_next("rejected", detail="returned to sender")
+    refused = channel.send(action, make_message(), action.idempotency_key)
+    assert refused.status is DeliveryStatus.REJECTED
+    assert "returned to sender" in refused.detail
+    assert book.open(before=NOW + dt.timedelta(days=1)) == ()
+    nowhere = make_action(loan_id="L-9", channel="visit", template="visit_notice")
+    lost = channel.send(nowhere, make_message(), nowhere.idempotency_key)
+    assert lost.status is DeliveryStatus.FAILED_PERMANENT
+    assert [d.key for d in post.deliveries] == [action.idempotency_key + ":notice"]
+
+
+def test_the_notice_channel_is_no_setting_a_factory_cannot_reach_other_channels() -> None:
+    with pytest.raises(ConfigurationError, match="'notice_channel' is not available"):
+        from_settings({"sites": "sites.csv", "notice_channel": "letter"})
 
 
 def test_the_report_counts_visits_right_party_contacts_and_promises_from_visits_only() -> None:

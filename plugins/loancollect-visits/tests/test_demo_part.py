@@ -1,4 +1,5 @@
-"""The demo part: the day's visit requests are planned, the agents check in and out
+"""The demo part: the visit notices go out as the demo's letters, the day's visit
+requests are planned, the agents check in and out
 through the real check-in app (in process), and the borrowers' answers are recorded."""
 
 from __future__ import annotations
@@ -6,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pluggy
+import attrs
 from loancollect_visits.demo import VisitsDemo
 from loancollect_visits.hooks import loancollect_register_demo_parts
 from visits_helpers import DAY, NOTICE_AT, engine, request
 
-from loancollect import EventKind
+from loancollect import ContactKind, ContactPoint, EventKind, make_plugin_manager
 from loancollect.demo import Behaviour, DemoLoan, SimulatedClock, World
 from loancollect.demo_parts import DemoRun, DemoSetup
 from loancollect.domain.events import ContactOutcomeRecorded
@@ -26,7 +27,7 @@ def test_the_demo_part_plans_the_days_visits_and_records_what_the_borrowers_say(
     setup = DemoSetup(
         out=tmp_path,
         now=clock.now,
-        pm=pluggy.PluginManager("loancollect"),
+        pm=make_plugin_manager(load_entrypoints=["letter"]),
         seed=3,
         first=DAY,
         days=1,
@@ -51,8 +52,11 @@ def test_the_demo_part_plans_the_days_visits_and_records_what_the_borrowers_say(
     )
     part.start(run)
     for n in range(1, 6):
-        action = request(n).action
+        home = ContactPoint(ContactKind.ADDRESS, f"上海市示例路{n}号", label="home")
+        action = attrs.evolve(request(n).action, contact=home)
         assert channel.send(action, make_message(), action.idempotency_key).status.value == "sent"
+    # Each request was kept after its notice letter went to the demo's letters folder.
+    assert len(list((tmp_path / "letters").glob("*.pdf"))) == 5
     part.after_cycle(run, DAY)
     assert part.visits == 5
     assert part.refused == 0

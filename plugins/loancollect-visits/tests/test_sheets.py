@@ -55,7 +55,9 @@ def test_an_english_route_sheet_has_the_english_template(plan: Plan) -> None:
     (route,) = plan.routes
     text = _text(route_sheet(route, DAY, "en_GB"))
     assert "Field visit route sheet" in text
-    assert "Do not enter without consent" in text
+    flat = " ".join(text.split())
+    assert "verify the borrower's identity before discussing the account" in flat
+    assert "do not enter without consent" in flat
     assert text.count("Statement of account as of") == len(route.stops)
 
 

@@ -78,6 +78,7 @@ import phonenumbers
 import pluggy
 
 from loancollect import registry
+from loancollect.builtin.visit_notice import VisitNotice, visit_notice
 from loancollect.contacts import number_time_zones
 from loancollect.domain.case import Case, HoldKind, OutcomeKind
 from loancollect.domain.compliance import (
@@ -674,13 +675,21 @@ def opt_out_events(
 
 
 def proposed_contact(
-    action: PlannedAction, at: dt.datetime, channel: Channel, tags: frozenset[str]
+    action: PlannedAction,
+    at: dt.datetime,
+    channel: Channel,
+    tags: frozenset[str],
+    *,
+    notice: VisitNotice | None = None,
 ) -> ProposedContact:
     """The planned action as the engine's proposed contact (to the borrower, for collection).
 
     The address is the contact point's masked value (what ``ACTION_SENT`` records),
     the place its label (``"mobile"``, ``"work"``); a template tagged
-    :data:`IDENTITY_FIRST` counts as establishing identity before debt details.
+    :data:`IDENTITY_FIRST` counts as establishing identity before debt details. For a
+    visit, ``notice`` (:func:`~loancollect.builtin.visit_notice.visit_notice`) says
+    whether the contact is the notice itself or the visit, and when its notice was
+    recorded; ``None`` is a visit without a recorded notice.
     """
     point = action.contact
     return ProposedContact(
@@ -692,6 +701,8 @@ def proposed_contact(
         purpose=Purpose.COLLECTION,
         content_tags=tags,
         identity_verified=IDENTITY_FIRST in tags,
+        gives_visit_notice=notice is not None and notice.gives,
+        visit_notice_sent_at=None if notice is None else notice.sent_at,
     )
 
 
@@ -973,6 +984,20 @@ class ComplianceGuard:
             self._warned.add(key)
         _LOG.warning(message, *args)
 
+    def _has_template(self, action: PlannedAction) -> bool:
+        """Whether the catalog holds the template ``action`` is rendered with."""
+        return (
+            self.templates is not None
+            and self.templates.find(
+                action.template,
+                action.channel,
+                action.locale,
+                stage=action.stage,
+                tone=action.tone,
+            )
+            is not None
+        )
+
     def _content(self, action: PlannedAction) -> frozenset[str]:
         tags: set[str] = set(_TONE_TAGS.get(action.tone, ()))
         if self.templates is not None:
@@ -1013,11 +1038,15 @@ class ComplianceGuard:
         as_of: dt.date,
         at: dt.datetime,
         history: Sequence[Event],
+        visit_notice_at: dt.datetime | None = None,
     ) -> Verdict | None:
         """The engine's verdict on ``action``, or ``None`` when nothing applies.
 
         ``None`` means the channel contacts nobody (medium ``none``), or nothing is to
         be checked for the borrower's jurisdiction (:meth:`packs_for`).
+        ``visit_notice_at`` is the hook's (``loancollect_check_contact``): for a
+        visit, the notice or the visit is judged as
+        :func:`~loancollect.builtin.visit_notice.visit_notice` says.
 
         :raises ConfigurationError: when the rules cannot decide: the action's channel
             has no medium (:meth:`undeclared`), no registered pack covers the
@@ -1027,7 +1056,13 @@ class ComplianceGuard:
         """
         try:
             return self._judge(
-                action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+                action=action,
+                loan=loan,
+                case=case,
+                as_of=as_of,
+                at=at,
+                history=history,
+                visit_notice_at=visit_notice_at,
             )
         except _UndecidedError as objection:
             raise ConfigurationError(str(objection)) from None
@@ -1041,6 +1076,7 @@ class ComplianceGuard:
         as_of: dt.date,
         at: dt.datetime,
         history: Sequence[Event],
+        visit_notice_at: dt.datetime | None = None,
     ) -> Verdict | None:
         channel = self.medium(action.channel)
         if channel is None:
@@ -1060,9 +1096,29 @@ class ComplianceGuard:
         if packs is None:
             return None
         facts, debt, zone = self._case_facts(loan, case, as_of, at, history)
+        notice = (
+            visit_notice(action, at, visit_notice_at, history, zone)
+            if channel is Channel.VISIT
+            else None
+        )
+        if notice is not None and not notice.gives and not self._has_template(action):
+            # What is said at the door decides whether identity comes before the debt's
+            # details (UK-07): a script the catalog does not hold cannot be judged.
+            raise _UndecidedError(
+                ContactViolation(
+                    rule_id=UNDECIDED,
+                    citation="fail closed: no visit whose script the rules cannot judge",
+                    detail=(
+                        f"the visit's script {action.template!r} (channel {action.channel!r}, "
+                        f"locale {action.locale!r}) is not in the template catalog, so what "
+                        "is said at the door cannot be judged and the visit is not made: "
+                        "register it (the shipped one is 'door_script')"
+                    ),
+                )
+            )
         try:
             return check(
-                proposed_contact(action, at, channel, self._content(action)),
+                proposed_contact(action, at, channel, self._content(action), notice=notice),
                 facts,
                 debt,
                 self._contact_events(history, zone) + opt_out_events(case, zone, self.channels),
@@ -1196,10 +1252,13 @@ class ComplianceGuard:
         as_of: dt.date,
         at: dt.datetime,
         history: tuple[Event, ...],
+        visit_notice_at: dt.datetime | None = None,
     ) -> list[ContactViolation]:
         """Object to the action when the packs block or reschedule it, and block it when
         the rules cannot decide (a channel without a medium, a jurisdiction no pack
-        covers, no known zone, a pack that fails)."""
+        covers, no known zone, a pack that fails). A visit is judged as its notice or
+        as the visit itself with its recorded notice
+        (:func:`~loancollect.builtin.visit_notice.visit_notice`)."""
         if self.medium(action.channel) is None:
             self._warn_once(
                 f"medium:{action.channel}",
@@ -1209,7 +1268,13 @@ class ComplianceGuard:
             return [self.undeclared(action.channel)]
         try:
             verdict = self._judge(
-                action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+                action=action,
+                loan=loan,
+                case=case,
+                as_of=as_of,
+                at=at,
+                history=history,
+                visit_notice_at=visit_notice_at,
             )
         except _UndecidedError as objection:
             return objection.violations

@@ -19,7 +19,7 @@ sms               pre_due_reminder, overdue_notice, reminder, firm_reminder,
 email             overdue_notice, firm_reminder, arrangement_confirmation
 letter            reminder, final_notice, legal_warning
 phone             reminder, firm_reminder (agent call scripts)
-visit             visit_notice
+visit             visit_notice, door_script (the field agent's script)
 ================  ===============================================================
 """
 

@@ -666,6 +666,10 @@ class ActionSent(Payload):
     :param place: the contact point's label (``"mobile"``, ``"home"``; ``""`` if none).
     :param evidence: ``(name, value)`` pairs the channel reported for the audit trail
         (stored as ``evidence.<name>`` keys; sorted, one value a name).
+    :param notice: ``"visit_notice"`` when the channel declared the capability
+        ``CAP_VISIT_NOTICE`` (it delivered the message as the written notice of a field
+        visit before accepting the action): this record is then the visit's notice;
+        ``""`` otherwise (written only when set, so earlier events keep their bytes).
     """
 
     kind: ClassVar[EventKind] = EventKind.ACTION_SENT
@@ -679,6 +683,7 @@ class ActionSent(Payload):
     evidence: tuple[tuple[str, str], ...] = attrs.field(
         default=(), converter=_evidence, metadata={_PREFIX: "evidence."}
     )
+    notice: str = ""
 
 
 @_payload

@@ -49,10 +49,12 @@ from typing import Any
 
 import pluggy
 
+from loancollect import registry
 from loancollect.builtin.compliance import install as install_compliance
 from loancollect.domain.arrangements import Arrangement
 from loancollect.domain.case import ContactOutcome, Hold, HoldKind
 from loancollect.domain.commands import CaseCommand
+from loancollect.domain.compliance import Channel as Medium
 from loancollect.domain.events import Event
 from loancollect.domain.intake import Outcome
 from loancollect.domain.loans import Loan, Payment
@@ -70,7 +72,7 @@ from loancollect.engine.dispatch import ChannelBook, Dispatcher, Loaded
 from loancollect.engine.guard import Guard, Verdict, VerdictKind
 from loancollect.engine.intake import Inbound, InboundKind, Intake
 from loancollect.engine.review import Reviewer
-from loancollect.ports import Channel, Clock, DeliveryStatus, UnitOfWorkFactory
+from loancollect.ports import CAP_VISIT_NOTICE, Channel, Clock, DeliveryStatus, UnitOfWorkFactory
 from loancollect.registry import CycleSummary
 from loancollect.templates import TemplateCatalog, required_keys
 
@@ -139,7 +141,11 @@ class CollectionEngine:
         # The rule packs' guard for loancollect_check_contact; lints the templates.
         self.compliance = install_compliance(pm, self.templates, lint=validate_templates)
         self.channels = ChannelBook(pm, channels, channel_settings)
-        self.guard = Guard(ContactRules(pm, history_days=self.config.history_days))
+        self.guard = Guard(
+            ContactRules(
+                pm, history_days=self.config.history_days, notice_channels=self._notice_channels()
+            )
+        )
         self.intake = Intake(storage=storage, notify=self._notify)
         """The one way in: payments, outcomes, arrangements, holds, inbound messages, commands."""
         self._dispatcher = Dispatcher(
@@ -207,6 +213,18 @@ class CollectionEngine:
     def dispatch(self, as_of: dt.date, *, limit: int | None = None) -> CycleReport:
         """Send open outbox entries (due now), concurrently within the configured bounds."""
         return self._dispatcher.dispatch(as_of, limit=limit)
+
+    def _notice_channels(self) -> frozenset[str]:
+        """The channels of medium ``visit`` (and the host's own instances) that deliver a
+        visit action's message as the visit's written notice (``CAP_VISIT_NOTICE``):
+        only a dispatch through one of them is judged and recorded as the notice."""
+        media = (
+            self.compliance.channels
+            if self.compliance is not None
+            else {n: m for n, m in registry.channel_media(self.pm).items() if m is not None}
+        )
+        visits = [name for name, medium in media.items() if medium is Medium.VISIT]
+        return self.channels.declaring(CAP_VISIT_NOTICE, visits)
 
     def channel(self, name: str) -> Channel:
         """The channel called ``name`` (built from its registered spec on first use)."""

@@ -28,11 +28,22 @@ class ContactRules:
 
     :param pm: the plug-in manager whose ``loancollect_check_contact`` answers.
     :param history_days: how far back the rules see a loan's events.
+    :param notice_channels: the names of the channels that deliver a visit action's
+        message as the visit's written notice (capability
+        :data:`~loancollect.ports.CAP_VISIT_NOTICE`); the engine finds them among the
+        channels it builds.
     """
 
-    def __init__(self, pm: pluggy.PluginManager, *, history_days: int) -> None:
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        *,
+        history_days: int,
+        notice_channels: frozenset[str] = frozenset(),
+    ) -> None:
         self._hook = pm.hook.loancollect_check_contact
         self._history = dt.timedelta(days=history_days)
+        self.notice_channels = frozenset(notice_channels)
 
     def history(self, uow: UnitOfWork, loan_id: str, as_of: dt.date) -> tuple[Event, ...]:
         """The loan's events the rules see on ``as_of``: the recent window."""
@@ -48,11 +59,27 @@ class ContactRules:
         at: dt.datetime,
         history: tuple[Event, ...],
     ) -> list[ContactViolation]:
-        """Every plug-in's objections to sending ``action`` at the instant ``at``."""
+        """Every plug-in's objections to sending ``action`` at the instant ``at``.
+
+        What the engine does at ``at`` is dispatch the action. Through a channel that
+        delivers the visit's written notice (:attr:`notice_channels`), the dispatch of a
+        field-visit action is that notice (the visit is made later, and judged then by
+        whoever makes it), so the rules are told the notice is given at ``at``
+        (``visit_notice_at``). Through any other channel no notice is given: nothing
+        is said of one, and the dispatch is judged as the visit itself, which a pack
+        requiring notice refuses (fail closed). Other media ignore it.
+        """
+        notice = at if action.channel in self.notice_channels else None
         return [
             v
             for result in self._hook(
-                action=action, loan=loan, case=case, as_of=as_of, at=at, history=history
+                action=action,
+                loan=loan,
+                case=case,
+                as_of=as_of,
+                at=at,
+                history=history,
+                visit_notice_at=notice,
             )
             for v in (result or ())
         ]

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 import pluggy
@@ -36,6 +36,7 @@ from loancollect.ports import (
     CAP_INLINE,
     CAP_POLL,
     CAP_STATEMENT,
+    CAP_VISIT_NOTICE,
     BatchMarkingOutbox,
     Channel,
     ClaimingOutbox,
@@ -90,6 +91,23 @@ class ChannelBook:
                 self._channels[name] = found
             return found
 
+    def declaring(self, capability: str, names: Iterable[str]) -> frozenset[str]:
+        """Those of ``names`` (and of the instances the host built) whose channel declares
+        ``capability``. A registered channel that cannot be built (its settings are
+        missing) declares nothing: it could not send anyway."""
+        with self._lock:
+            candidates = set(self._channels) | set(names)
+        found = set()
+        for name in sorted(candidates):
+            try:
+                channel = self.get(name)
+            except Exception as exc:  # an unbuildable channel gives nothing (fail closed)
+                _LOG.debug("channel %r not built to read its capabilities: %s", name, exc)
+                continue
+            if capability in channel.capabilities:
+                found.add(name)
+        return frozenset(found)
+
 
 @attrs.frozen
 class Loaded:
@@ -119,6 +137,9 @@ class _Prepared:
         (across restarts); otherwise the send is recorded before the next starts.
     :param inline: the channel does no I/O (:data:`~loancollect.ports.CAP_INLINE`):
         sent in the dispatching thread, without a deadline thread.
+    :param visit_notice: the channel delivers a visit action's message as the visit's
+        written notice (:data:`~loancollect.ports.CAP_VISIT_NOTICE`): its
+        ``ACTION_SENT`` records that notice.
     """
 
     entry: OutboxEntry
@@ -129,6 +150,7 @@ class _Prepared:
     failure: DeliveryResult | None = None
     deduplicates: bool = True  # the channel answers a repeated key with its first result
     inline: bool = False
+    visit_notice: bool = False
 
 
 @attrs.frozen
@@ -340,6 +362,7 @@ class Dispatcher:
             judge=judge,
             deduplicates=CAP_IDEMPOTENT in capabilities,
             inline=CAP_INLINE in capabilities,
+            visit_notice=CAP_VISIT_NOTICE in capabilities,
         )
 
     # -- send ---------------------------------------------------------------------------
@@ -517,6 +540,8 @@ class Dispatcher:
                     contact=action.contact.masked if action.contact else "",
                     place=action.contact.label if action.contact else "",
                     evidence=result.evidence,
+                    # Only a channel that delivered the written notice makes this its record.
+                    notice=CAP_VISIT_NOTICE if outcome.prepared.visit_notice else "",
                 )
                 events.append(new_event(record, loan_id=action.loan_id, on=as_of, at=now))
                 continue

@@ -212,6 +212,8 @@ class DecideSetup:
     :param templates: the engine's templates (the compliance guard reads their tags).
     :param contact_kinds: the contact kind of each channel, by name.
     :param expected: the host manager's :func:`fingerprint`.
+    :param notice_channels: the channels that deliver a visit's written notice
+        (:attr:`~loancollect.engine.compliance.ContactRules.notice_channels`).
     """
 
     plugins: Callable[[], pluggy.PluginManager]
@@ -219,6 +221,7 @@ class DecideSetup:
     templates: TemplateRecipe
     contact_kinds: Mapping[str, ContactKind | None]
     expected: tuple[tuple[str, str], ...]
+    notice_channels: frozenset[str] = frozenset()
 
 
 @attrs.frozen(kw_only=True)
@@ -260,7 +263,11 @@ def _build(setup: DecideSetup) -> tuple[Decider, tuple[tuple[str, str], ...]]:
 
     pm = setup.plugins()
     install_compliance(pm, setup.templates(), lint=False)
-    guard = Guard(ContactRules(pm, history_days=setup.config.history_days))
+    guard = Guard(
+        ContactRules(
+            pm, history_days=setup.config.history_days, notice_channels=setup.notice_channels
+        )
+    )
     decider = Decider(pm=pm, config=setup.config, guard=guard, contact_kinds=setup.contact_kinds)
     return decider, fingerprint(pm)
 

@@ -182,6 +182,7 @@ class Reviewer:
             templates=TemplateRecipe.of(self._templates or TemplateCatalog.from_plugins(self._pm)),
             contact_kinds=dict(self._contact_kinds),
             expected=fingerprint(self._pm),
+            notice_channels=self._guard.rules.notice_channels,
         )
         try:
             return pool_for(setup, processes)

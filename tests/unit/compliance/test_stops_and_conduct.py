@@ -374,6 +374,51 @@ def test_visit_needs_notice_and_not_to_vulnerable_customers() -> None:
     ).allowed
 
 
+def test_the_notice_of_a_visit_starts_its_notice_period_and_is_not_the_visit() -> None:
+    rule = VisitRule(info=info("VIS"), notice=dt.timedelta(days=3))
+    notice = call(NOW, channel=Channel.VISIT, place="home", gives_visit_notice=True)
+    assert check(notice, borrower(), debt(), [], rule).allowed
+    # The visit it announces could never be made: no notice of it either.
+    assert check(notice, flagged(vulnerable=True), debt(), [], rule).outcome is Outcome.BLOCKED
+    at_work = call(NOW, channel=Channel.VISIT, place="work", gives_visit_notice=True)
+    assert check(at_work, borrower(), debt(), [], rule).outcome is Outcome.BLOCKED
+    # The visit itself counts from the notice: three days, not two.
+    visit = call(at(2024, 6, 5, 12), channel=Channel.VISIT, place="home", visit_notice_sent_at=NOW)
+    v = check(visit, borrower(), debt(), [], rule)
+    assert (v.outcome, v.earliest) == (Outcome.RESCHEDULED, at(2024, 6, 6, 12))
+    later = call(at(2024, 6, 6, 12), channel=Channel.VISIT, place="home", visit_notice_sent_at=NOW)
+    assert check(later, borrower(), debt(), [], rule).allowed
+
+
+def test_only_a_visit_gives_notice_of_a_visit_and_the_notice_has_no_earlier_notice() -> None:
+    with pytest.raises(ValidationError, match="gives_visit_notice"):
+        call(NOW, channel=Channel.LETTER, gives_visit_notice=True)
+    with pytest.raises(ValidationError, match="visit_notice_sent_at"):
+        call(
+            NOW,
+            channel=Channel.VISIT,
+            gives_visit_notice=True,
+            visit_notice_sent_at=at(2024, 6, 1),
+        )
+
+
+def test_the_written_notice_of_a_visit_is_no_live_contact_but_the_visit_is() -> None:
+    rule = IdentityBeforeDetails(info=info("ID"))
+    tags = {Tag.DEBT_DETAILS}
+    notice = call(NOW, channel=Channel.VISIT, content_tags=tags, gives_visit_notice=True)
+    assert check(notice, borrower(), debt(), [], rule).allowed
+    visit = call(NOW, channel=Channel.VISIT, content_tags=tags, visit_notice_sent_at=NOW)
+    assert not check(visit, borrower(), debt(), [], rule).allowed
+    verified = call(
+        NOW,
+        channel=Channel.VISIT,
+        content_tags=tags,
+        visit_notice_sent_at=NOW,
+        identity_verified=True,
+    )
+    assert check(verified, borrower(), debt(), [], rule).allowed
+
+
 def test_content_rule_forbidden_required_and_whitelist() -> None:
     rule = ContentRule(
         info=info("CT"),

@@ -2,9 +2,15 @@
 
 The engine checks the action against the rule packs before it reaches the channel
 (as for every channel); the channel finds the visit's coordinates from the host
-(:data:`Locator`: the plug-in never geocodes) and keeps the request in the
-:class:`~.book.VisitBook` for the planner. The instant it arrives is the visit
-notice's (the action's template is the notice). A repeated key is not requested twice.
+(:data:`Locator`: the plug-in never geocodes), delivers the action's rendered message
+(its template is the notice of the visit) to the borrower as the written notice
+through its ``notice`` channel (a letter channel: the action's contact point is the
+visit's postal address), and only once that notice is sent keeps the request in the
+:class:`~.book.VisitBook` for the planner. A channel with a notice channel declares
+:data:`~loancollect.ports.CAP_VISIT_NOTICE`, so the engine judges and records its
+dispatch as the visit's notice; without one it delivers no notice, declares nothing
+of the kind, and a pack requiring notice (UK) refuses its visits (fail closed). A
+repeated key is not requested (nor its notice sent) twice.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from loancollect.domain.strategy import PlannedAction
 from loancollect.ports import (
     CAP_IDEMPOTENT,
     CAP_STATEMENT,
+    CAP_VISIT_NOTICE,
+    Channel,
     DeliveryResult,
     DeliveryStatus,
     RenderedMessage,
@@ -28,10 +36,17 @@ from loancollect.ports import (
 from loancollect_visits.book import VisitBook
 from loancollect_visits.model import Site, VisitRequest
 
-__all__ = ["CAPABILITIES", "Locator", "SiteTable", "VisitChannel", "from_settings"]
+__all__ = ["CAPABILITIES", "NOTICE_SUFFIX", "Locator", "SiteTable", "VisitChannel", "from_settings"]
 
 CAPABILITIES = frozenset({CAP_IDEMPOTENT, CAP_STATEMENT})
-"""Idempotent by key; wants the statement of account (printed on the route sheet)."""
+"""Idempotent by key; wants the statement of account (printed on the route sheet and
+the notice letter). What the registered factory builds (no notice channel: see
+:func:`from_settings`); a channel given a notice channel adds
+:data:`~loancollect.ports.CAP_VISIT_NOTICE`."""
+
+NOTICE_SUFFIX = ":notice"
+"""Appended to the action's idempotency key for the send of its notice, so the notice
+channel de-duplicates the notice as its own message."""
 
 Locator = Callable[[PlannedAction], Site | None]
 """The host's coordinates for an action's visit address (``None``: not known)."""
@@ -78,6 +93,11 @@ class VisitChannel:
     :param book: where the requests are kept.
     :param locate: the host's coordinates for an action's address.
     :param now: the clock (the instant the notice is given).
+    :param notice: the channel that delivers the written notice of the visit (a letter
+        channel, sent the action with its postal address and the rendered message);
+        ``None``: no notice is delivered, so the channel does not declare
+        :data:`~loancollect.ports.CAP_VISIT_NOTICE` and visits needing notice are
+        refused. The channel is idempotent only if the notice channel is.
     """
 
     def __init__(
@@ -87,11 +107,20 @@ class VisitChannel:
         locate: Locator,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         name: str = "visit",
+        notice: Channel | None = None,
     ) -> None:
         self.book = book
         self._locate = locate
         self._now = now
         self._name = name
+        self.notice = notice
+        caps = set(CAPABILITIES)
+        if notice is not None:
+            caps.add(CAP_VISIT_NOTICE)
+            if CAP_IDEMPOTENT not in notice.capabilities:
+                # A retry after an unknown outcome could post the notice twice.
+                caps.discard(CAP_IDEMPOTENT)
+        self._capabilities = frozenset(caps)
 
     @property
     def name(self) -> str:
@@ -100,13 +129,20 @@ class VisitChannel:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """:data:`CAPABILITIES`."""
-        return CAPABILITIES
+        """:data:`CAPABILITIES`, and :data:`~loancollect.ports.CAP_VISIT_NOTICE` with a
+        notice channel (without :data:`~loancollect.ports.CAP_IDEMPOTENT` when that
+        channel does not de-duplicate)."""
+        return self._capabilities
 
     def send(
         self, action: PlannedAction, message: RenderedMessage, idempotency_key: str
     ) -> DeliveryResult:
-        """Keep the visit request (once per key); a visit with no coordinates fails."""
+        """Deliver the notice, then keep the visit request (once per key).
+
+        A visit with no coordinates fails (no notice is sent for it). With a notice
+        channel, a notice that is not sent fails the action with the notice's status
+        (retryable, permanent, rejected, unknown) and records no request.
+        """
         if self.book.get(idempotency_key) is not None:
             return DeliveryResult(status=DeliveryStatus.SENT, provider_id=idempotency_key)
         site = self._locate(action)
@@ -114,6 +150,20 @@ class VisitChannel:
             return DeliveryResult(
                 status=DeliveryStatus.FAILED_PERMANENT,
                 detail="no coordinates for the visit address (the host supplies them)",
+            )
+        evidence: tuple[tuple[str, str], ...] = ()
+        if self.notice is not None:
+            given = self.notice.send(action, message, idempotency_key + NOTICE_SUFFIX)
+            if not given.ok:
+                return DeliveryResult(
+                    status=given.status,
+                    detail=f"the visit notice was not sent ({self.notice.name}): {given.detail}",
+                    evidence=given.evidence,
+                )
+            evidence = (
+                ("notice_channel", self.notice.name),
+                ("notice_id", given.provider_id or ""),
+                *((f"notice_{k}", v) for k, v in given.evidence),
             )
         self.book.add(
             VisitRequest(
@@ -127,15 +177,31 @@ class VisitChannel:
             )
         )
         return DeliveryResult(
-            status=DeliveryStatus.SENT, provider_id=idempotency_key, detail="visit requested"
+            status=DeliveryStatus.SENT,
+            provider_id=idempotency_key,
+            detail="visit notice sent, visit requested" if evidence else "visit requested",
+            evidence=evidence,
         )
 
 
 def from_settings(settings: Mapping[str, str]) -> VisitChannel:
     """The channel from its settings: ``sites`` (a CSV of the visit sites).
 
-    :raises ConfigurationError: without ``sites``.
+    A channel factory gets its own settings only and cannot reach the host's other
+    channels, so the channel built here has no notice channel: it delivers no notice
+    and visits needing notice (UK) are refused. A host that visits where notice is
+    required builds ``VisitChannel(..., notice=<its letter channel>)`` in code and
+    passes it to the engine (``CollectionEngine(channels={"visit": ...})``).
+
+    :raises ConfigurationError: without ``sites``, or with ``notice_channel`` (not
+        available as a setting: pass the notice channel in code).
     """
+    if "notice_channel" in settings:
+        raise ConfigurationError(
+            "visit channel setting 'notice_channel' is not available: a channel factory "
+            "cannot reach the other channels; build VisitChannel(..., notice=<letter "
+            "channel>) in code and pass it to the engine"
+        )
     path = settings.get("sites")
     if not path:
         raise ConfigurationError(

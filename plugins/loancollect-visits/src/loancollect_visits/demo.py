@@ -1,7 +1,8 @@
 """The plug-in's part in ``loancollect demo``: field agents plan and make the visits.
 
 Each simulated day, after the engine's run and dispatch, the visit requests the
-``visit`` channel received on earlier days are planned for the day (lawful
+``visit`` channel received on earlier days (each after its notice letter went out,
+written to the demo's letters folder) are planned for the day (lawful
 windows from the rule packs, PyVRP routes with iteration limits, so the demo stays
 reproducible for its seed) and the agents
 check in and out through the real check-in app (in process, over
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from loancollect import registry
+from loancollect.builtin.files import FileChannel
 from loancollect.demo_parts import DemoPart, DemoRun, DemoSetup
 from loancollect.domain.case import OutcomeKind
 from loancollect.domain.events import ContactOutcomeRecorded, EventKind
@@ -74,6 +77,14 @@ def _visit_outcomes(run: DemoRun, loan_id: str, day: dt.date) -> int:
     )
 
 
+def _letters(setup: DemoSetup) -> Channel:
+    """The demo's letters as the demo writes them: PDFs in ``<out>/letters`` through the
+    registered ``letter`` channel, or JSON lines in ``<out>/messages`` without it."""
+    if "letter" in registry.channel_specs(setup.pm):
+        return registry.make_channel(setup.pm, "letter", {"dir": str(setup.out / "letters")})
+    return FileChannel("letter", setup.out / "messages")
+
+
 REQUEST_DAYS = 7
 """A request not visited within this many days is dropped (the strategy asks again)."""
 
@@ -105,9 +116,13 @@ class VisitsDemo(DemoPart):
         self._setup: DemoSetup | None = None
 
     def channels(self, setup: DemoSetup) -> Mapping[str, Channel]:
-        """The ``visit`` channel, keeping the requests for the planner."""
+        """The ``visit`` channel, posting each visit's notice letter, then keeping the
+        request for the planner."""
         self._setup = setup
-        return {"visit": VisitChannel(book=self.book, locate=self._locate, now=setup.now)}
+        notice = _letters(setup)
+        return {
+            "visit": VisitChannel(book=self.book, locate=self._locate, now=setup.now, notice=notice)
+        }
 
     def _locate(self, action: PlannedAction) -> Site | None:
         return self._sites.get(action.loan_id)

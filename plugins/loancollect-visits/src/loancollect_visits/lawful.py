@@ -13,7 +13,11 @@ never planned, and a check-in is refused, when:
 - the place is a workplace (or other place) without the borrower's express consent
   where the policy forbids it;
 - the notice lead time has not passed (UK CONC 7: adequate notice before a visit;
-  the notice is the visit action itself, sent through the channel);
+  the notice is the visit action itself, dispatched through the channel): the
+  policy's lead time here, and the packs' own notice period, to which the hook is
+  told the notice's instant (``visit_notice_at``: the request's ``requested_at``;
+  the engine's bridge counts it only as recorded, by the action's ``ACTION_SENT``
+  marked as a delivered notice: the channel posted the notice letter);
 - the borrower's zone cannot be found from the coordinates (fail closed);
 - any rule pack objects (hours, caps, cease requests, opt-outs …).
 """
@@ -36,10 +40,22 @@ from loancollect.ports import UnitOfWorkFactory
 from loancollect_visits.geo import zone_at
 from loancollect_visits.model import Unplanned, VisitRequest, Window
 
-__all__ = ["DEFAULT_POLICIES", "VULNERABLE_FLAG", "Facts", "VisitPolicy", "VisitRules"]
+__all__ = [
+    "DEFAULT_POLICIES",
+    "DOOR_SCRIPT",
+    "VULNERABLE_FLAG",
+    "Facts",
+    "VisitPolicy",
+    "VisitRules",
+]
 
 VULNERABLE_FLAG = "vulnerable"
 """The case flag (read by the rule packs too) that stops every visit."""
+
+DOOR_SCRIPT = "door_script"
+"""The template of what the agent says at the door (shipped for channel ``visit``):
+identity verified before any debt detail (UK CONC 7.9.10R), so the visit itself is
+judged with that script's content, not with the notice letter's."""
 
 
 @attrs.frozen(kw_only=True)
@@ -169,6 +185,9 @@ class VisitRules:
                 as_of=as_of,
                 at=at,
                 history=facts.history,
+                # The visit itself, after the notice its dispatch gave. Never the notice's
+                # own instant: the bridge takes that as the notice being given now.
+                visit_notice_at=request.requested_at if request.requested_at < at else None,
             )
             for v in (result or ())
         ]
@@ -176,11 +195,13 @@ class VisitRules:
 
     @staticmethod
     def action(request: VisitRequest) -> PlannedAction:
-        """The request's planned action with the visit's place as its contact point."""
+        """The visit itself as a planned action: the request's action (its key: its
+        recorded dispatch is the notice) with the visit's place as its contact point
+        and the door script (:data:`DOOR_SCRIPT`) as what is said."""
         contact = ContactPoint(
             ContactKind.ADDRESS, request.site.address or request.key, label=request.site.place
         )
-        return attrs.evolve(request.action, contact=contact)
+        return attrs.evolve(request.action, contact=contact, template=DOOR_SCRIPT)
 
     def window(
         self, request: VisitRequest, day: dt.date, service: dt.timedelta

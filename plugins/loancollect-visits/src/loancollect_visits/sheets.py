@@ -65,7 +65,8 @@ _LABELS = {
             "承诺金额：________  承诺日期：________",
             "弱势客户迹象（疾病、丧亲、精神困扰等）：________________",
             "证据（照片、文件）SHA-256：________________",
-            "须两人同行；未经同意不得进入住所；不得威胁、辱骂或向第三方透露债务。",
+            "须两人同行；先出示证件、核实本人身份，再谈及账户；未经同意不得进入住所；"
+            "不得威胁、辱骂或向第三方透露债务。",
         ),
         (
             "Arrived: ________  Left: ________  Spoke with the borrower: yes / no",
@@ -74,7 +75,8 @@ _LABELS = {
             "Promised amount: ________  Promised date: ________",
             "Vulnerability indicators (illness, bereavement, distress …): ________________",
             "Evidence (photos, documents) SHA-256: ________________",
-            "Do not enter without consent; no threats; never discuss the debt with others.",
+            "Show your ID and verify the borrower's identity before discussing the account; "
+            "do not enter without consent; no threats; never discuss the debt with others.",
         ),
     ),
     "statement": ("账户明细（截至{date}）", "Statement of account as of {date}"),

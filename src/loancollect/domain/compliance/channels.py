@@ -247,6 +247,13 @@ class ThirdPartyRule(Rule):
 class VisitRule(Rule):
     """Field visits: notice in advance, not to vulnerable customers, only at allowed places.
 
+    A visit contact is one of two things. The *notice* of a visit
+    (``ProposedContact.gives_visit_notice``: the dispatch of a visit action) is stopped
+    when the visit it announces could never be made (a vulnerable customer, a place
+    without consent); its notice period starts with it. The *visit itself* is allowed
+    only from the recorded notice (``visit_notice_sent_at``) plus ``notice``; with no
+    recorded notice it is stopped.
+
     :param notice: minimum time between the notice and the visit.
     :param allowed_places: places a visit may be made without ``VISIT_ENTRY`` consent.
     """
@@ -266,6 +273,8 @@ class VisitRule(Rule):
             ctx, ConsentScope.VISIT_ENTRY, at, p.channel
         ):
             return Finding.stop(f"no visit at place {p.place!r} without express consent")
+        if p.gives_visit_notice:
+            return None  # the notice itself: the visit it announces is judged when made
         if p.visit_notice_sent_at is None:
             return Finding.stop("no notice of the visit was given")
         ready = p.visit_notice_sent_at + self.notice

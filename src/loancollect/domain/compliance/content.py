@@ -105,7 +105,12 @@ class ContentRule(Rule):
 
 @attrs.frozen(kw_only=True)
 class IdentityBeforeDetails(Rule):
-    """No debt details in a live contact before the person's identity is established."""
+    """No debt details in a live contact before the person's identity is established.
+
+    The notice of a field visit (``ProposedContact.gives_visit_notice``) is not live:
+    it is the written notice sent ahead of the visit, like a letter. The visit itself
+    is live, and is judged by this rule when it is made.
+    """
 
     detail_tags: frozenset[str] = frozenset({Tag.DEBT_DETAILS, Tag.BALANCE})
     channels: frozenset[Channel] = frozenset({Channel.CALL, Channel.VISIT})
@@ -113,7 +118,7 @@ class IdentityBeforeDetails(Rule):
     def evaluate(self, ctx: Context, at: pendulum.DateTime) -> Finding | None:
         """Stop when debt details would be given to an unverified person."""
         p = ctx.proposed
-        if p.channel not in self.channels or p.identity_verified:
+        if p.channel not in self.channels or p.identity_verified or p.gives_visit_notice:
             return None
         if p.content_tags & self.detail_tags:
             return Finding.stop("identity not established before giving debt details")

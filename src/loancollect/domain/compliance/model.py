@@ -783,8 +783,16 @@ class ProposedContact:
     :param place: where the contact lands (``"home"``, ``"work"``, ``"public"`` ...).
     :param employer_provided: the address is provided by the borrower's employer.
     :param identity_verified: the person's identity has been established (UK CONC 7.9.10R).
-    :param visit_notice_sent_at: when notice of a field visit was given.
+    :param visit_notice_sent_at: for the visit itself (channel ``VISIT``): when notice
+        of it was given, as recorded; ``None`` when no notice is recorded (the visit
+        rules then refuse the visit).
     :param demand: amount demanded, checked against ``DebtFacts.demandable``.
+    :param gives_visit_notice: the contact is the *notice* of a later field visit (the
+        dispatch of a visit action), not the visit: the visit rules judge the visit it
+        announces (vulnerability, place) but not its notice period, which starts now;
+        the visit itself is judged when it is made, with ``visit_notice_sent_at``.
+        Only a ``VISIT`` contact gives such notice, and it cannot carry an earlier
+        notice of itself.
     """
 
     at: pendulum.DateTime = attrs.field(metadata={"instant": "proposed.at"})
@@ -805,11 +813,25 @@ class ProposedContact:
     )
     demand: Money | None = None
     override: Override | None = None
+    gives_visit_notice: bool = False
 
     def __attrs_post_init__(self) -> None:
         _instants(self)
         if not isinstance(self.channel, Channel):
             raise ValidationError("proposed.channel", self.channel, "expected a Channel")
+        if self.gives_visit_notice and self.channel is not Channel.VISIT:
+            raise ValidationError(
+                "proposed.gives_visit_notice",
+                self.channel.value,
+                "only a visit contact gives notice of a visit",
+            )
+        if self.gives_visit_notice and self.visit_notice_sent_at is not None:
+            raise ValidationError(
+                "proposed.visit_notice_sent_at",
+                self.visit_notice_sent_at.isoformat(),
+                "a contact that gives the notice of a visit is not the visit: it has no "
+                "earlier notice",
+            )
         if not self.channel.is_contact:
             raise ValidationError(
                 "proposed.channel", self.channel.value, "contacts nobody; there is nothing to check"
