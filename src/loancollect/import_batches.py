@@ -22,6 +22,20 @@ were bad (so that rows depending on them say why). Ids are checked for repeats
 within a batch; a repeat in another batch replaces the borrower or loan stored
 before it (as a later import would), and a payment repeated with other content is
 refused.
+
+Where the storage is also :class:`~loancollect.ports.EncodedLoading` (the SQL plug-in
+is), borrower and loan batches are validated by :mod:`loancollect.import_workers`:
+in ``processes`` worker processes (started with ``spawn``) while this process writes
+the batches strictly in file order, or here with ``processes=1``. At most
+``processes + 1`` batches are in flight. The rules above hold unchanged (the same
+checks, messages, stored rows, all or nothing per batch); a loan's borrower is
+checked by id before its batch is sent (every borrower batch is written before the
+first loan batch is sent), and a loan already stored is checked for replacement here
+when its batch is written. A worker that dies stops the import
+(:class:`ImportStoppedError`): the batches before the one it was validating are
+written, that one and the ones after it are not. A program that imports with
+``processes > 1`` needs the usual ``if __name__ == "__main__":`` guard of
+``multiprocessing``'s ``spawn``.
 """
 
 from __future__ import annotations
