@@ -523,6 +523,7 @@ def _run_day(
             channel_settings=settings,
             dispatch=not no_dispatch,
             lenders=config.lenders,  # the parsed profiles, the same in every worker
+            strategy=config.strategy,  # as planned around the channels it cannot use
         )
         summary = CycleSummary()
         problems = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from loancollect import hookimpl, make_plugin_manager
 
 def fault_file(host_pid: int) -> Path:
     """The file that arms a fault in the decide processes of the process ``host_pid``:
-    ``<loan id> <die|raise>``; the decide process that fails removes it (so it fails
+    ``<loan id> <die|raise|hang>``; the decide process that fails removes it (so it fails
     once). A file rather than the environment: a pool kept from an earlier test
     started with that test's environment."""
     return Path(tempfile.gettempdir()) / f"loancollect-decide-fault-{host_pid}"
@@ -31,9 +32,9 @@ class _Interrupted(BaseException):
 
 @hookimpl
 def loancollect_score(loan: Any) -> None:
-    """Fails the decide process at the armed loan: it exits at once (``die``) or raises
-    past the case (``raise``). Never in the main process: the fault is a decide
-    process's."""
+    """Fails the decide process at the armed loan: it exits at once (``die``), raises
+    past the case (``raise``) or never answers (``hang``). Never in the main process:
+    the fault is a decide process's."""
     parent = multiprocessing.parent_process()
     if parent is None or parent.pid is None:
         return
@@ -47,6 +48,8 @@ def loancollect_score(loan: Any) -> None:
     armed.unlink()
     if kind == "raise":
         raise _Interrupted("the decide process is interrupted")
+    if kind == "hang":
+        time.sleep(3_600)  # the host stops the process long before
     os._exit(7)
 
 

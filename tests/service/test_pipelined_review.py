@@ -56,7 +56,12 @@ def _copy(seeded: Path, tmp_path: Path, name: str) -> Path:
 
 
 def _engine(
-    path: Path, processes: int, *, plugins: tuple[object, ...] = (), **kw: Any
+    path: Path,
+    processes: int,
+    *,
+    plugins: tuple[object, ...] = (),
+    decide_timeout: float = 300.0,
+    **kw: Any,
 ) -> tuple[CollectionEngine, SqlStore]:
     store = SqlStore(f"sqlite:///{path}", migrate=False)
     engine = CollectionEngine(
@@ -64,7 +69,9 @@ def _engine(
         storage=store,
         clock=FixedClock(pendulum.datetime(2025, 10, 31, 10, tz="Asia/Shanghai")),
         channels={c: Gateway(c) for c in CHANNELS},
-        config=CycleConfig(batch_size=50, review_processes=processes),
+        config=CycleConfig(
+            batch_size=50, review_processes=processes, decide_timeout=decide_timeout
+        ),
         **kw,
     )
     return engine, store
@@ -171,7 +178,7 @@ def test_a_factory_with_other_hooks_than_the_host_is_not_used(
     assert _rows(other) == _rows(one)  # decided here, with the host's hooks
 
 
-@pytest.mark.parametrize("kind", ["die", "raise"])
+@pytest.mark.parametrize("kind", ["die", "raise", "hang"])
 def test_a_decide_process_that_fails_fails_only_its_batch(
     seeded: Path, tmp_path: Path, request: pytest.FixtureRequest, kind: str
 ) -> None:
@@ -180,7 +187,9 @@ def test_a_decide_process_that_fails_fails_only_its_batch(
     flag = pipeline_support.fault_file(os.getpid())
     flag.write_text(f"{victim} {kind}", encoding="utf-8")
     request.addfinalizer(lambda: flag.unlink(missing_ok=True))
-    engine, store = _engine(path, 2, plugins=(pipeline_support,))
+    # A batch of 50 is decided in well under a second; a hung process is stopped
+    # after 20 s (generous for a loaded machine).
+    engine, store = _engine(path, 2, plugins=(pipeline_support,), decide_timeout=20)
     first = engine.review(AS_OF)
     assert not flag.exists()  # the fault fired, in a decide process
     failed = {p.loan_id for p in first.problems}
@@ -191,6 +200,8 @@ def test_a_decide_process_that_fails_fails_only_its_batch(
     assert first.summary.reviewed == 250
     assert first.summary.errors == 50
     assert all("batch not decided" in p.message for p in first.problems)
+    if kind == "hang":
+        assert all("did not answer within 20 s" in p.message for p in first.problems)
     again = engine.review(AS_OF)  # the replaced process decides the batch
     store.dispose()
     assert again.summary.reviewed == 50

@@ -10,8 +10,9 @@ import functools
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ from loancollect.registry import open_storage
 from loancollect.testing import make_borrower, make_loan
 
 DAY = dt.date(2025, 3, 20)
+LOANS = 40
 
 
 def test_a_worker_killed_with_sigkill_is_reported_and_the_others_finish(
@@ -88,9 +90,9 @@ template = "overdue_notice"
 
 
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A database in a throwaway PostgreSQL cluster (the backend whose workers share a
-    day); without PostgreSQL the test skips, and with ``CI=true`` it fails."""
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster (the backend whose workers share a day); without
+    PostgreSQL the tests skip, and with ``CI=true`` they fail."""
     from loancollect_sqlalchemy.pgcluster import PostgresNotFoundError, TemporaryPostgres
 
     try:
@@ -101,14 +103,22 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(str(exc))
     cluster.start()
     try:
-        yield cluster.create_database("lc_worker_lenders")
+        yield cluster
     finally:
         cluster.stop()
 
 
-def test_two_workers_sign_every_text_with_the_lender_profiles_of_the_file(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def postgres_url(postgres: Any, request: pytest.FixtureRequest) -> str:
+    """A new database of the cluster for each test."""
+    return str(postgres.create_database(f"lc_{request.node.name[:40].lower()}"))
+
+
+def _setup_two_workers(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str
+) -> Callable[..., str]:
+    """40 Chinese loans due on DAY, the workers' clock and text channel, and the
+    lender, policy and channel files in ``tmp_path``; returns the command runner."""
     import sqlalchemy as sa
     from click.testing import CliRunner
     from loancollect_sqlalchemy.testkit import texts_table
@@ -130,11 +140,12 @@ def test_two_workers_sign_every_text_with_the_lender_profiles_of_the_file(
                 contact_points=(ContactPoint(ContactKind.PHONE, f"+86 138 0013 {8000 + i}"),),
             ),
         )
-        for i in range(40)
+        for i in range(LOANS)
     ]
     Intake(storage=storage, notify=lambda events: None).add_loans(loans, review_on=DAY)
     engine = sa.create_engine(postgres_url)
     texts_table.metadata.create_all(engine)  # before the workers: no race in the catalogue
+    engine.dispose()
     # The workers' clock (10:00 in Shanghai, inside the calling hours), small batches
     # and a gateway taking 50 ms a text, so the two workers share the day; the texts
     # go to a table, with the pid of the worker that sent each.
@@ -153,10 +164,30 @@ def test_two_workers_sign_every_text_with_the_lender_profiles_of_the_file(
     )
     for name, text in (
         ("lenders.toml", LENDERS),
-        ("policy.toml", TEXT_POLICY),
+        ("policy.toml", policy),
         ("channels.toml", '[sms]\nurl = "http://127.0.0.1:9/send"\n'),
     ):
         (tmp_path / name).write_text(text, encoding="utf-8")
+    return invoke
+
+
+def _texts(postgres_url: str) -> list[tuple[str, int, str]]:
+    """``(key, pid, text)`` of every text the workers sent."""
+    import sqlalchemy as sa
+    from loancollect_sqlalchemy.testkit import texts_table
+
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        sent = conn.execute(sa.select(texts_table.c.key, texts_table.c.pid, texts_table.c.text))
+        rows = [(key, pid, text) for key, pid, text in sent.all()]
+    engine.dispose()
+    return rows
+
+
+def test_two_workers_sign_every_text_with_the_lender_profiles_of_the_file(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke = _setup_two_workers(postgres_url, tmp_path, monkeypatch, TEXT_POLICY)
 
     out = invoke(
         *("run", "--db", postgres_url, "--as-of", str(DAY), "--workers", "2"),
@@ -166,11 +197,8 @@ def test_two_workers_sign_every_text_with_the_lender_profiles_of_the_file(
 
     assert out.startswith("0:"), out
     assert re.search(r"actions sent\s+│\s+40\b", out), out
-    with engine.connect() as conn:
-        sent = conn.execute(sa.select(texts_table.c.key, texts_table.c.pid, texts_table.c.text))
-        rows = sent.all()
-    engine.dispose()
-    assert len(rows) == len({key for key, _, _ in rows}) == len(loans)
+    rows = _texts(postgres_url)
+    assert len(rows) == len({key for key, _, _ in rows}) == LOANS
     assert len({pid for _, pid, _ in rows}) == 2, "both workers sent texts"
     assert os.getpid() not in {pid for _, pid, _ in rows}
     for _, _, text in rows:
@@ -180,3 +208,34 @@ def test_two_workers_sign_every_text_with_the_lender_profiles_of_the_file(
         assert "Lender" not in text
         assert "400-000-0000" not in text
         assert "lender's app" not in text
+
+
+FAX_POLICY = TEXT_POLICY.replace(
+    'id = "confirm.sms"\nstage = "overdue_confirmation"\nchannel = "sms"\n',
+    'id = "confirm.fax"\nstage = "overdue_confirmation"\nchannel = "fax"\nfallbacks = ["sms"]\n',
+)
+
+
+def test_workers_plan_a_channel_no_plugin_provides_through_its_announced_fallback(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The policy's only action is on "fax", which nothing provides; the command line
+    # says at start-up that it goes through its configured fallback, "sms". Every
+    # worker must plan what was announced: texts, and no failed fax actions.
+    assert FAX_POLICY != TEXT_POLICY
+    invoke = _setup_two_workers(postgres_url, tmp_path, monkeypatch, FAX_POLICY)
+
+    out = invoke(
+        *("run", "--db", postgres_url, "--as-of", str(DAY), "--workers", "2"),
+        *("--lender", tmp_path / "lenders.toml", "--policy", tmp_path / "policy.toml"),
+        *("--channels", tmp_path / "channels.toml"),
+    )
+
+    assert out.startswith("0:"), out
+    assert "channel 'fax' is not provided by any installed plug-in" in out
+    assert "confirm.fax go through 'sms' (configured fallback)" in out
+    assert re.search(r"actions sent\s+│\s+40\b", out), out
+    assert not re.search(r"actions failed\s+│\s+[1-9]", out), out
+    rows = _texts(postgres_url)
+    assert len(rows) == len({key for key, _, _ in rows}) == LOANS
+    assert len({pid for _, pid, _ in rows}) == 2, "both workers sent texts"

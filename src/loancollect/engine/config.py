@@ -63,6 +63,9 @@ class CycleConfig:
         review stays in one process, saying why once, when the plug-ins cannot be
         rebuilt in a fresh process (see :mod:`loancollect.engine.pipeline`), and on
         storage whose workers claim cases (each claiming worker decides its own).
+    :param decide_timeout: seconds a decide process of the pipelined review may take
+        to answer a batch; past it the process is stopped and replaced, and the batch
+        fails (its cases stay due for the next run), as when the process dies.
     """
 
     policy: StagePolicy = DEFAULT_POLICY
@@ -81,6 +84,7 @@ class CycleConfig:
     history_days: int = 400
     rates: RateSource | None = None
     review_processes: int | None = None
+    decide_timeout: float = 300.0
 
     def __attrs_post_init__(self) -> None:
         if self.review_processes is not None and self.review_processes < 1:
@@ -91,7 +95,7 @@ class CycleConfig:
             value = getattr(self, name)
             if value < 1:
                 raise ConfigurationError(f"cycle {name}={value} must be >= 1")
-        for name in ("send_timeout", "batch_timeout"):
+        for name in ("send_timeout", "batch_timeout", "decide_timeout"):
             value = getattr(self, name)
             if not value > 0:
                 raise ConfigurationError(f"cycle {name}={value} must be > 0 seconds")

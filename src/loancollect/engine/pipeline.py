@@ -376,16 +376,27 @@ class DecidePool:
         with contextlib.suppress(OSError, ValueError):  # died: seen when its answer is taken
             worker.conn.send(task)
 
-    def answer(self, index: int, task: DecideTask) -> list[CaseOutcome | CaseFailure]:
-        """The outcomes of ``task``, given to process ``index``, waiting for them.
+    def answer(
+        self, index: int, task: DecideTask, *, timeout: float | None = None
+    ) -> list[CaseOutcome | CaseFailure]:
+        """The outcomes of ``task``, given to process ``index``, waiting for them at
+        most ``timeout`` seconds (``None``: as long as it lives).
 
-        :raises DecideProcessError: if the process raised or died; a dead one is replaced.
+        :raises DecideProcessError: if the process raised, died or did not answer in
+            time; a dead or silent one is replaced.
         """
         worker = self._workers[index]
         seq, worker.busy = worker.busy, None
         try:
             if not worker.greeted:
                 self._greet(worker)
+            if timeout is not None and not worker.conn.poll(timeout):
+                # A process that hangs (a plug-in waiting forever) would hold the
+                # review up for good: it is stopped, and only its batch fails.
+                self._replace(index)
+                raise DecideProcessError(
+                    f"the decide process did not answer within {timeout:g} s; it was stopped"
+                )
             answer = worker.conn.recv()
         except (EOFError, OSError, ConfigurationError) as exc:
             worker.process.join(5)

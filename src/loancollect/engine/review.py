@@ -220,7 +220,7 @@ class Reviewer:
                     break
                 head = flight.popleft()
                 try:
-                    decided = pool.answer(head.slot, head.task)
+                    decided = pool.answer(head.slot, head.task, timeout=self._config.decide_timeout)
                 except DecideProcessError as exc:
                     _LOG.error("review batch ending %s failed: %s", head.batch[-1].loan_id, exc)
                     message = f"batch not decided: {exc}"

@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from loancollect.domain.strategy import Experiment, Strategy
 from loancollect.engine.config import CycleConfig, CycleProblem
 from loancollect.engine.startup import start_up_frozen
 from loancollect.lenders import LenderBook
@@ -58,6 +59,10 @@ class WorkerSpec:
     :param lenders: the lender profiles that sign the messages (``None``: the
         config's own). Given parsed, not as a file, so every worker signs with the
         same profiles whatever happens to the file while they run.
+    :param strategy: the strategy every worker uses (``None``: the config's own). The
+        command line gives the one it planned at start-up, with the rules of channels
+        it cannot use moved onto their fallbacks or held (:mod:`loancollect.channel_gaps`),
+        so the workers plan what the operator was told.
     """
 
     url: str
@@ -72,6 +77,7 @@ class WorkerSpec:
     load_entrypoints: bool = True
     dispatch: bool = True
     lenders: LenderBook | None = None
+    strategy: Strategy | Experiment | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -122,6 +128,8 @@ def _config(spec: WorkerSpec) -> CycleConfig:
         config = attrs.evolve(config, batch_size=spec.batch_size)
     if spec.lenders is not None:
         config = attrs.evolve(config, lenders=spec.lenders)
+    if spec.strategy is not None:
+        config = attrs.evolve(config, strategy=spec.strategy)
     assert isinstance(config, CycleConfig)
     return config
 
