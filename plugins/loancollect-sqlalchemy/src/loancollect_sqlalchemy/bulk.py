@@ -1006,7 +1006,7 @@ class RecordEncoder:
         out: list[Any] = []
         try:
             for b in borrowers:
-                if b.monthly_income or b.monthly_debt_service:
+                if b.monthly_income is not None or b.monthly_debt_service is not None:
                     out.append(m.borrower_to_row(b))
                 else:
                     out.append(_borrower(_borrower_row(b), enc))
