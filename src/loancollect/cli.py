@@ -666,6 +666,13 @@ def _load_policy(path: str) -> Any:
     is_flag=True,
     help="Allow replacing a stored loan that has payments by a changed one.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that validate rows (SQL storage; 1: this one; default: the usable "
+    "cores for files of 4 MB or more, else 1).",
+)
 def import_(
     db: str,
     files: tuple[str, ...],
@@ -673,12 +680,14 @@ def import_(
     rejects: str,
     review_on: str | None,
     replace_loans_with_payments: bool,
+    processes: int | None,
 ) -> None:
     """Import borrowers, loans, schedules and payments from CSV or JSON Lines files.
 
     With storage that loads in bulk (the SQL plug-in), the files are streamed in
-    batches of 5,000 rows, each written all or nothing; otherwise the whole import
-    is validated, then written in one unit of work (see docs/cli.md).
+    batches of 5,000 rows, validated in worker processes (--processes) and each
+    written all or nothing; otherwise the whole import is validated, then written
+    in one unit of work (see docs/cli.md).
     """
     from loancollect.import_batches import import_in_batches
     from loancollect.importing import ImportRejectedError, import_files
@@ -690,7 +699,8 @@ def import_(
     first_review = _date(review_on, "--review-on") if review_on else dt.date.today()
     paths = [Path(f) for f in files]
     in_batches = isinstance(storage, BulkLoading)
-    importer = import_in_batches if in_batches else import_files
+    options: dict[str, Any] = {"processes": processes} if in_batches else {}
+    importer: Callable[..., Any] = import_in_batches if in_batches else import_files
     try:
         with Progress(
             TextColumn("[bold]reading rows"),
@@ -709,6 +719,7 @@ def import_(
                 review_on=first_review,
                 replace_loans_with_payments=replace_loans_with_payments,
                 progress=lambda n: progress.advance(task, n),
+                **options,
             )
     except ImportRejectedError as exc:
         for problem in exc.problems[:50]:

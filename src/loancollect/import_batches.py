@@ -22,14 +22,32 @@ were bad (so that rows depending on them say why). Ids are checked for repeats
 within a batch; a repeat in another batch replaces the borrower or loan stored
 before it (as a later import would), and a payment repeated with other content is
 refused.
+
+Where the storage is also :class:`~loancollect.ports.EncodedLoading` (the SQL plug-in
+is), borrower and loan batches are validated by :mod:`loancollect.import_workers`:
+in ``processes`` worker processes (started with ``spawn``) while this process writes
+the batches strictly in file order, or here with ``processes=1``. At most
+``processes + 1`` batches are in flight. The rules above hold unchanged (the same
+checks, messages, stored rows, all or nothing per batch); a loan's borrower is
+checked by id before its batch is sent (every borrower batch is written before the
+first loan batch is sent), and a loan already stored is checked for replacement here
+when its batch is written. A worker that dies stops the import
+(:class:`ImportStoppedError`): the batches before the one it was validating are
+written, that one and the ones after it are not. A program that imports with
+``processes > 1`` needs the usual ``if __name__ == "__main__":`` guard of
+``multiprocessing``'s ``spawn``.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+import multiprocessing
+import os
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +59,15 @@ from loancollect.domain.errors import LoanCollectError, ValidationError
 from loancollect.domain.events import Event
 from loancollect.domain.loans import Borrower, Installment, Loan, Payment
 from loancollect.engine.intake import accept_payment
+from loancollect.import_workers import (
+    BorrowerOutcome,
+    BorrowerTask,
+    LoanOutcome,
+    LoanTask,
+    check_borrowers,
+    check_loans,
+    loan_of_row,
+)
 from loancollect.importing import (
     FileProblemError,
     ImportRejectedError,
@@ -58,12 +85,23 @@ from loancollect.importing import (
     _text,
     read_rows,
 )
-from loancollect.ports import BulkLoading, UnitOfWork, UnitOfWorkFactory
+from loancollect.ports import BulkLoading, EncodedLoading, UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["BATCH_ROWS", "import_in_batches"]
+__all__ = [
+    "BATCH_ROWS",
+    "PARALLEL_FROM_BYTES",
+    "ImportStoppedError",
+    "default_processes",
+    "import_in_batches",
+]
 
 BATCH_ROWS = 5_000
 """Rows per batch: one transaction each, and what memory holds at a time."""
+
+PARALLEL_FROM_BYTES = 4_000_000
+"""Borrower and loan files of at least this many bytes in all (about 50,000 rows) are
+validated in worker processes by default; below it, starting the workers costs more
+than they save."""
 
 _ORDER = ("borrowers", "schedules", "loans", "payments")
 _JSON = (".jsonl", ".ndjson", ".json")
@@ -118,6 +156,90 @@ def _batches(path: Path, kind: str, size: int) -> Iterator[_Batch]:
         return
     if rows:
         yield _Batch(rows=rows, broken=None)
+
+
+class ImportStoppedError(LoanCollectError):
+    """A worker process ended while validating a batch (killed, out of memory): the
+    import stopped there. The batches before it were written (``result`` counts
+    them; ``problems`` lists the bad rows found so far); that batch and the ones after
+    it were not. Importing the files again replaces the rows already stored."""
+
+    def __init__(self, where: str, cause: BaseException, result: ImportResult) -> None:
+        self.where = where
+        self.result = result
+        self.problems = [message for message, _ in result.rejected]
+        done = ", ".join(f"{n:,} {kind}" for kind, n in result.counts.items())
+        super().__init__(
+            f"{where}: the worker process validating this batch ended unexpectedly "
+            f"({type(cause).__name__}: {cause}); nothing of this batch or of the ones "
+            f"after it was imported; imported before it: {done}. Import the files "
+            "again (rows already stored are replaced), with --processes 1 if it recurs"
+        )
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def default_processes(paths: Iterable[Path]) -> int:
+    """Processes that validate an import by default: the usable cores when its
+    borrower and loan files hold at least :data:`PARALLEL_FROM_BYTES`, else 1."""
+    size = 0
+    for path in paths:
+        try:
+            size += path.stat().st_size
+        except OSError:
+            continue
+    return usable_cores() if size >= PARALLEL_FROM_BYTES else 1
+
+
+class _Workers:
+    """Where batches are validated: a pool of spawned processes (``spawn``: nothing of
+    this process is inherited but the task), or this process when ``processes`` is 1."""
+
+    def __init__(self, processes: int) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        if processes > 1:
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=context)
+        # Batches sent but not yet written: one waiting per worker, so none idles
+        # while the main process writes; memory holds this many batches.
+        self.ahead = 1 if self.pool is None else processes + 1
+
+    def submit(self, check: Callable[[Any], Any], task: Any) -> Future[Any]:
+        """The future outcome of ``check(task)``; a broken pool's error is in it."""
+        future: Future[Any] = Future()
+        if self.pool is None:
+            future.set_result(check(task))
+            return future
+        try:
+            return self.pool.submit(check, task)
+        except BrokenExecutor as exc:
+            future.set_exception(exc)
+            return future
+
+    def close(self) -> None:
+        """Stop the workers (dropping what they have not started)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@attrs.define(kw_only=True)
+class _InFlight:
+    """A batch being validated, waiting to be written in file order; for loans, what
+    the main process found before sending it (problems, ids, schedule rows)."""
+
+    batch: _Batch
+    repeated: dict[int, str]
+    future: Future[Any]
+    early: dict[int, str] = attrs.Factory(dict)
+    loan_ids: dict[int, str] = attrs.Factory(dict)
+    borrower_ids: dict[int, str] = attrs.Factory(dict)
+    schedules: dict[int, list[tuple[str, dict[str, Any]]]] = attrs.Factory(dict)
 
 
 class _Run:
@@ -333,6 +455,173 @@ class _Run:
         self.counts["payments"] += len(accepted)
         self.done(batch)
 
+    # -- validated in workers, written here in file order --------------------------------
+    def pipeline(self, kind: str, batches: Iterable[_Batch], workers: _Workers) -> None:
+        """Send each batch of ``kind`` (borrowers or loans) to be validated, and write
+        the outcomes in file order, a bounded number of batches ahead."""
+        assert isinstance(self.loader, EncodedLoading)
+        encoder = self.loader.record_encoder()
+        send = self.send_borrowers if kind == "borrowers" else self.send_loans
+        finish = self.finish_borrowers if kind == "borrowers" else self.finish_loans
+        waiting: deque[_InFlight] = deque()
+        for batch in batches:
+            waiting.append(send(batch, encoder, workers))
+            while len(waiting) >= workers.ahead:
+                finish(waiting.popleft())
+        while waiting:
+            finish(waiting.popleft())
+
+    def outcome(self, flight: _InFlight) -> Any:
+        """The batch's outcome; a worker that died stops the import (the batches
+        before it are written: see :class:`ImportStoppedError`)."""
+        try:
+            return flight.future.result()
+        except BrokenExecutor as exc:
+            result = ImportResult(dict(self.counts), tuple(self.rejected), tuple(self.not_written))
+            raise ImportStoppedError(flight.batch.where, exc, result) from None
+
+    def record_repeats(self, batch: _Batch, repeated: dict[int, str]) -> None:
+        for i, others in repeated.items():
+            r = batch.rows[i]
+            self.bad(
+                r.source,
+                ValidationError(
+                    "id", _opt(r.data, "id"), f"the same id is also on {others}: ids must be unique"
+                ),
+                r.data,
+            )
+
+    def bad_text(self, message: str, data: dict[str, Any]) -> None:
+        """A problem a worker worded (``file:line: field=value: reason``)."""
+        self.problems.append(message)
+        self.rejected.append((message, data))
+
+    def send_borrowers(self, batch: _Batch, encoder: Any, workers: _Workers) -> _InFlight:
+        repeated = _duplicates(batch.rows, lambda r: _opt(r.data, "id"))
+        sent = [i for i in range(len(batch.rows)) if i not in repeated]
+        task = BorrowerTask(
+            encoder=encoder,
+            indexes=sent,
+            sources=[batch.rows[i].source for i in sent],
+            rows=[batch.rows[i].data for i in sent],
+        )
+        return _InFlight(
+            batch=batch, repeated=repeated, future=workers.submit(check_borrowers, task)
+        )
+
+    def finish_borrowers(self, flight: _InFlight) -> None:
+        batch = flight.batch
+        outcome: BorrowerOutcome = self.outcome(flight)
+        before = len(self.problems)
+        self.record_repeats(batch, flight.repeated)
+        for i in sorted(outcome.bad):
+            self.bad_text(outcome.bad[i], batch.rows[i].data)
+        if batch.broken is not None:
+            self.bad(batch.broken.source, batch.broken, {})
+        self.bad_borrowers.update(outcome.bad_ids)
+
+        def write() -> None:
+            if outcome.encoded is None:  # the storage refused one of the borrowers
+                raise LoanCollectError(str(outcome.refusal))
+            self.load_encoded(borrowers=outcome.encoded)
+
+        if not self.write(batch, before, write):
+            self.unwritten_borrowers.update(outcome.good_ids)
+            return
+        self.counts["borrowers"] += len(outcome.good)
+
+    def send_loans(self, batch: _Batch, encoder: Any, workers: _Workers) -> _InFlight:
+        repeated = _duplicates(batch.rows, lambda r: _opt(r.data, "id"))
+        wanted = {_opt(r.data, "borrower_id") or "" for r in batch.rows}
+        # Every borrower batch is written before the first loan batch is sent.
+        assert isinstance(self.loader, EncodedLoading)
+        known = self.loader.stored_borrower_ids(wanted)
+        flight = _InFlight(batch=batch, repeated=repeated, future=Future())
+        sent: list[int] = []
+        for i, r in enumerate(batch.rows):
+            if i in repeated:
+                continue
+            try:
+                bid = _text(r.data, "borrower_id")
+                lid = _text(r.data, "id")
+                if bid not in known:
+                    raise ValidationError("borrower_id", bid, self.no_borrower(bid))
+            except (LoanCollectError, ValueError) as exc:
+                flight.early[i] = f"{r.source}: {exc}"
+                continue
+            sent.append(i)
+            flight.loan_ids[i] = lid
+            flight.borrower_ids[i] = bid
+            flight.schedules[i] = [(s.source, s.data) for s in self.schedules.pop(lid, [])]
+        task = LoanTask(
+            encoder=encoder,
+            indexes=sent,
+            sources=[batch.rows[i].source for i in sent],
+            rows=[batch.rows[i].data for i in sent],
+            borrower_ids=[flight.borrower_ids[i] for i in sent],
+            schedules=[flight.schedules[i] for i in sent],
+        )
+        flight.future = workers.submit(check_loans, task)
+        return flight
+
+    def no_borrower(self, bid: str) -> str:
+        """Why a loan's borrower is not stored, as the one-process import says it."""
+        if bid in self.bad_borrowers:
+            return "its borrower's row is bad"
+        if bid in self.unwritten_borrowers:
+            return "its borrower's batch was not imported (it has a bad row)"
+        return "no such borrower (import borrowers first, or with their loans)"
+
+    def finish_loans(self, flight: _InFlight) -> None:
+        batch = flight.batch
+        outcome: LoanOutcome = self.outcome(flight)
+        before = len(self.problems)
+        self.record_repeats(batch, flight.repeated)
+        stored = self.loader.stored_loan_ids({_opt(r.data, "id") or "" for r in batch.rows})
+        encoded: dict[int, Any] = {}
+        if outcome.encoded is not None:
+            encoded = dict(zip(outcome.good, outcome.encoded, strict=True))
+        good: list[int] = []
+        uow: UnitOfWork | None = None
+        try:
+            for i, r in enumerate(batch.rows):
+                if i in flight.repeated:
+                    continue
+                problem = flight.early.get(i) or outcome.bad.get(i)
+                if problem is not None:
+                    self.bad_text(problem, r.data)
+                    continue
+                if flight.loan_ids[i] in stored:
+                    # Replacing a stored loan is checked against it, here (it needs
+                    # the storage, and batches before this one may have stored it).
+                    try:
+                        if uow is None:
+                            uow = self.storage().__enter__()
+                        loan = loan_of_row(r.data, flight.borrower_ids[i], flight.schedules[i])
+                        _check_replacement(uow, loan, allowed=self.replace)
+                    except (LoanCollectError, ValueError) as exc:
+                        self.bad(r.source, exc, r.data)
+                        continue
+                good.append(i)
+        finally:
+            if uow is not None:
+                uow.__exit__(None, None, None)
+        if batch.broken is not None:
+            self.bad(batch.broken.source, batch.broken, {})
+
+        def write() -> None:
+            if outcome.encoded is None:  # the storage refused one of the loans
+                raise LoanCollectError(str(outcome.refusal))
+            self.load_encoded(loans=[encoded[i] for i in good])
+
+        if self.write(batch, before, write):
+            self.counts["loans"] += len(good)
+
+    def load_encoded(self, *, borrowers: Sequence[Any] = (), loans: Sequence[Any] = ()) -> None:
+        assert isinstance(self.loader, EncodedLoading)
+        if borrowers or loans:
+            self.loader.load_encoded(borrowers=borrowers, loans=loans, review_on=self.review_on)
+
     # -- writing -----------------------------------------------------------------------
     def load(self, *, borrowers: Sequence[Borrower] = (), loans: Sequence[Loan] = ()) -> None:
         if borrowers or loans:
@@ -370,6 +659,7 @@ def import_in_batches(
     replace_loans_with_payments: bool = False,
     progress: Callable[[int], None] | None = None,
     batch_rows: int = BATCH_ROWS,
+    processes: int | None = None,
 ) -> ImportResult:
     """Import ``paths`` batch by batch through the storage's bulk path (module notes).
 
@@ -378,17 +668,27 @@ def import_in_batches(
         rows that depend on them) as rejected.
     :param progress: called with the number of rows of each batch handled.
     :param batch_rows: rows per batch (one transaction each).
+    :param processes: processes that validate borrower and loan batches, where the
+        storage is also :class:`~loancollect.ports.EncodedLoading` (the SQL plug-in
+        is): with more than 1, a pool of that many worker processes validates and
+        encodes batches while this process writes them in file order; 1 validates
+        here. ``None``: :func:`default_processes` of the files.
     :raises ImportRejectedError: when rows were bad and not ``skip_bad``, after every
         batch without a bad row was written; its :attr:`~ImportRejectedError.result`
         says what was written and :attr:`~ImportRejectedError.refused` which batches
         were not.
-    :raises ValidationError: if ``storage`` cannot load in bulk, or ``batch_rows`` < 1.
+    :raises ImportStoppedError: if a worker process ended unexpectedly; the batches
+        before the one it was validating are written.
+    :raises ValidationError: if ``storage`` cannot load in bulk, or ``batch_rows`` or
+        ``processes`` < 1.
     """
     check_date("review_on", review_on)
     if not isinstance(storage, BulkLoading):
         raise ValidationError("storage", type(storage).__name__, "does not load records in bulk")
     if batch_rows < 1:
         raise ValidationError("batch_rows", batch_rows, "must be at least 1")
+    if processes is not None and (isinstance(processes, bool) or processes < 1):
+        raise ValidationError("processes", processes, "must be at least 1")
     run = _Run(
         storage,
         storage,
@@ -413,12 +713,27 @@ def import_in_batches(
         "loans": run.loans,
         "payments": run.payments,
     }
-    for kind in _ORDER:
-        for path in by_kind[kind]:
-            for batch in _batches(path, kind, batch_rows):
-                handlers[kind](batch)
-        if kind == "schedules":
-            run.check_schedules()
+    workers: _Workers | None = None
+    try:
+        if isinstance(storage, EncodedLoading):
+            if processes is None:
+                processes = default_processes(by_kind["borrowers"] + by_kind["loans"])
+            workers = _Workers(processes)
+        for kind in _ORDER:
+            if workers is not None and kind in ("borrowers", "loans"):
+                batches = itertools.chain.from_iterable(
+                    _batches(path, kind, batch_rows) for path in by_kind[kind]
+                )
+                run.pipeline(kind, batches, workers)
+                continue
+            for path in by_kind[kind]:
+                for batch in _batches(path, kind, batch_rows):
+                    handlers[kind](batch)
+            if kind == "schedules":
+                run.check_schedules()
+    finally:
+        if workers is not None:
+            workers.close()
     for loan_id, orphans in run.schedules.items():
         for srow in orphans:
             run.bad(

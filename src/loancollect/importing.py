@@ -265,14 +265,19 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 def _text(row: Mapping[str, Any], field: str) -> str:
     value = row.get(field)
-    if value is None or str(value).strip() == "":
-        raise ValidationError(field, value, "is required")
-    return str(value).strip()
+    if value is not None:
+        # Values read from files are text: strip them without converting again.
+        text = value.strip() if type(value) is str else str(value).strip()
+        if text:
+            return text
+    raise ValidationError(field, value, "is required")
 
 
 def _opt(row: Mapping[str, Any], field: str) -> str | None:
     value = row.get(field)
-    return None if value is None or str(value).strip() == "" else str(value).strip()
+    if value is None:
+        return None
+    return (value.strip() if type(value) is str else str(value).strip()) or None
 
 
 def _day(row: Mapping[str, Any], field: str) -> dt.date:

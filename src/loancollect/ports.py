@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import attrs
 
@@ -69,6 +69,7 @@ __all__ = [
     "ConcurrentUpdateError",
     "DeliveryResult",
     "DeliveryStatus",
+    "EncodedLoading",
     "EventRepository",
     "LeasingOutbox",
     "LoanRepository",
@@ -78,6 +79,7 @@ __all__ = [
     "OutboxRepository",
     "OutboxStatus",
     "PollingChannel",
+    "RecordEncoder",
     "RenderedMessage",
     "Statement",
     "StatementLine",
@@ -839,6 +841,60 @@ class BulkLoading(Protocol):
 
     def stored_loan_ids(self, ids: Collection[str]) -> set[str]:
         """Those of ``ids`` that are ids of stored loans."""
+        ...
+
+
+@runtime_checkable
+class RecordEncoder(Protocol):
+    """Turns validated borrowers and loans into a storage's own encoded rows.
+
+    It is picklable and needs no connection, so that ``loancollect import`` can
+    validate and encode rows in worker processes while the main process writes. The
+    encoded rows are plain values (tuples, text, numbers) that only the storage that
+    made the encoder reads (:meth:`EncodedLoading.load_encoded`).
+    """
+
+    def encode_borrowers(self, borrowers: Sequence[Borrower]) -> list[Any]:
+        """One encoded row per borrower, in order.
+
+        :raises ValidationError: naming the field and the value, if the storage
+            cannot store a borrower.
+        """
+        ...
+
+    def encode_loans(self, loans: Sequence[Loan]) -> list[Any]:
+        """One encoded row per loan, in order (its borrower is written by id)."""
+        ...
+
+
+@runtime_checkable
+class EncodedLoading(Protocol):
+    """Optional, beside :class:`BulkLoading`: storage that writes rows encoded ahead,
+    perhaps in another process, by its :class:`RecordEncoder`.
+
+    ``loancollect import`` uses it to validate in worker processes (and, in one
+    process, to skip rebuilding stored borrowers for their loans).
+    ``load_encoded(borrowers=encoder.encode_borrowers(b), loans=encoder.encode_loans(l))``
+    stores what ``load_records(borrowers=b, loans=l)`` stores.
+    """
+
+    def record_encoder(self) -> RecordEncoder:
+        """A picklable encoder for this storage (its dialect and tenant)."""
+        ...
+
+    def load_encoded(
+        self, *, borrowers: Sequence[Any], loans: Sequence[Any], review_on: dt.date
+    ) -> None:
+        """Store encoded rows as :meth:`BulkLoading.load_records` stores records: one
+        transaction, all or nothing, a case due on ``review_on`` for each new loan.
+
+        :raises ValidationError: if a loan's borrower is neither among ``borrowers``
+            nor stored; nothing is written then.
+        """
+        ...
+
+    def stored_borrower_ids(self, ids: Collection[str]) -> set[str]:
+        """Those of ``ids`` that are ids of stored borrowers."""
         ...
 
 

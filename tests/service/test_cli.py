@@ -338,6 +338,41 @@ def test_import_broken_json_line(tmp_path: Path) -> None:
     assert "not JSON" in out
 
 
+def test_import_in_two_processes_stores_what_one_process_stores(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    stored = {}
+    for processes in ("1", "2"):
+        db = migrated(tmp_path / f"p{processes}.db")
+        result = invoke(
+            "import",
+            "--db",
+            db,
+            "--review-on",
+            "2025-03-01",
+            "--processes",
+            processes,
+            files["borrowers"],
+            files["loans"],
+            files["schedules"],
+        )
+        assert result.exit_code == 0, result.output
+        assert "imported 2 loans" in result.output
+        storage = open_storage(make_plugin_manager(load_entrypoints=True), db)
+        with storage() as uow:
+            stored[processes] = [uow.loans.get(x) for x in ("L1", "L2")]
+    assert stored["1"] == stored["2"]
+    assert None not in stored["2"]
+
+
+def test_import_refuses_fewer_than_one_process(files: dict[str, Path], tmp_path: Path) -> None:
+    result = invoke(
+        "import", "--db", migrated(tmp_path / "i.db"), "--processes", "0", files["borrowers"]
+    )
+    assert result.exit_code == 2
+    assert "--processes" in result.output
+
+
 # -- run -----------------------------------------------------------------------------------
 def test_run_reviews_the_cases_of_an_imported_database(
     files: dict[str, Path], tmp_path: Path

@@ -130,3 +130,47 @@ def test_load_records_refuses_a_loan_id_twice_and_writes_nothing(tmp_path: Path)
         assert bulk.stored_ids(store, bulk.t.borrowers, ["B-1", loan.borrower.id]) == set()
     finally:
         store.dispose()
+
+
+def test_a_borrower_with_a_zero_income_is_stored_not_dropped(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path}/zero.db")
+    try:
+        loan = make_loan()
+        broke = attrs.evolve(loan.borrower, monthly_income=Money("0", "CNY"))
+        store.load_records(
+            borrowers=[broke],
+            loans=[attrs.evolve(loan, borrower=broke)],
+            review_on=dt.date(2025, 10, 31),
+        )
+        assert bulk.stored_ids(store, bulk.t.borrowers, [broke.id]) == {broke.id}
+        assert store.stored_loan_ids([loan.id]) == {loan.id}
+    finally:
+        store.dispose()
+
+
+def test_the_record_encoder_pickles_and_encodes_as_load_records_writes(tmp_path: Path) -> None:
+    import pickle
+    import sqlite3
+
+    loans = _loans()
+    borrowers = list({x.borrower.id: x.borrower for x in loans}.values())
+    review = dt.date(2025, 10, 31)
+    direct = SqlStore(f"sqlite:///{tmp_path}/direct.db")
+    encoded = SqlStore(f"sqlite:///{tmp_path}/encoded.db")
+    try:
+        direct.load_records(borrowers=borrowers, loans=loans, review_on=review)
+        encoder = pickle.loads(pickle.dumps(encoded.record_encoder()))
+        rows = pickle.loads(
+            pickle.dumps((encoder.encode_borrowers(borrowers), encoder.encode_loans(loans)))
+        )
+        encoded.load_encoded(borrowers=rows[0], loans=rows[1], review_on=review)
+    finally:
+        direct.dispose()
+        encoded.dispose()
+    tables = ("lc_borrowers", "lc_loans", "lc_cases")
+    found = []
+    for name in ("direct", "encoded"):
+        with sqlite3.connect(tmp_path / f"{name}.db") as conn:
+            found.append([list(conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")) for t in tables])
+    assert found[0] == found[1]
+    assert all(found[0])

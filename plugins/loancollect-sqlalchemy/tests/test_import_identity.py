@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 GOLDEN = Path(__file__).parent / "data" / "import_identity.json"
 REVIEW_ON = dt.date(2025, 10, 31)
 METHODS = ("equal_installment", "equal_principal", "interest_only_bullet", "bullet")
@@ -80,8 +82,9 @@ def stored_rows(db: Path) -> dict[str, list[list[Any]]]:
         }
 
 
-def import_into(folder: Path) -> dict[str, list[list[Any]]]:
-    """Import the files (in batches of 7, through the bulk path) and read the rows back."""
+def import_into(folder: Path, processes: int = 1) -> dict[str, list[list[Any]]]:
+    """Import the files (in batches of 7, through the bulk path, validated in
+    ``processes`` processes) and read the rows back."""
     from loancollect_sqlalchemy import SqlStore
 
     from loancollect.import_batches import import_in_batches
@@ -89,16 +92,21 @@ def import_into(folder: Path) -> dict[str, list[list[Any]]]:
     db = folder / "import.db"
     store = SqlStore(f"sqlite:///{db}")
     try:
-        result = import_in_batches(store, write_files(folder), review_on=REVIEW_ON, batch_rows=7)
+        result = import_in_batches(
+            store, write_files(folder), review_on=REVIEW_ON, batch_rows=7, processes=processes
+        )
         assert result.counts == {"borrowers": 48, "loans": 49, "payments": 0}
     finally:
         store.dispose()
     return stored_rows(db)
 
 
-def test_the_import_stores_the_rows_it_stored_before(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_import_stores_the_rows_it_stored_before_in_one_or_more_processes(
+    tmp_path: Path, processes: int
+) -> None:
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    got = json.loads(json.dumps(import_into(tmp_path)))
+    got = json.loads(json.dumps(import_into(tmp_path, processes)))
     for table, rows in expected.items():
         assert len(got[table]) == len(rows), table
         for new, old in zip(got[table], rows, strict=True):

@@ -66,7 +66,9 @@ __all__ = [
     "BulkImporter",
     "ImportProblem",
     "ImportReport",
+    "RecordEncoder",
     "import_rows",
+    "load_encoded",
     "load_records",
     "loan_rows",
     "payment_row",
@@ -980,6 +982,44 @@ def _loan_values(loan: Loan, enc: _Encoder) -> tuple[Any, ...]:
     )
 
 
+@attrs.frozen(kw_only=True)
+class RecordEncoder:
+    """Encodes validated borrowers and loans into the rows :func:`load_encoded` writes
+    (the storage port's ``RecordEncoder``): picklable, so that another process can
+    encode while this one writes. The rows are those :func:`load_records` writes.
+
+    :param dialect: the store's dialect (``"sqlite"`` or ``"postgresql"``).
+    :param tenant: the tenant the rows are written for.
+    """
+
+    dialect: str
+    tenant: str
+
+    def encode_borrowers(self, borrowers: Sequence[Borrower]) -> list[Any]:
+        """One encoded row per borrower, in order: a tuple (a row of the bulk path) or,
+        for a borrower with an income or a debt service, a mapping (a plain upsert).
+
+        :raises ValidationError: naming the field and the value, if the bulk path
+            refuses a borrower.
+        """
+        enc = _Encoder(self.dialect, self.tenant)
+        out: list[Any] = []
+        try:
+            for b in borrowers:
+                if b.monthly_income is not None or b.monthly_debt_service is not None:
+                    out.append(m.borrower_to_row(b))
+                else:
+                    out.append(_borrower(_borrower_row(b), enc))
+        except _BadRowError as bad:
+            raise ValidationError(bad.field, _shown(bad.value), bad.reason) from None
+        return out
+
+    def encode_loans(self, loans: Sequence[Loan]) -> list[Any]:
+        """One encoded ``lc_loans`` row per loan, in order."""
+        enc = _Encoder(self.dialect, self.tenant)
+        return [_loan_values(x, enc) for x in loans]
+
+
 def load_records(
     store: SqlStore,
     *,
@@ -998,14 +1038,38 @@ def load_records(
         loan whose borrower is neither among ``borrowers`` nor stored); nothing is
         written then.
     """
+    encoder = RecordEncoder(dialect=store.dialect, tenant=store.tenant)
+    load_encoded(
+        store,
+        borrowers=encoder.encode_borrowers(borrowers),
+        loans=encoder.encode_loans(loans),
+        review_on=review_on,
+    )
+
+
+def load_encoded(
+    store: SqlStore,
+    *,
+    borrowers: Sequence[Any],
+    loans: Sequence[Any],
+    review_on: dt.date,
+) -> None:
+    """Write rows a :class:`RecordEncoder` of this store encoded, as :func:`load_records`
+    writes its records: in **one** transaction, a case due on ``review_on`` opened for
+    each loan without one.
+
+    :raises ValidationError: naming the field and the value, if a row is refused (a
+        repeated id, a loan whose borrower is neither among ``borrowers`` nor
+        stored); nothing is written then.
+    """
     importer = BulkImporter(
         store, batch_size=max(1, len(borrowers), len(loans)), review_on=review_on
     )
-    plain = [b for b in borrowers if b.monthly_income is None and b.monthly_debt_service is None]
-    rich = [m.borrower_to_row(b) for b in borrowers if b.monthly_income or b.monthly_debt_service]
+    b_rows = [r for r in borrowers if type(r) is tuple]
+    rich = [r for r in borrowers if type(r) is not tuple]
     try:
-        b_rows, _ = importer._prepare("borrower", 0, [_borrower_row(b) for b in plain])
-        l_rows = [_loan_values(x, importer._enc) for x in loans]
+        _check_unique(0, b_rows)
+        l_rows = list(loans)
         _check_unique(0, l_rows)
         cases = importer._cases(l_rows, [None] * len(l_rows))
         with store.engine.begin() as conn:

@@ -48,7 +48,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -90,6 +90,9 @@ from loancollect_sqlalchemy import audit
 from loancollect_sqlalchemy import mapping as m
 from loancollect_sqlalchemy import tables as t
 from loancollect_sqlalchemy.writes import RowWriter
+
+if TYPE_CHECKING:  # bulk imports this module
+    from loancollect_sqlalchemy.bulk import RecordEncoder
 
 __all__ = [
     "PgCaseRepository",
@@ -452,6 +455,28 @@ class SqlStore:
         from loancollect_sqlalchemy import bulk
 
         return bulk.stored_ids(self, t.loans, ids)
+
+    def record_encoder(self) -> RecordEncoder:
+        """A picklable encoder of validated records into this store's rows
+        (``EncodedLoading``; see :class:`loancollect_sqlalchemy.bulk.RecordEncoder`)."""
+        from loancollect_sqlalchemy import bulk
+
+        return bulk.RecordEncoder(dialect=self.dialect, tenant=self.tenant)
+
+    def load_encoded(
+        self, *, borrowers: Sequence[Any], loans: Sequence[Any], review_on: dt.date
+    ) -> None:
+        """Store rows :meth:`record_encoder` encoded, in one transaction
+        (``EncodedLoading``; see :func:`loancollect_sqlalchemy.bulk.load_encoded`)."""
+        from loancollect_sqlalchemy import bulk
+
+        bulk.load_encoded(self, borrowers=borrowers, loans=loans, review_on=review_on)
+
+    def stored_borrower_ids(self, ids: Collection[str]) -> set[str]:
+        """Those of ``ids`` that are ids of stored borrowers (``EncodedLoading``)."""
+        from loancollect_sqlalchemy import bulk
+
+        return bulk.stored_ids(self, t.borrowers, ids)
 
     def migrate(self) -> str:
         """Bring the schema to the newest revision (the storage port's ``MigratingStorage``)."""
