@@ -669,9 +669,10 @@ def _load_policy(path: str) -> Any:
 @click.option(
     "--processes",
     type=click.IntRange(min=1),
-    default=None,
-    help="Processes that validate rows (SQL storage; 1: this one; default: the usable "
-    "cores for files of 4 MB or more, else 1).",
+    default=1,
+    show_default=True,
+    help="Processes that validate rows (SQL storage; 1: this one; more: worker "
+    "processes while this one writes).",
 )
 def import_(
     db: str,
@@ -680,7 +681,7 @@ def import_(
     rejects: str,
     review_on: str | None,
     replace_loans_with_payments: bool,
-    processes: int | None,
+    processes: int,
 ) -> None:
     """Import borrowers, loans, schedules and payments from CSV or JSON Lines files.
 

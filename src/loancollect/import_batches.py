@@ -89,19 +89,12 @@ from loancollect.ports import BulkLoading, EncodedLoading, UnitOfWork, UnitOfWor
 
 __all__ = [
     "BATCH_ROWS",
-    "PARALLEL_FROM_BYTES",
     "ImportStoppedError",
-    "default_processes",
     "import_in_batches",
 ]
 
 BATCH_ROWS = 5_000
 """Rows per batch: one transaction each, and what memory holds at a time."""
-
-PARALLEL_FROM_BYTES = 4_000_000
-"""Borrower and loan files of at least this many bytes in all (about 50,000 rows) are
-validated in worker processes by default; below it, starting the workers costs more
-than they save."""
 
 _ORDER = ("borrowers", "schedules", "loans", "payments")
 _JSON = (".jsonl", ".ndjson", ".json")
@@ -183,18 +176,6 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on every platform
         return os.cpu_count() or 1
-
-
-def default_processes(paths: Iterable[Path]) -> int:
-    """Processes that validate an import by default: the usable cores when its
-    borrower and loan files hold at least :data:`PARALLEL_FROM_BYTES`, else 1."""
-    size = 0
-    for path in paths:
-        try:
-            size += path.stat().st_size
-        except OSError:
-            continue
-    return usable_cores() if size >= PARALLEL_FROM_BYTES else 1
 
 
 class _Workers:
@@ -659,7 +640,7 @@ def import_in_batches(
     replace_loans_with_payments: bool = False,
     progress: Callable[[int], None] | None = None,
     batch_rows: int = BATCH_ROWS,
-    processes: int | None = None,
+    processes: int = 1,
 ) -> ImportResult:
     """Import ``paths`` batch by batch through the storage's bulk path (module notes).
 
@@ -672,7 +653,8 @@ def import_in_batches(
         storage is also :class:`~loancollect.ports.EncodedLoading` (the SQL plug-in
         is): with more than 1, a pool of that many worker processes validates and
         encodes batches while this process writes them in file order; 1 validates
-        here. ``None``: :func:`default_processes` of the files.
+        here (the default: on a two-core machine shared with other work, two workers
+        took more CPU and no less wall time than one process; see ``benchmarks/``).
     :raises ImportRejectedError: when rows were bad and not ``skip_bad``, after every
         batch without a bad row was written; its :attr:`~ImportRejectedError.result`
         says what was written and :attr:`~ImportRejectedError.refused` which batches
@@ -687,7 +669,7 @@ def import_in_batches(
         raise ValidationError("storage", type(storage).__name__, "does not load records in bulk")
     if batch_rows < 1:
         raise ValidationError("batch_rows", batch_rows, "must be at least 1")
-    if processes is not None and (isinstance(processes, bool) or processes < 1):
+    if isinstance(processes, bool) or processes < 1:
         raise ValidationError("processes", processes, "must be at least 1")
     run = _Run(
         storage,
@@ -716,8 +698,6 @@ def import_in_batches(
     workers: _Workers | None = None
     try:
         if isinstance(storage, EncodedLoading):
-            if processes is None:
-                processes = default_processes(by_kind["borrowers"] + by_kind["loans"])
             workers = _Workers(processes)
         for kind in _ORDER:
             if workers is not None and kind in ("borrowers", "loans"):

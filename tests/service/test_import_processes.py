@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 
-from loancollect import import_batches
 from loancollect.domain.loans import Borrower, Loan
-from loancollect.import_batches import ImportStoppedError, default_processes, import_in_batches
+from loancollect.import_batches import ImportStoppedError, import_in_batches
 from loancollect.importing import ImportRejectedError
 from loancollect.ports import BulkLoading, EncodedLoading, UnitOfWork
 
@@ -115,7 +114,7 @@ def imported(
     db = folder / f"{way}-{skip_bad}.db"
     store = SqlStore(f"sqlite:///{db.as_posix()}")
     storage: Any = PlainBulkStore(store) if way == "plain" else store
-    processes = None if way == "plain" else int(way)
+    processes = 1 if way == "plain" else int(way)
     try:
         try:
             result = import_in_batches(
@@ -272,15 +271,6 @@ def test_processes_must_be_at_least_one(tmp_path: Path) -> None:
     store.dispose()
 
 
-def test_small_files_are_validated_in_one_process_large_ones_on_every_usable_core(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = write(tmp_path, "b.csv", borrower_lines(50))
-    assert default_processes([path]) == 1
-    monkeypatch.setattr(import_batches, "PARALLEL_FROM_BYTES", path.stat().st_size)
-    assert default_processes([path]) == import_batches.usable_cores()
-
-
 def test_files_split_among_workers_are_imported_whole_in_file_order(tmp_path: Path) -> None:
     db = tmp_path / "w.db"
     store = SqlStore(f"sqlite:///{db.as_posix()}")
@@ -302,7 +292,7 @@ def test_a_stored_loan_with_payments_is_not_replaced_by_changed_terms_in_workers
     db = tmp_path / f"{way}.db"
     store = SqlStore(f"sqlite:///{db.as_posix()}")
     storage: Any = PlainBulkStore(store) if way == "plain" else store
-    processes = None if way == "plain" else 2
+    processes = 1 if way == "plain" else 2
     payment = (
         '{"id": "P1", "loan_id": "L2", "amount": "100.00", "currency": "CNY", '
         '"value_date": "2025-02-15", "received_at": "2025-02-15T09:30:00+08:00"}'
