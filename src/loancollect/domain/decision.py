@@ -498,6 +498,7 @@ def decide(
     actions: tuple[PlannedAction, ...] = ()
     skipped: tuple[str, ...] = ()
     cadence_next: dt.date | None = None
+    last_actions: list[tuple[str, dt.date]] | None = None  # the case's, when actions fired
     if contact_allowed:
         actions, cadence_next, skipped = plan_actions(
             variant.strategy,
@@ -528,12 +529,12 @@ def decide(
             skipped = (*skipped, *skipped_here)
         actions = (*on_the_way, *actions)
         if actions:
+            # Recorded on the case with its next review date below (one copy of the case,
+            # not two): nothing in between reads the case's last actions.
             fired = {a.rule_id for a in actions}
-            case = attrs.evolve(
-                case,
-                last_actions=[(r, d) for r, d in case.last_actions if r not in fired]
-                + [(r, as_of) for r in sorted(fired)],
-            )
+            last_actions = [(r, d) for r, d in case.last_actions if r not in fired] + [
+                (r, as_of) for r in sorted(fired)
+            ]
         events.extend(_planned(action) for action in actions)
     state, attempt, campaign_next, campaign_skip = cap.advance_campaign(
         policy,
@@ -550,6 +551,8 @@ def decide(
     )
     if attempt is not None:
         actions = (*actions, attempt)
+        if last_actions is not None:
+            case, last_actions = attrs.evolve(case, last_actions=last_actions), None
         case = case.with_action(attempt.rule_id, as_of)
         events.append(_planned(attempt))
     if campaign_skip is not None:
@@ -613,10 +616,12 @@ def decide(
         next_review = base + dt.timedelta(days=30 * ((as_of - base).days // 30 + 1))
     if policy.refuse_backdated_runs:
         state = attrs.evolve(state, last_run=as_of)
+    changes: dict[str, object] = {"next_review_date": next_review}
     if state != case.policy_state:
-        case = attrs.evolve(case, policy_state=state, next_review_date=next_review)
-    else:
-        case = attrs.evolve(case, next_review_date=next_review)
+        changes["policy_state"] = state
+    if last_actions is not None:
+        changes["last_actions"] = last_actions
+    case = attrs.evolve(case, **changes)
     return Decision(
         case=case,
         assessment=assessment,
