@@ -18,6 +18,7 @@ import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -616,7 +617,7 @@ def decide(
         next_review = base + dt.timedelta(days=30 * ((as_of - base).days // 30 + 1))
     if policy.refuse_backdated_runs:
         state = attrs.evolve(state, last_run=as_of)
-    changes: dict[str, object] = {"next_review_date": next_review}
+    changes: dict[str, Any] = {"next_review_date": next_review}
     if state != case.policy_state:
         changes["policy_state"] = state
     if last_actions is not None:
