@@ -470,17 +470,31 @@ def decide(
             )
         if stage == SETTLED or stage == "closed":
             emit(CaseClosed(outcome=stage))
-    case = attrs.evolve(
-        case,
-        stage=stage,
-        stage_since=as_of if transition is not None else (case.stage_since or as_of),
-        segment=segment,
-        variant=variant.name,
-        closed_on=as_of if stage in TERMINAL_STAGES and case.closed_on is None else case.closed_on,
-        flags=case.flags | {"litigation_recommended"}
+    stage_since = as_of if transition is not None else (case.stage_since or as_of)
+    closed_on = as_of if stage in TERMINAL_STAGES and case.closed_on is None else case.closed_on
+    case_flags = (
+        case.flags | {"litigation_recommended"}
         if transition is not None and stage == "legal"
-        else case.flags,
+        else case.flags
     )
+    if (
+        stage != case.stage
+        or stage_since != case.stage_since
+        or segment != case.segment
+        or variant.name != case.variant
+        or closed_on != case.closed_on
+        or case_flags is not case.flags
+    ):
+        # Most reviews change none of these (a case reviewed again in its stage): no copy.
+        case = attrs.evolve(
+            case,
+            stage=stage,
+            stage_since=stage_since,
+            segment=segment,
+            variant=variant.name,
+            closed_on=closed_on,
+            flags=case_flags,
+        )
     state = cap.resolve_notices(state, payments, as_of, emit)
     loan_days = facts.dpd
     state, classification = cap.classify_ranges(policy, state, assessment, loan_days, emit)

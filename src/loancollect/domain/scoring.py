@@ -139,7 +139,7 @@ def heuristic_contribution(
             no_answer += 1
         elif outcome is OutcomeKind.HARDSHIP_STATED:
             hardship = True
-    paid = assessment.total_paid.minor_units
+    paid = assessment.minor[8]  # total paid, in minor units (Assessment.total_paid)
     willingness = (
         _D0_6
         + _D0_1 * case.kept_promises
