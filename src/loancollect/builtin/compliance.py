@@ -809,6 +809,8 @@ class ComplianceGuard:
         self._last_history: tuple[Sequence[Event], str, tuple[ContactEvent, ...]] | None = None
         # The facts of the cases judged lately (see _case_facts), oldest first.
         self._facts: collections.OrderedDict[int, _CaseFacts] = collections.OrderedDict()
+        # The packs covering each jurisdiction asked about, with the packs they came from.
+        self._covering: dict[str, tuple[tuple[RulePack, ...], tuple[RulePack, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"ComplianceGuard(packs={[p.name for p in self.packs]})"
@@ -885,7 +887,15 @@ class ComplianceGuard:
         :raises ConfigurationError: when packs are registered but none covers it (see
             :meth:`no_pack`; the hook answers with that violation instead).
         """
-        chosen = tuple(p for p in self.packs if p.covers(jurisdiction))
+        packs = self.packs
+        known = self._covering.get(jurisdiction)
+        if known is not None and known[0] is packs:
+            chosen = known[1]
+        else:
+            # Remembered per jurisdiction for these very packs (every action asks).
+            chosen = tuple(p for p in packs if p.covers(jurisdiction))
+            with self._lock:
+                self._covering[jurisdiction] = (packs, chosen)
         if chosen:
             return chosen
         if self.is_unchecked(jurisdiction):

@@ -18,6 +18,7 @@ import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -469,17 +470,31 @@ def decide(
             )
         if stage == SETTLED or stage == "closed":
             emit(CaseClosed(outcome=stage))
-    case = attrs.evolve(
-        case,
-        stage=stage,
-        stage_since=as_of if transition is not None else (case.stage_since or as_of),
-        segment=segment,
-        variant=variant.name,
-        closed_on=as_of if stage in TERMINAL_STAGES and case.closed_on is None else case.closed_on,
-        flags=case.flags | {"litigation_recommended"}
+    stage_since = as_of if transition is not None else (case.stage_since or as_of)
+    closed_on = as_of if stage in TERMINAL_STAGES and case.closed_on is None else case.closed_on
+    case_flags = (
+        case.flags | {"litigation_recommended"}
         if transition is not None and stage == "legal"
-        else case.flags,
+        else case.flags
     )
+    if (
+        stage != case.stage
+        or stage_since != case.stage_since
+        or segment != case.segment
+        or variant.name != case.variant
+        or closed_on != case.closed_on
+        or case_flags is not case.flags
+    ):
+        # Most reviews change none of these (a case reviewed again in its stage): no copy.
+        case = attrs.evolve(
+            case,
+            stage=stage,
+            stage_since=stage_since,
+            segment=segment,
+            variant=variant.name,
+            closed_on=closed_on,
+            flags=case_flags,
+        )
     state = cap.resolve_notices(state, payments, as_of, emit)
     loan_days = facts.dpd
     state, classification = cap.classify_ranges(policy, state, assessment, loan_days, emit)
@@ -498,6 +513,7 @@ def decide(
     actions: tuple[PlannedAction, ...] = ()
     skipped: tuple[str, ...] = ()
     cadence_next: dt.date | None = None
+    last_actions: list[tuple[str, dt.date]] | None = None  # the case's, when actions fired
     if contact_allowed:
         actions, cadence_next, skipped = plan_actions(
             variant.strategy,
@@ -528,12 +544,12 @@ def decide(
             skipped = (*skipped, *skipped_here)
         actions = (*on_the_way, *actions)
         if actions:
+            # Recorded on the case with its next review date below (one copy of the case,
+            # not two): nothing in between reads the case's last actions.
             fired = {a.rule_id for a in actions}
-            case = attrs.evolve(
-                case,
-                last_actions=[(r, d) for r, d in case.last_actions if r not in fired]
-                + [(r, as_of) for r in sorted(fired)],
-            )
+            last_actions = [(r, d) for r, d in case.last_actions if r not in fired] + [
+                (r, as_of) for r in sorted(fired)
+            ]
         events.extend(_planned(action) for action in actions)
     state, attempt, campaign_next, campaign_skip = cap.advance_campaign(
         policy,
@@ -550,6 +566,8 @@ def decide(
     )
     if attempt is not None:
         actions = (*actions, attempt)
+        if last_actions is not None:
+            case, last_actions = attrs.evolve(case, last_actions=last_actions), None
         case = case.with_action(attempt.rule_id, as_of)
         events.append(_planned(attempt))
     if campaign_skip is not None:
@@ -613,10 +631,12 @@ def decide(
         next_review = base + dt.timedelta(days=30 * ((as_of - base).days // 30 + 1))
     if policy.refuse_backdated_runs:
         state = attrs.evolve(state, last_run=as_of)
+    changes: dict[str, Any] = {"next_review_date": next_review}
     if state != case.policy_state:
-        case = attrs.evolve(case, policy_state=state, next_review_date=next_review)
-    else:
-        case = attrs.evolve(case, next_review_date=next_review)
+        changes["policy_state"] = state
+    if last_actions is not None:
+        changes["last_actions"] = last_actions
+    case = attrs.evolve(case, **changes)
     return Decision(
         case=case,
         assessment=assessment,

@@ -76,18 +76,26 @@ class Scores:
 def combine(contributions: Iterable[ScoreContribution]) -> Scores:
     """Weighted mean per axis of the contributions that have an opinion (0.5 if none)."""
     items = list(contributions)
-
-    def axis(name: str) -> Decimal:
-        pairs = [(getattr(c, name), c.weight) for c in items if getattr(c, name) is not None]
-        if not pairs:
-            return _HALF
-        total = sum((w for _, w in pairs), _ZERO)
-        value = sum((v * w for v, w in pairs), _ZERO) / total
-        return value.quantize(_PLACES)
-
     return Scores(
-        axis("risk"), axis("ability"), axis("willingness"), tuple(c.source for c in items)
+        _axis([(c.risk, c.weight) for c in items if c.risk is not None]),
+        _axis([(c.ability, c.weight) for c in items if c.ability is not None]),
+        _axis([(c.willingness, c.weight) for c in items if c.willingness is not None]),
+        tuple(c.source for c in items),
     )
+
+
+def _axis(pairs: list[tuple[Decimal, Decimal]]) -> Decimal:
+    """The weighted mean of one axis's ``(value, weight)`` pairs, to four places."""
+    if not pairs:
+        return _HALF
+    # Summed from zero in order, as ``sum`` does: the same Decimal operations every time.
+    total = _ZERO
+    weighted = _ZERO
+    for _value, weight in pairs:
+        total += weight
+    for value, weight in pairs:
+        weighted += value * weight
+    return (weighted / total).quantize(_PLACES)
 
 
 def _clamp(value: Decimal) -> Decimal:
@@ -119,12 +127,19 @@ def heuristic_contribution(
       stated hardship, and otherwise from how much of the loan has been repaid;
     - risk rises with DPD (saturating at 180 days) and falls with willingness.
     """
-    contacts = case.contacts
-    rpc = sum(1 for c in contacts if c.outcome is OutcomeKind.RIGHT_PARTY_CONTACT)
-    refused = sum(1 for c in contacts if c.outcome is OutcomeKind.REFUSED)
-    no_answer = sum(1 for c in contacts if c.outcome is OutcomeKind.NO_ANSWER)
-    hardship = any(c.outcome is OutcomeKind.HARDSHIP_STATED for c in contacts)
-    paid = assessment.total_paid.minor_units
+    rpc = refused = no_answer = 0
+    hardship = False
+    for c in case.contacts:  # one pass (most cases have no contacts yet)
+        outcome = c.outcome
+        if outcome is OutcomeKind.RIGHT_PARTY_CONTACT:
+            rpc += 1
+        elif outcome is OutcomeKind.REFUSED:
+            refused += 1
+        elif outcome is OutcomeKind.NO_ANSWER:
+            no_answer += 1
+        elif outcome is OutcomeKind.HARDSHIP_STATED:
+            hardship = True
+    paid = assessment.minor[8]  # total paid, in minor units (Assessment.total_paid)
     willingness = (
         _D0_6
         + _D0_1 * case.kept_promises

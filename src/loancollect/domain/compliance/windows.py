@@ -21,8 +21,10 @@ from loancollect.domain.compliance.localtime import (
     entry_points,
     first_at_or_after,
     local,
+    local_date,
     transitions_on,
 )
+from loancollect.domain.compliance.localtime import wall as local_wall
 from loancollect.domain.compliance.model import (
     Channel,
     ConsentScope,
@@ -147,9 +149,10 @@ class ContactWindow(Rule):
 
     def is_open(self, at: pendulum.DateTime, zone: str) -> bool:
         """True if ``at`` is inside a window in ``zone``."""
-        seen = local(at, zone)
-        wall = seen.time().replace(tzinfo=None)
-        return any(r.contains(wall) for r in self.ranges_on(seen.date()))
+        # Remembered by (instant, zone): a contact is asked about in every window of
+        # its packs, the same instant seen in the same zones.
+        seen = local_wall(at, zone)
+        return any(r.contains(seen) for r in self.ranges_on(local_date(at, zone)))
 
     def next_open(self, at: pendulum.DateTime, zone: str) -> pendulum.DateTime | None:
         """The first instant strictly after ``at`` that is inside a window in ``zone``."""
