@@ -264,15 +264,7 @@ class _Run:
     def repeats(self, batch: _Batch, key: Callable[[_Row], object]) -> dict[int, str]:
         """Rows of the batch whose id another row of the batch repeats, reported."""
         repeated = _duplicates(batch.rows, key)
-        for i, others in repeated.items():
-            r = batch.rows[i]
-            self.bad(
-                r.source,
-                ValidationError(
-                    "id", _opt(r.data, "id"), f"the same id is also on {others}: ids must be unique"
-                ),
-                r.data,
-            )
+        self.record_repeats(batch, repeated)
         return repeated
 
     def done(self, batch: _Batch) -> None:
@@ -462,6 +454,8 @@ class _Run:
             raise ImportStoppedError(flight.batch.where, exc, result) from None
 
     def record_repeats(self, batch: _Batch, repeated: dict[int, str]) -> None:
+        """Report each row of the batch whose id another row repeats (``repeated``:
+        row index -> where the others are)."""
         for i, others in repeated.items():
             r = batch.rows[i]
             self.bad(

@@ -116,10 +116,12 @@ class World:
         at: dt.datetime,
         *,
         action: PlannedAction | None = None,
+        template: str | None = "door_script",
         **notice: dt.datetime | None,
     ) -> list[ContactViolation]:
         """Every objection to the visit itself at ``at``: an agent at the door, with the
-        door script (identity verified before any debt detail)."""
+        door script (identity verified before any debt detail), or with ``template``
+        (``None``: the action's own)."""
         day = pendulum.instance(at).in_timezone("Europe/London").date()
         with self.store() as uow:
             case = uow.cases.get(loan.id)
@@ -128,7 +130,10 @@ class World:
         return [
             v
             for found in self.pm.hook.loancollect_check_contact(
-                action=attrs.evolve(action or visit_action(loan), template="door_script"),
+                action=attrs.evolve(
+                    action or visit_action(loan),
+                    template=template or (action or visit_action(loan)).template,
+                ),
                 loan=loan,
                 case=case,
                 as_of=day,
@@ -293,45 +298,14 @@ def test_at_the_door_debt_details_wait_for_identity_so_the_notice_letter_is_no_d
     world: World,
 ) -> None:
     loan = gb_loan()
-    with world.store() as uow:
-        case = uow.cases.get(loan.id)
-        history = uow.events.recent(loan.id, DPD1)
-    assert case is not None
-    found = [
-        v
-        for result in world.pm.hook.loancollect_check_contact(
-            action=visit_action(loan),  # the notice letter's content, no identity step
-            loan=loan,
-            case=case,
-            as_of=DPD1 + dt.timedelta(days=3),
-            at=NOTICE.add(days=3),
-            history=history,
-            visit_notice_at=NOTICE,
-        )
-        for v in result
-    ]
+    # the notice letter's content, no identity step
+    found = world.door(loan, NOTICE.add(days=3), template=None, visit_notice_at=NOTICE)
     assert _ids(found) == {"UK-07"}
 
 
 def test_a_visit_whose_script_the_catalog_does_not_hold_is_not_made(world: World) -> None:
     loan = gb_loan()
-    with world.store() as uow:
-        case = uow.cases.get(loan.id)
-        history = uow.events.recent(loan.id, DPD1)
-    assert case is not None
-    found = [
-        v
-        for result in world.pm.hook.loancollect_check_contact(
-            action=attrs.evolve(visit_action(loan), template="improvised"),
-            loan=loan,
-            case=case,
-            as_of=DPD1 + dt.timedelta(days=3),
-            at=NOTICE.add(days=3),
-            history=history,
-            visit_notice_at=NOTICE,
-        )
-        for v in result
-    ]
+    found = world.door(loan, NOTICE.add(days=3), template="improvised", visit_notice_at=NOTICE)
     (undecided,) = found
     assert undecided.rule_id == "compliance-undecided"
     assert undecided.reschedule_at is None
