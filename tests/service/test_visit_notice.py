@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pendulum
@@ -238,7 +239,12 @@ def test_a_visit_with_no_recorded_notice_is_refused_whatever_the_caller_says(
     # An action never dispatched: no notice was recorded for it.
     other = visit_action(loan, DPD1 + dt.timedelta(days=1))
     week_later = NOTICE.add(days=7)
-    for claim in ({}, {"visit_notice_at": NOTICE}, {"visit_notice_at": NOTICE.add(days=-30)}):
+    claims: list[dict[str, Any]] = [
+        {},
+        {"visit_notice_at": NOTICE},
+        {"visit_notice_at": NOTICE.add(days=-30)},
+    ]
+    for claim in claims:
         found = world.door(loan, week_later, action=other, **claim)
         assert _ids(found) == {"UK-08"}, claim
         assert found[0].reschedule_at is None
