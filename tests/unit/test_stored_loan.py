@@ -6,6 +6,7 @@ plan; stored rows that break a rule raise the same errors as the constructor.
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from loancollect.domain.loans import (
     Loan,
     PenaltyTerms,
     RepaymentMethod,
+    same_loan,
     stored_installments,
     stored_loan,
 )
@@ -152,3 +154,56 @@ def test_rows_that_break_a_rule_raise_the_constructors_errors() -> None:
         _stored(loan, borrower="someone")
     with pytest.raises(UnknownCurrencyError):
         stored_installments(schedule, "XXX")
+
+
+def test_a_stored_loan_crosses_processes_as_its_rows_and_builds_installments_when_asked() -> None:
+    loan = make_loan(term=6)
+    stored = _stored(loan)
+    state = stored.__getstate__()
+    assert "installments" not in state
+    assert state["_stored_rows"] is not None
+    again = pickle.loads(pickle.dumps(stored))
+    assert "installments" not in again.__getstate__()
+    assert again == loan
+    assert again.installments == loan.installments
+    assert again.columns == loan.columns
+
+
+def test_a_loan_built_by_its_constructor_crosses_processes_whole() -> None:
+    loan = make_loan(term=4)
+    again = pickle.loads(pickle.dumps(loan))
+    assert again == loan
+    assert again.installments == loan.installments
+
+
+def test_same_loan_agrees_with_equality_without_building_installments() -> None:
+    loan = make_loan(term=6)
+    a, b = _stored(loan), _stored(loan)
+    assert same_loan(a, b)
+    assert "installments" not in a.__getstate__()
+    assert "installments" not in b.__getstate__()
+    assert same_loan(a, loan)
+    assert same_loan(loan, a)
+    other_product = _stored(loan, product="card")
+    assert not same_loan(a, other_product)
+    assert (a == other_product) is False
+    schedule = _schedule(loan)
+    schedule[0][4] = 500  # a fee on the first installment: rows differ
+    with_fee = _stored(loan, schedule=schedule)
+    assert not same_loan(a, with_fee)
+    assert (a == with_fee) is False
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    fee=st.one_of(st.none(), st.integers(min_value=0, max_value=10_000)),
+    grace=st.integers(min_value=0, max_value=5),
+    product=st.sampled_from(["default", "card"]),
+)
+def test_same_loan_is_equality(fee: int | None, grace: int, product: str) -> None:
+    loan = make_loan(term=3)
+    base = _stored(loan)
+    schedule = _schedule(loan)
+    schedule[1][4] = fee
+    other = _stored(loan, schedule=schedule, grace_days=grace, product=product)
+    assert same_loan(base, other) == (base == other)

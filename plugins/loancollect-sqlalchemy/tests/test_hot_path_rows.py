@@ -6,6 +6,8 @@ tables' SQLAlchemy types would:
   another unit of work is still named, and nothing of the batch is written;
 - the due cases and the batch's loans decode their JSON documents as SQLAlchemy's JSON
   type does (``json.loads``);
+- a loan read again with the very row it was built from is the loan built then (the
+  pipelined review reads each batch twice); a changed row builds a new loan;
 - the court calendars the packs need are built at start-up.
 """
 
@@ -149,3 +151,27 @@ def test_the_packs_court_calendars_are_built_at_start_up() -> None:
     pack = RulePack(name="cn-and-fr", jurisdictions=("CN", "FR"), rules=())
     assert warm_calendars([pack]) == ("CN",)  # FR: no court calendar here
     assert court_calendar("CN") is court_calendar("CN")  # kept: the first check reuses it
+
+
+def _read_loan(store: SqlStore, loan_id: str) -> Any:
+    with store() as uow:
+        uow.prefetch([loan_id])
+        return uow.loans.get(loan_id)
+
+
+def test_a_loan_read_again_from_an_unchanged_row_is_the_loan_built_before(
+    tmp_path: Path,
+) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'lc.db'}")
+    _store_loans(store)
+    first = _read_loan(store, "L-1")
+    assert first == make_loan(id="L-1")
+    assert _read_loan(store, "L-1") is first
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(t.loans).where(t.loans.c.id == "L-1").values(product="card", grace_days=3)
+        )
+    changed = _read_loan(store, "L-1")
+    assert changed is not first
+    assert (changed.product, changed.grace_days) == ("card", 3)
+    assert _read_loan(store, "L-1") is changed

@@ -34,7 +34,7 @@ import pluggy
 from loancollect.domain.case import Case
 from loancollect.domain.errors import ConfigurationError, ValidationError
 from loancollect.domain.events import Event, EventKind
-from loancollect.domain.loans import ContactKind
+from loancollect.domain.loans import ContactKind, same_loan
 from loancollect.engine.clock import aware_now
 from loancollect.engine.config import CycleConfig, CycleProblem, CycleReport, Step
 from loancollect.engine.deciding import CaseFailure, CaseInput, CaseOutcome, Decider, describe
@@ -273,7 +273,7 @@ class Reviewer:
         for item in _gather(uow, now, head.task.as_of, self._guard):
             if isinstance(item, CaseFailure):
                 out.append(item)
-            elif sent.get(item.case.loan_id) == item:
+            elif _unchanged(sent.get(item.case.loan_id), item):
                 out.append(answers[item.case.loan_id])
             else:  # changed while it was decided: decide it from what is stored now
                 out.extend(self._decider.decide_all([item], as_of=head.task.as_of, at=head.task.at))
@@ -397,6 +397,17 @@ def _gather(
             continue
         out.append(CaseInput(case=case, loan=loan, payments=payments, history=history))
     return out
+
+
+def _unchanged(sent: CaseInput | None, now: CaseInput) -> bool:
+    """``sent == now``: what a decide process was given is what is stored now (the
+    loans compared without building their installments, :func:`same_loan`)."""
+    if sent is None or not same_loan(sent.loan, now.loan):
+        return False
+    return all(getattr(sent, name) == getattr(now, name) for name in _INPUT_BUT_LOAN)
+
+
+_INPUT_BUT_LOAN = tuple(f.name for f in attrs.fields(CaseInput) if f.name != "loan")
 
 
 def _write_batch(

@@ -41,6 +41,7 @@ and index starts with it (see :mod:`loancollect_sqlalchemy.tables`).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import json
@@ -386,6 +387,13 @@ class SqlStore:
         self._cursors: dict[dt.date, str] = {}
         self._settled: dict[dt.date, set[str]] = {}
         self._cursor_lock = threading.Lock()
+        # loan id -> (its stored row, the loan built from it) for the loans read lately:
+        # a loan read again with the very same row (the pipelined review reads each
+        # batch twice) is the same frozen object, not rebuilt
+        self._recent_loans: collections.OrderedDict[str, tuple[Any, Loan]] = (
+            collections.OrderedDict()
+        )
+        self._recent_lock = threading.Lock()
         self.notes: list[str] = []
         if migrate:
             from loancollect_sqlalchemy.migrate import upgrade
@@ -411,6 +419,25 @@ class SqlStore:
         with self._cursor_lock:
             self._cursors.pop(as_of, None)
             self._settled.pop(as_of, None)
+
+    def _loan_of_row(self, loan_id: str, row: Any, decode: Callable[[Any], Any]) -> Loan:
+        """The loan stored as ``row``: the one built from an equal row lately, or built now.
+
+        A loan is a function of its row (and of the dialect's decoding, the store's
+        own), so an equal row gives an equal loan; frozen, it can be shared.
+        """
+        with self._recent_lock:
+            known = self._recent_loans.get(loan_id)
+        if known is not None and known[0] == row:
+            return known[1]
+        loan = _loan_from(row, decode)
+        with self._recent_lock:
+            recent = self._recent_loans
+            recent[loan_id] = (row, loan)
+            recent.move_to_end(loan_id)
+            while len(recent) > _LOANS_REMEMBERED:
+                recent.popitem(last=False)
+        return loan
 
     def for_tenant(self, tenant: str) -> SqlStore:
         """The store of ``tenant`` on the same database, sharing this store's engine
@@ -543,6 +570,11 @@ class SqlStore:
         url = self.engine.url.render_as_string(hide_password=True)
         signed = "yes" if self.audit_key is not None else "no"
         return f"SqlStore({url!r}, tenant={self.tenant!r}, signed={signed})"
+
+
+_LOANS_REMEMBERED = 2_048
+"""Loans a store remembers with their rows (a few review batches: the pipelined review
+has at most one per decide process, and one being written, in flight)."""
 
 
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
@@ -898,7 +930,7 @@ class SqlUnitOfWork:
         row = self._loan_rows[loan_id]
         if row is None:
             return True, None
-        loan = _loan_from(row, self.document)
+        loan = self.store._loan_of_row(loan_id, row, self.document)
         self._loans[loan_id] = loan
         return True, loan
 
