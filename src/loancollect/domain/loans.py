@@ -958,7 +958,7 @@ def _checked_rows(
 
 
 _LOAN_SLOTS = tuple(f.name for f in attrs.fields(Loan))
-# Compared by ``==`` on loans: every field but the derived ones.
+# What ``==`` compares on loans but the installments (equal stored rows give equal ones).
 _LOAN_TERMS = tuple(f.name for f in attrs.fields(Loan) if f.eq and f.name != "installments")
 
 

@@ -407,7 +407,8 @@ def _unchanged(sent: CaseInput | None, now: CaseInput) -> bool:
     return all(getattr(sent, name) == getattr(now, name) for name in _INPUT_BUT_LOAN)
 
 
-_INPUT_BUT_LOAN = tuple(f.name for f in attrs.fields(CaseInput) if f.name != "loan")
+# What ``==`` compares on two inputs, the loan aside (compared by ``same_loan``).
+_INPUT_BUT_LOAN = tuple(f.name for f in attrs.fields(CaseInput) if f.eq and f.name != "loan")
 
 
 def _write_batch(
